@@ -113,6 +113,14 @@ impl Assessment {
         self.values.iter().filter(|v| v.is_some()).count()
     }
 
+    /// The values as raw entries, in rubric order: what [`Rubric::validate`] takes
+    /// back. For what-ifs (change some entries, validate again) and for export.
+    pub fn entries(&self, rubric: &Rubric) -> Vec<Entry> {
+        self.values()
+            .map(|(id, v)| Entry { key: rubric.input(id).key.clone(), value: to_raw(rubric.input(id).kind, v), line: None })
+            .collect()
+    }
+
     /// Every present value with its id, in rubric order.
     pub fn values(&self) -> impl Iterator<Item = (InputId, &Value)> {
         self.values.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (InputId(i), v)))
@@ -409,6 +417,20 @@ impl Rubric {
     }
 }
 
+fn to_raw(kind: InputKind, v: &Value) -> RawValue {
+    let whole = |x: f64| -> RawValue {
+        if x.fract() == 0.0 && x.abs() < 9.0e15 { RawValue::Integer(x as i64) } else { RawValue::Float(x) }
+    };
+    match (kind, v) {
+        (_, Value::Bool(b)) => RawValue::Bool(*b),
+        (InputKind::Count, Value::Number(x)) => whole(*x),
+        (_, Value::Number(x)) => RawValue::Float(*x),
+        (InputKind::List { integer: true, .. }, Value::List(items)) => RawValue::Array(items.iter().map(|x| whole(*x)).collect()),
+        (_, Value::List(items)) => RawValue::Array(items.iter().map(|x| RawValue::Float(*x)).collect()),
+        (_, Value::Table(entries)) => RawValue::Table(entries.iter().map(|(k, x)| (k.clone(), whole(*x))).collect()),
+    }
+}
+
 fn unknown_key(rubric: &Rubric, key: &str, line: Option<usize>) -> InputError {
     let hint = rubric
         .closest_key(key)
@@ -476,6 +498,13 @@ fn flatten(
     }
     match value.get_ref() {
         DeValue::Table(table) if prefixes.contains(&path) => {
+            for (k, v) in table {
+                let line = line_of(text, k.span().start);
+                flatten(rubric, prefixes, format!("{path}.{}", k.get_ref()), v, text, line, entries, errors);
+            }
+        }
+        // Not a group of ours: report every leaf under it by its full key.
+        DeValue::Table(table) if !table.is_empty() => {
             for (k, v) in table {
                 let line = line_of(text, k.span().start);
                 flatten(rubric, prefixes, format!("{path}.{}", k.get_ref()), v, text, line, entries, errors);

@@ -456,10 +456,10 @@ impl Ctx<'_> {
 
     fn measure_target(&self, rule: &Rule, m: &Measure, goal: Goal) -> String {
         match self.lever(m, goal) {
-            Some(Lever { input, amount, whole }) => {
+            Some(Lever { input, amount, whole, increase }) => {
                 let input = self.rubric.input(input);
                 let unit = input.unit.as_deref().unwrap_or("");
-                let verb = if goal.dir == Dir::Up { "再增加" } else { "减少" };
+                let verb = if increase { "再增加" } else { "减少" };
                 let amount = if whole { format::count(amount) } else { fmt_amount(input.kind, amount) };
                 self.templated(rule, &amount, || format!("{}{verb} {amount} {unit}", input.label))
             }
@@ -492,24 +492,25 @@ impl Ctx<'_> {
                 };
                 let whole = whole_of(lever);
                 let target = needed(goal, goal.value * den, whole);
-                Some(Lever { input: lever, amount: (target - num).abs(), whole })
+                Some(Lever { input: lever, amount: (target - num).abs(), whole, increase: target > num })
             }
             MeasureForm::Gap { part, whole: total } => {
                 let gap = eval(m, self.a)?;
                 let allowed = needed(goal, goal.value, whole_of(*total));
-                Some(Lever { input: *part, amount: (gap - allowed).max(0.0), whole: whole_of(*part) })
+                // A smaller gap means a larger part: the part moves against the goal.
+                Some(Lever { input: *part, amount: (gap - allowed).max(0.0), whole: whole_of(*part), increase: goal.dir == Dir::Down })
             }
             MeasureForm::Growth { current, previous } => {
                 let cur = self.a.number(*current)?;
                 let prev = self.a.number(*previous)?;
                 let whole = whole_of(*current);
                 let allowed = if prev > 0.0 { needed(goal, prev * (1.0 + goal.value), whole) } else { 0.0 };
-                Some(Lever { input: *current, amount: (cur - allowed).max(0.0), whole })
+                Some(Lever { input: *current, amount: (cur - allowed).abs(), whole, increase: allowed > cur })
             }
             MeasureForm::Input(id) if whole_of(*id) => {
                 let v = self.a.number(*id)?;
                 let target = needed(goal, goal.value, true);
-                Some(Lever { input: *id, amount: (target - v).abs(), whole: true })
+                Some(Lever { input: *id, amount: (target - v).abs(), whole: true, increase: target > v })
             }
             _ => None,
         }
@@ -544,9 +545,9 @@ impl Ctx<'_> {
                     Op::Below => Goal { value: *value, strict: true, dir: Dir::Down },
                 };
                 let target = match self.lever(measure, goal) {
-                    Some(Lever { input, amount, whole }) => {
+                    Some(Lever { input, amount, whole, increase }) => {
                         let input = self.rubric.input(input);
-                        let verb = if goal.dir == Dir::Up { "再增加" } else { "减少" };
+                        let verb = if increase { "再增加" } else { "减少" };
                         let amount = if whole { format::count(amount) } else { fmt_amount(input.kind, amount) };
                         format!("{}{verb} {amount} {}", input.label, input.unit.as_deref().unwrap_or("")).trim_end().to_owned()
                     }
@@ -558,10 +559,12 @@ impl Ctx<'_> {
     }
 }
 
+/// The input to move for a goal: by `amount`, up when `increase`.
 struct Lever {
     input: InputId,
     amount: f64,
     whole: bool,
+    increase: bool,
 }
 
 fn op_word(op: Op) -> &'static str {

@@ -2,7 +2,8 @@
 
 /// Points with two decimals, as the rubric's scores are shown.
 pub fn points(x: f64) -> String {
-    format!("{x:.2}")
+    // Half up, as people round, and blind to float noise: 0.7 ÷ 0.8 is 0.87499…, shown 0.88.
+    format!("{:.2}", ((x * 100.0) + 1e-7).round() / 100.0)
 }
 
 /// A number as people read it: no trailing zeros, four decimals below 10, two
@@ -86,6 +87,13 @@ mod tests {
         assert_eq!(count(999.0), "999");
         assert_eq!(money(1_500_000.5), "1,500,000.50");
         assert_eq!(money(20.0), "20");
+    }
+
+    #[test]
+    fn points_round_half_up() {
+        assert_eq!(points(0.875), "0.88");
+        assert_eq!(points(0.7 / 0.8), "0.88");
+        assert_eq!(points(2.0), "2.00");
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub mod explain;
 pub mod format;
 pub mod load;
 pub mod model;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use assessment::{Assessment, Entry, InputError, InputErrors, Meta, RawValue, Value};
 pub use engine::{GateResult, GateStatus, RuleResult, Scorecard, Status, score};

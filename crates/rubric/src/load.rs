@@ -4,7 +4,7 @@
 //! the key it is about. Nothing here touches the file system: callers pass the text
 //! and the name to show in errors.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -98,10 +98,34 @@ struct RawRubric {
     bonus_max: f64,
     #[serde(default)]
     key_domains: Vec<RawKeyDomain>,
-    inputs: BTreeMap<String, Spanned<RawInput>>,
+    inputs: Ordered<Spanned<RawInput>>,
     sections: Vec<Spanned<RawSection>>,
     #[serde(default)]
     gates: Vec<Spanned<RawGate>>,
+}
+
+/// A TOML table read as a list, keeping the order of the file (inputs are shown
+/// to people in the order the rubric file declares them).
+struct Ordered<T>(Vec<(String, T)>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -291,9 +315,9 @@ impl Builder<'_> {
         let key_domains = self.key_domains(raw.key_domains);
 
         // Inputs first: every other part refers to them by key.
-        let mut inputs = Vec::with_capacity(raw.inputs.len());
-        let mut input_spans = Vec::with_capacity(raw.inputs.len());
-        for (key, spanned) in &raw.inputs {
+        let mut inputs = Vec::with_capacity(raw.inputs.0.len());
+        let mut input_spans = Vec::with_capacity(raw.inputs.0.len());
+        for (key, spanned) in &raw.inputs.0 {
             self.index.insert(key.clone(), InputId(inputs.len()));
             input_spans.push(spanned.span().start);
             inputs.push(Input {
@@ -307,7 +331,7 @@ impl Builder<'_> {
                 max: None,
             });
         }
-        for (i, (key, spanned)) in raw.inputs.into_iter().enumerate() {
+        for (i, (key, spanned)) in raw.inputs.0.into_iter().enumerate() {
             let at = spanned.span().start;
             inputs[i] = self.input(key, spanned.into_inner(), at);
         }
@@ -348,9 +372,10 @@ impl Builder<'_> {
             let mut sum = 0.0;
             for rspanned in s.rules {
                 let rat = rspanned.span().start;
+                let id_at = rspanned.get_ref().id.span().start;
                 let rule = self.rule(rspanned.into_inner(), sections.len(), rat);
                 if !rule_ids.insert(rule.id.clone()) {
-                    self.issue(Some(rat), format!("rules.{}", rule.id), "duplicate rule id");
+                    self.issue(Some(id_at), format!("rules.{}", rule.id), "duplicate rule id");
                 }
                 if let Scoring::Judged { input } = rule.scoring {
                     judged_users.entry(input).or_default().push(rule.id.clone());
