@@ -127,6 +127,7 @@ fn read(path: &Path) -> Result<String, Failure> {
     })
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(rubric_failure)`
 fn rubric_failure(e: creditcity_rubric::RubricError) -> Failure {
     Failure {
         code: 3,

@@ -4,12 +4,13 @@
 //! Validation reports every problem at once; each names the key, the value and the
 //! constraint. Missing inputs are not errors: the rules that need them are incomplete.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 use toml::de::{DeTable, DeValue};
 
 use crate::format;
+use crate::load::line_of;
 use crate::model::{Denominator, InputId, InputKind, Measure, MeasureForm, Rubric, Scoring};
 
 /// A validated input value.
@@ -82,30 +83,63 @@ pub struct Meta {
 pub struct Assessment {
     pub meta: Meta,
     values: Vec<Option<Value>>,
+    /// The same values flattened for the engine's hot path: a number, 1/0 for a
+    /// bool, the length of a list or table, NaN when absent. Kept in step by `put`.
+    scalars: Vec<f64>,
 }
 
 impl Assessment {
     /// An assessment with no value yet.
     pub fn empty(rubric: &Rubric, meta: Meta) -> Self {
-        Self { meta, values: vec![None; rubric.inputs.len()] }
+        let n = rubric.inputs.len();
+        Self { meta, values: vec![None; n], scalars: vec![f64::NAN; n] }
+    }
+
+    fn put(&mut self, id: InputId, value: Value) {
+        let i = id.index();
+        self.scalars[i] = match &value {
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            Value::Number(x) => *x,
+            Value::List(items) => items.len() as f64,
+            Value::Table(entries) => entries.len() as f64,
+        };
+        self.values[i] = Some(value);
     }
 
     pub fn value(&self, id: InputId) -> Option<&Value> {
         self.values.get(id.index()).and_then(Option::as_ref)
     }
 
+    /// Whether the input has a value.
+    #[inline]
+    pub fn has(&self, id: InputId) -> bool {
+        self.scalars.get(id.index()).is_some_and(|x| !x.is_nan())
+    }
+
+    /// The value of a bool input.
+    #[inline]
     pub fn bool(&self, id: InputId) -> Option<bool> {
-        match self.value(id) {
-            Some(Value::Bool(b)) => Some(*b),
+        match self.value(id)? {
+            Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
+    /// The value of a single-number input (count, ratio, amount, number, judged).
+    #[inline]
     pub fn number(&self, id: InputId) -> Option<f64> {
-        match self.value(id) {
-            Some(Value::Number(x)) => Some(*x),
+        match self.value(id)? {
+            Value::Number(_) => self.scalars.get(id.index()).copied(),
             _ => None,
         }
+    }
+
+    /// A bool or number input as a number, without checking its type: for the
+    /// engine, whose rubric has checked every input's type when it was loaded.
+    #[inline]
+    pub(crate) fn scalar(&self, id: InputId) -> Option<f64> {
+        let x = *self.scalars.get(id.index())?;
+        if x.is_nan() { None } else { Some(x) }
     }
 
     /// How many inputs have a value.
@@ -184,13 +218,13 @@ impl Rubric {
         let mut errors = Vec::new();
         let mut meta = Meta::default();
         let mut entries = Vec::new();
-        let prefixes = self.key_prefixes();
+        let prefixes = &self.prefixes;
         for (key, value) in doc.get_ref() {
             let line = line_of(text, key.span().start);
             if key.get_ref() == "assessment" {
                 read_meta(value, text, &mut meta, &mut errors);
             } else {
-                flatten(self, &prefixes, key.get_ref().to_string(), value, text, line, &mut entries, &mut errors);
+                flatten(self, prefixes, key.get_ref().to_string(), value, text, line, &mut entries, &mut errors);
             }
         }
         match self.validate(meta, entries) {
@@ -233,7 +267,7 @@ impl Rubric {
             }
             lines[id.index()] = entry.line;
             match self.check(id, &entry.value) {
-                Ok(v) => assessment.values[id.index()] = Some(v),
+                Ok(v) => assessment.put(id, v),
                 Err(message) => errors.push(InputError {
                     key: entry.key,
                     line: entry.line,
@@ -243,20 +277,6 @@ impl Rubric {
         }
         self.check_relations(&assessment, &lines, &mut errors);
         if errors.is_empty() { Ok(assessment) } else { Err(InputErrors(errors)) }
-    }
-
-    /// Every proper prefix of a declared key (`s4`, `s4.production`).
-    fn key_prefixes(&self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        for input in &self.inputs {
-            let mut end = 0;
-            while let Some(dot) = input.key[end..].find('.') {
-                end += dot;
-                out.insert(input.key[..end].to_owned());
-                end += 1;
-            }
-        }
-        out
     }
 
     /// Checks one value against its input's type and bounds.
@@ -438,11 +458,6 @@ fn unknown_key(rubric: &Rubric, key: &str, line: Option<usize>) -> InputError {
     InputError { key: key.to_owned(), line, message: format!("不是本细则的输入项{hint}") }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 fn read_meta(value: &toml::Spanned<DeValue<'_>>, text: &str, meta: &mut Meta, errors: &mut Vec<InputError>) {
     let DeValue::Table(table) = value.get_ref() else {
         errors.push(InputError {
@@ -484,7 +499,7 @@ fn read_meta(value: &toml::Spanned<DeValue<'_>>, text: &str, meta: &mut Meta, er
 #[allow(clippy::too_many_arguments)]
 fn flatten(
     rubric: &Rubric,
-    prefixes: &BTreeSet<String>,
+    prefixes: &HashSet<String>,
     path: String,
     value: &toml::Spanned<DeValue<'_>>,
     text: &str,

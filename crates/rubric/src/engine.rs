@@ -110,9 +110,12 @@ pub fn score(rubric: &Rubric, assessment: &Assessment) -> Scorecard {
 
 /// Scores one rule.
 pub fn score_rule(rule: &Rule, a: &Assessment) -> RuleResult {
-    let missing: Vec<InputId> = rule.inputs.iter().copied().filter(|id| a.value(*id).is_none()).collect();
-    let score = if missing.is_empty() { raw_score(rule, a).unwrap_or(0.0) } else { 0.0 };
-    RuleResult { score: clamp(score, rule.max), max: rule.max, missing }
+    if rule.inputs.iter().all(|id| a.has(*id)) {
+        let score = raw_score(rule, a).unwrap_or(0.0);
+        return RuleResult { score: clamp(score, rule.max), max: rule.max, missing: Vec::new() };
+    }
+    let missing = rule.inputs.iter().copied().filter(|id| !a.has(*id)).collect();
+    RuleResult { score: 0.0, max: rule.max, missing }
 }
 
 pub(crate) fn clamp(x: f64, max: f64) -> f64 {
@@ -123,22 +126,20 @@ pub(crate) fn clamp(x: f64, max: f64) -> f64 {
 fn raw_score(rule: &Rule, a: &Assessment) -> Option<f64> {
     let max = rule.max;
     Some(match &rule.scoring {
-        Scoring::Judged { input } => a.number(*input)?,
+        Scoring::Judged { input } => a.scalar(*input)?,
         Scoring::Flags { items, all_bonus } => {
             let mut sum = 0.0;
             let mut all = true;
             for (id, points) in items {
-                if a.bool(*id)? { sum += points } else { all = false }
+                if a.scalar(*id)? == 0.0 { all = false } else { sum += points }
             }
             if all { sum + all_bonus.unwrap_or(0.0) } else { sum }
         }
         Scoring::AnyOf { inputs } => {
-            let any = inputs.iter().map(|id| a.bool(*id)).collect::<Option<Vec<_>>>()?.contains(&true);
-            if any { max } else { 0.0 }
+            if any_true(inputs, a)? { max } else { 0.0 }
         }
         Scoring::NoneOf { inputs } => {
-            let any = inputs.iter().map(|id| a.bool(*id)).collect::<Option<Vec<_>>>()?.contains(&true);
-            if any { 0.0 } else { max }
+            if any_true(inputs, a)? { 0.0 } else { max }
         }
         Scoring::Tally { per, terms } => per * tally(terms, a)?,
         Scoring::Proportional { measure, rate } => {
@@ -150,7 +151,7 @@ fn raw_score(rule: &Rule, a: &Assessment) -> Option<f64> {
         }
         Scoring::Deduction { measure, better, full, per, step, per_step, requires } => {
             if let Some(flag) = requires {
-                if !a.bool(*flag)? {
+                if a.scalar(*flag)? == 0.0 {
                     return Some(0.0);
                 }
             }
@@ -159,6 +160,14 @@ fn raw_score(rule: &Rule, a: &Assessment) -> Option<f64> {
         }
         Scoring::Bands { measure, bands, per_step } => band_score(bands, eval(measure, a)?, *per_step),
     })
+}
+
+fn any_true(inputs: &[InputId], a: &Assessment) -> Option<bool> {
+    let mut any = false;
+    for id in inputs {
+        any |= a.scalar(*id)? != 0.0;
+    }
+    Some(any)
 }
 
 /// How far `m` falls short of `full` in the direction that matters.
@@ -225,7 +234,7 @@ pub(crate) fn line_at(x0: f64, y0: f64, x1: f64, y1: f64, step: Option<f64>, x: 
 /// The value of a measure; `None` if an input is missing.
 pub fn eval(m: &Measure, a: &Assessment) -> Option<f64> {
     Some(match &m.form {
-        MeasureForm::Input(id) => a.number(*id)?,
+        MeasureForm::Input(id) => a.scalar(*id)?,
         MeasureForm::Ratio { numerator, denominator } => {
             let num = sum(numerator, a)?;
             let den = match denominator {
@@ -234,8 +243,8 @@ pub fn eval(m: &Measure, a: &Assessment) -> Option<f64> {
             };
             if den > 0.0 { num / den } else { 0.0 }
         }
-        MeasureForm::Gap { whole, part } => (a.number(*whole)? - a.number(*part)?).max(0.0),
-        MeasureForm::Growth { current, previous } => growth(a.number(*current)?, a.number(*previous)?),
+        MeasureForm::Gap { whole, part } => (a.scalar(*whole)? - a.scalar(*part)?).max(0.0),
+        MeasureForm::Growth { current, previous } => growth(a.scalar(*current)?, a.scalar(*previous)?),
         MeasureForm::Mean(id) => match a.value(*id)? {
             Value::List(items) if !items.is_empty() => items.iter().sum::<f64>() / items.len() as f64,
             _ => 0.0,
@@ -264,7 +273,7 @@ pub(crate) fn growth(current: f64, previous: f64) -> f64 {
 pub(crate) fn sum(ids: &[InputId], a: &Assessment) -> Option<f64> {
     let mut s = 0.0;
     for id in ids {
-        s += a.number(*id)?;
+        s += a.scalar(*id)?;
     }
     Some(s)
 }
@@ -272,7 +281,7 @@ pub(crate) fn sum(ids: &[InputId], a: &Assessment) -> Option<f64> {
 /// Whether one condition holds; `None` if an input is missing.
 pub fn condition_holds(c: &Condition, a: &Assessment) -> Option<bool> {
     match c {
-        Condition::Flag(id) => a.bool(*id),
+        Condition::Flag(id) => a.scalar(*id).map(|x| x != 0.0),
         Condition::Compare { measure, op, value } => {
             let m = eval(measure, a)?;
             // Tolerate rounding in computed fractions: 0.1 + 0.2 is 0.3 here.
@@ -286,7 +295,7 @@ pub fn condition_holds(c: &Condition, a: &Assessment) -> Option<bool> {
 }
 
 fn check_gate(gate: &Gate, a: &Assessment) -> GateResult {
-    let missing: Vec<InputId> = gate.inputs.iter().copied().filter(|id| a.value(*id).is_none()).collect();
+    let missing: Vec<InputId> = gate.inputs.iter().copied().filter(|id| !a.has(*id)).collect();
     let mut failed = false;
     let mut unknown = false;
     for c in &gate.conditions {

@@ -95,10 +95,10 @@ impl Ctx<'_> {
     fn input_value(&self, id: InputId) -> String {
         let input = self.rubric.input(id);
         let Some(x) = self.a.number(id) else { return "—".to_owned() };
-        with_unit(&self.number_as(input.kind, x), input.unit.as_deref())
+        with_unit(&Self::number_as(input.kind, x), input.unit.as_deref())
     }
 
-    fn number_as(&self, kind: InputKind, x: f64) -> String {
+    fn number_as(kind: InputKind, x: f64) -> String {
         match kind {
             InputKind::Count => format::count(x),
             InputKind::Ratio => format::percent(x),
@@ -113,7 +113,7 @@ impl Ctx<'_> {
         match &m.form {
             MeasureForm::Input(id) => {
                 let input = self.rubric.input(*id);
-                with_unit(&self.number_as(input.kind, x), input.unit.as_deref())
+                with_unit(&Self::number_as(input.kind, x), input.unit.as_deref())
             }
             MeasureForm::Ratio { .. } => match &m.unit {
                 Some(unit) => with_unit(&format::plain(x), Some(unit)),
@@ -167,7 +167,7 @@ impl Ctx<'_> {
     /// A number as written in a formula, without its unit.
     fn bare(&self, id: InputId) -> String {
         let input = self.rubric.input(id);
-        self.a.number(id).map_or_else(|| "—".to_owned(), |x| self.number_as(input.kind, x))
+        self.a.number(id).map_or_else(|| "—".to_owned(), |x| Self::number_as(input.kind, x))
     }
 
     fn terms(&self, ids: &[InputId]) -> String {
@@ -346,7 +346,7 @@ impl Ctx<'_> {
             let yes = if self.is_true(*id) { "是" } else { "否" };
             return format!("{}:{yes},得 {got} 分", self.label(*id));
         }
-        let names = short_labels(items.iter().map(|(id, _)| self.label(*id)).collect());
+        let names = short_labels(&items.iter().map(|(id, _)| self.label(*id)).collect::<Vec<_>>());
         let uniform = items.windows(2).all(|w| (w[0].1 - w[1].1).abs() < EPS);
         let (mut yes, mut no) = (Vec::new(), Vec::new());
         for ((id, points), name) in items.iter().zip(&names) {
@@ -392,7 +392,7 @@ impl Ctx<'_> {
         match &rule.scoring {
             Scoring::Judged { .. } => format!("酌情计分项:补齐佐证材料,由评估专家判定(最高 {} 分)", format::plain(max)),
             Scoring::Flags { items, all_bonus } => {
-                let names = short_labels(items.iter().map(|(id, _)| self.label(*id)).collect());
+                let names = short_labels(&items.iter().map(|(id, _)| self.label(*id)).collect::<Vec<_>>());
                 let no: Vec<String> = items
                     .iter()
                     .zip(names)
@@ -410,7 +410,7 @@ impl Ctx<'_> {
             Scoring::Tally { per, terms } => {
                 let n = engine::tally(terms, self.a).unwrap_or(0.0);
                 let need = format::count((max / per - n - EPS).ceil().max(1.0));
-                self.templated(rule, &need, || format!("还需再计 {need} 项"))
+                Self::templated(rule, &need, || format!("还需再计 {need} 项"))
             }
             Scoring::Proportional { measure, rate } => {
                 let goal = match rate {
@@ -446,7 +446,7 @@ impl Ctx<'_> {
     }
 
     /// The rule's own phrase for the amount, or a generic one, then "可得满分".
-    fn templated(&self, rule: &Rule, amount: &str, generic: impl FnOnce() -> String) -> String {
+    fn templated(rule: &Rule, amount: &str, generic: impl FnOnce() -> String) -> String {
         let text = match &rule.target {
             Some(t) if t.contains("{n}") => t.replace("{n}", amount),
             _ => generic(),
@@ -455,27 +455,22 @@ impl Ctx<'_> {
     }
 
     fn measure_target(&self, rule: &Rule, m: &Measure, goal: Goal) -> String {
-        match self.lever(m, goal) {
-            Some(Lever { input, amount, whole, increase }) => {
-                let input = self.rubric.input(input);
-                let unit = input.unit.as_deref().unwrap_or("");
-                let verb = if increase { "再增加" } else { "减少" };
-                let amount = if whole { format::count(amount) } else { fmt_amount(input.kind, amount) };
-                self.templated(rule, &amount, || format!("{}{verb} {amount} {unit}", input.label))
-            }
-            None => {
-                let verb = match (goal.dir, goal.strict) {
-                    (Dir::Up, false) => "需达到",
-                    (Dir::Up, true) => "需超过",
-                    (Dir::Down, false) => "需不高于",
-                    (Dir::Down, true) => "需低于",
-                };
-                let text = format!("{}{verb} {}", m.label, self.measure_value(m, goal.value));
-                match &rule.target {
-                    Some(t) if !t.contains("{n}") => full_marks(t),
-                    _ => full_marks(&text),
-                }
-            }
+        if let Some(Lever { input, amount, whole, increase }) = self.lever(m, goal) {
+            let input = self.rubric.input(input);
+            let unit = input.unit.as_deref().unwrap_or("");
+            let verb = if increase { "再增加" } else { "减少" };
+            let amount = if whole { format::count(amount) } else { fmt_amount(input.kind, amount) };
+            return Self::templated(rule, &amount, || format!("{}{verb} {amount} {unit}", input.label));
+        }
+        let verb = match (goal.dir, goal.strict) {
+            (Dir::Up, false) => "需达到",
+            (Dir::Up, true) => "需超过",
+            (Dir::Down, false) => "需不高于",
+            (Dir::Down, true) => "需低于",
+        };
+        match &rule.target {
+            Some(t) if !t.contains("{n}") => full_marks(t),
+            _ => full_marks(&format!("{}{verb} {}", m.label, self.measure_value(m, goal.value))),
         }
     }
 
@@ -626,7 +621,7 @@ fn with_unit(value: &str, unit: Option<&str>) -> String {
 
 /// Labels of a group of flags, shortened to what differs: `生产领域:建立信用记录`,
 /// `流通领域:建立信用记录` → `生产领域`, `流通领域`.
-fn short_labels(labels: Vec<&str>) -> Vec<String> {
+fn short_labels(labels: &[&str]) -> Vec<String> {
     let suffixes: Vec<Option<&str>> = labels.iter().map(|l| l.split_once(':').map(|(_, s)| s)).collect();
     let same = suffixes.first().copied().flatten().is_some() && suffixes.windows(2).all(|w| w[0] == w[1]);
     labels

@@ -10,6 +10,8 @@
 //!
 //! No I/O, and no panics on any input.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_cmp, clippy::todo, clippy::unimplemented)]
+
 pub mod assessment;
 pub mod engine;
 pub mod explain;

@@ -79,9 +79,23 @@ impl Rubric {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// Every proper prefix of the declared keys (`s4`, `s4.production`).
+fn key_prefixes(index: &HashMap<String, InputId>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for key in index.keys() {
+        for (i, c) in key.char_indices() {
+            if c == '.' {
+                out.insert(key[..i].to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end].split(|&b| b == b'\n').count()
 }
 
 // ----- raw, as written in the file ------------------------------------------------
@@ -450,6 +464,7 @@ impl Builder<'_> {
             sections,
             rules,
             gates,
+            prefixes: key_prefixes(&self.index),
             index: std::mem::take(&mut self.index),
         }
     }

@@ -36,6 +36,8 @@ pub struct Rubric {
     pub rules: Vec<Rule>,
     pub gates: Vec<Gate>,
     pub(crate) index: HashMap<String, InputId>,
+    /// Every proper prefix of a declared key (`s4`, `s4.production`).
+    pub(crate) prefixes: std::collections::HashSet<String>,
 }
 
 impl Rubric {

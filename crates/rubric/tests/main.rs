@@ -7,6 +7,10 @@ mod rubric_file;
 
 use creditcity_rubric::Rubric;
 
+/// The embedded rubric, loaded once.
+///
+/// # Panics
+/// When the embedded rubric does not load: every other test would be meaningless.
 pub fn rubric() -> &'static Rubric {
     static RUBRIC: std::sync::OnceLock<Rubric> = std::sync::OnceLock::new();
     RUBRIC.get_or_init(|| match Rubric::embedded_2019() {

@@ -86,7 +86,7 @@ proptest! {
     fn the_assessment_parser_never_panics_on_plausible_files(
         lines in proptest::collection::vec(("(s[0-9]{1,2}|base|bonus|assessment)(\\.[a-z_]{1,12}){0,2}", "(-?[0-9]{1,6}(\\.[0-9]{1,3})?|true|false|\"x\"|\\[[0-9, ]{0,9}\\]|nan|inf|\\{ a = [0-9] \\})"), 0..20)
     ) {
-        let text: String = lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        let text: String = lines.iter().fold(String::new(), |acc, (k, v)| acc + &format!("{k} = {v}\n"));
         let _ = rubric().parse_assessment(&text);
     }
 }
