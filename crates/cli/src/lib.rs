@@ -1,6 +1,7 @@
 //! The `creditcity` command line: rendering of scorecards for the terminal and for
-//! machines. `main.rs` parses arguments and does the I/O; everything here is a
-//! function of data, so tests can call it directly.
+//! machines, and the thin workspace commands over `creditcity-app`. `main.rs`
+//! parses arguments; the business rules live in `creditcity-app`.
 
 pub mod render;
 pub mod text;
+pub mod workspace;

@@ -1,15 +1,20 @@
-//! `creditcity`: score a city against the rubric, and inspect rubric files.
+//! `creditcity`: score a city against the rubric, run its evaluation workspace, and
+//! inspect rubric files.
 //!
 //! Data goes to stdout, diagnostics to stderr. Exit codes:
-//! 0 success · 1 invalid assessment input · 2 invalid command line ·
-//! 3 invalid rubric file · 4 a file could not be read.
+//! 0 success · 1 invalid input (a value, a plan, a unit, a file over the limit…) ·
+//! 2 invalid command line · 3 invalid rubric file · 4 a file could not be read ·
+//! 5 the store failed (database or evidence files).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use creditcity::render;
+use creditcity::workspace::{self as ws, Context, SetArgs};
+use creditcity_app::Actor;
 use creditcity_rubric::{InputKind, Rubric, format, score};
+use creditcity_store::{AuditFilter, Location};
 
 #[derive(Parser)]
 #[command(name = "creditcity", version, about = "社会信用体系建设示范城市评估 — score a city against the rubric")]
@@ -17,22 +22,129 @@ struct Cli {
     /// Rubric file to use instead of the embedded 2019 edition.
     #[arg(long, global = true, value_name = "FILE")]
     rubric: Option<PathBuf>,
+    /// The workspace store (SQLite file; evidence files go beside it in NAME.evidence/).
+    #[arg(long, global = true, env = "CREDITCITY_STORE", default_value = "creditcity.db", value_name = "FILE")]
+    store: PathBuf,
+    /// Which assessment of the store: its id or city name (needed when there are several).
+    #[arg(long, global = true, env = "CREDITCITY_ASSESSMENT", value_name = "ID|CITY")]
+    assessment: Option<String>,
+    /// Who is acting, recorded on every change.
+    #[arg(long, global = true, env = "CREDITCITY_USER", value_name = "NAME")]
+    user: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Score an assessment file: every rule, its reason, the gates and the totals.
+    /// Score an assessment file, or the store's assessment: every rule, its reason,
+    /// the gates and the totals.
     Score {
-        /// The city's assessment file (TOML).
-        file: PathBuf,
+        /// The city's assessment file (TOML); without it, the store's current values.
+        file: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Score only the values an evaluator has accepted (the confirmed score).
+        #[arg(long)]
+        confirmed: bool,
     },
     /// Inspect rubric files.
     #[command(subcommand)]
     Rubric(RubricCommand),
+    /// Create the store (if needed) and a city's assessment in it.
+    Init {
+        #[arg(long)]
+        city: String,
+        #[arg(long, default_value = "2018年12月15日至2019年3月15日")]
+        period: String,
+    },
+    /// The plan (任务分解): import units and tasks, or list the tasks.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Set an input's value (its previous value stays in the history), or every
+    /// value of an assessment file with --file.
+    Set {
+        key: Option<String>,
+        value: Option<String>,
+        /// Load every value of an assessment file instead.
+        #[arg(long, conflicts_with_all = ["key", "value"])]
+        file: Option<PathBuf>,
+        /// The responsible unit that gave the value.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Where it comes from: document, platform or note.
+        #[arg(long)]
+        source: Option<String>,
+        /// The document's name or number, the platform's screen…
+        #[arg(long = "ref")]
+        source_ref: Option<String>,
+        /// A note; the justification of a judged (酌情) score.
+        #[arg(long)]
+        note: Option<String>,
+        /// Evidence ids that support the value.
+        #[arg(long)]
+        evidence: Vec<i64>,
+    },
+    /// Attach a file as evidence (佐证材料) for a rule's checklist item.
+    Attach {
+        file: PathBuf,
+        #[arg(long)]
+        rule: String,
+        /// The checklist item, numbered as `creditcity rubric show RULE` lists them.
+        #[arg(long)]
+        item: Option<i64>,
+        #[arg(long)]
+        task: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Accept or return an input's current value, an evidence item or a task.
+    Review {
+        /// input, evidence or task
+        target: String,
+        /// The input key, the evidence id or the task code.
+        id: String,
+        /// accept or return
+        decision: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Move a task: start, or submit for review.
+    Task { action: String, code: String },
+    /// Progress by unit and by section: tasks, overdue, inputs missing, evidence, points at stake.
+    Status {
+        /// The day to count overdue tasks from (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+    },
+    /// Every value an input has had: who, when, from what.
+    History { key: String },
+    /// The audit log of the assessment, oldest first.
+    Audit {
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// The current values as an assessment file that `score FILE` accepts.
+    ExportInputs {
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// A consistent copy of the store and its evidence files, safe while in use.
+    Backup { dir: PathBuf },
+    /// Restore a backup into --store (which must not exist yet).
+    Restore { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Import a plan file (units and tasks); all or nothing.
+    Import { file: PathBuf },
+    /// List the tasks with their rules, units, deadlines and states.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -49,12 +161,7 @@ enum Format {
     Json,
 }
 
-/// A failure with the exit code that says what kind it was.
-struct Failure {
-    code: u8,
-    message: String,
-    hint: Option<String>,
-}
+use ws::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -73,9 +180,103 @@ fn main() -> ExitCode {
     }
 }
 
+fn context(cli: &Cli) -> Result<Context, Failure> {
+    let user = cli.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".to_owned());
+    Ok(Context {
+        location: Location::at(&cli.store),
+        assessment: cli.assessment.clone(),
+        actor: Actor(user),
+        rubric: load_rubric(cli.rubric.as_deref())?,
+    })
+}
+
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 fn run(cli: &Cli) -> Result<String, Failure> {
     match &cli.command {
-        Command::Score { file, format } => {
+        Command::Score { file: None, format, confirmed } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(async {
+                let w = ctx.open().await?;
+                let scores = w.scores().await.map_err(Failure::from)?;
+                let (a, card) = if *confirmed { scores.confirmed } else { scores.working };
+                let report = render::report(w.rubric(), &a, &card);
+                let out = match format {
+                    Format::Json => format!("{}\n", render::json(&report)),
+                    Format::Text => render::text(w.rubric(), &report),
+                };
+                w.close().await;
+                Ok(out)
+            })
+        }
+        Command::Init { city, period } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::init(&ctx, city, period))
+        }
+        Command::Plan(PlanCommand::Import { file }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::plan_import(&ctx, file))
+        }
+        Command::Plan(PlanCommand::Show) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::plan_show(&ctx))
+        }
+        Command::Set { key, value, file, unit, source, source_ref, note, evidence } => {
+            let ctx = context(cli)?;
+            let args = SetArgs {
+                key: key.clone(),
+                value: value.clone(),
+                file: file.clone(),
+                unit: unit.clone(),
+                source: source.clone(),
+                source_ref: source_ref.clone(),
+                note: note.clone(),
+                evidence: evidence.clone(),
+            };
+            Context::runtime()?.block_on(ws::set(&ctx, args))
+        }
+        Command::Attach { file, rule, item, task, unit } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::attach(&ctx, file, rule, *item, task.as_deref(), unit.as_deref()))
+        }
+        Command::Review { target, id, decision, comment } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::review(&ctx, target, id, decision, comment))
+        }
+        Command::Task { action, code } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::task(&ctx, action, code))
+        }
+        Command::Status { as_of } => {
+            let ctx = context(cli)?;
+            let day = as_of.clone().unwrap_or_else(today);
+            Context::runtime()?.block_on(ws::status(&ctx, &day))
+        }
+        Command::History { key } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::history(&ctx, key))
+        }
+        Command::Audit { entity, id, actor } => {
+            let ctx = context(cli)?;
+            let filter = AuditFilter { assessment_id: None, entity: entity.clone(), entity_id: id.clone(), actor: actor.clone() };
+            Context::runtime()?.block_on(ws::audit(&ctx, filter))
+        }
+        Command::ExportInputs { out } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::export_inputs(&ctx, out.as_deref()))
+        }
+        Command::Backup { dir } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::backup(&ctx, dir))
+        }
+        Command::Restore { dir } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::restore(&ctx, dir))
+        }
+        Command::Score { file: Some(file), format, .. } => {
             let rubric = load_rubric(cli.rubric.as_deref())?;
             let text = read(file)?;
             let assessment = rubric.parse_assessment(&text).map_err(|errors| Failure {

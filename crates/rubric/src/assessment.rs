@@ -68,6 +68,44 @@ impl fmt::Display for RawValue {
     }
 }
 
+impl RawValue {
+    /// Parses one TOML value (`0.018`, `true`, `[1, 2]`, `{ "信易贷" = 5 }`).
+    pub fn parse_toml(text: &str) -> Result<Self, String> {
+        DeValue::parse(text).map(|v| raw(v.get_ref())).map_err(|e| e.message().trim().to_owned())
+    }
+
+    /// The value as TOML text, as an assessment file writes it.
+    pub fn to_toml(&self) -> String {
+        match self {
+            Self::Bool(b) => b.to_string(),
+            Self::Integer(i) => i.to_string(),
+            Self::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.1}"),
+            Self::Float(x) => format!("{x}"),
+            Self::String(s) | Self::Other(s) => toml_string(s),
+            Self::Array(items) => format!("[{}]", items.iter().map(Self::to_toml).collect::<Vec<_>>().join(", ")),
+            Self::Table(entries) => {
+                let body: Vec<String> = entries.iter().map(|(k, v)| format!("{} = {}", toml_string(k), v.to_toml())).collect();
+                if body.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", body.join(", ")) }
+            }
+        }
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The `[assessment]` table: who and what the values are about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Meta {

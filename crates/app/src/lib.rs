@@ -1,0 +1,478 @@
+//! Use-cases of the evaluation workspace: what the credit office, the units and the
+//! evaluators do, as plain functions over the store and the rubric.
+//!
+//! The CLI and (later) the web application call these; neither holds business rules
+//! or SQL of its own. Every refusal is an [`AppError`] that names the field and the
+//! problem, and a refused change leaves the store as it was.
+
+pub mod plan;
+pub mod status;
+pub mod values;
+
+use std::path::Path;
+
+use creditcity_rubric::{Assessment, Entry, InputErrors, InputKind, Meta, RawValue, Rubric, Scorecard, score};
+use creditcity_store::{
+    AssessmentRow, AuditFilter, AuditRow, BackupSummary, Decision, EvidenceRow, ImportSummary, Location, NewEvidence,
+    NewReview, NewValue, ReviewTarget, Store, StoreError, TaskRow, TaskStatus, UnitRow, ValueRow,
+};
+
+/// Default limit of one evidence file: 50 MiB.
+pub const DEFAULT_MAX_EVIDENCE_BYTES: u64 = 50 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Inputs(InputErrors),
+    #[error("{field}: {problem}")]
+    Invalid { field: String, problem: String },
+    #[error("{0}")]
+    Plan(String),
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> AppError {
+    AppError::Invalid { field: field.into(), problem: problem.into() }
+}
+
+/// Where a value came from (来源).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A document: a report, a notice, a statistics table.
+    Document,
+    /// The credit information sharing platform or another system.
+    Platform,
+    /// A note: an estimate, a phone call, an evaluator's judgment.
+    Note,
+    /// An assessment file imported as a whole.
+    File,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Document => "document",
+            Self::Platform => "platform",
+            Self::Note => "note",
+            Self::File => "file",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Document => "文件",
+            Self::Platform => "平台",
+            Self::Note => "说明",
+            Self::File => "导入文件",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Document, Self::Platform, Self::Note, Self::File].into_iter().find(|k| k.as_str() == s || k.label() == s)
+    }
+}
+
+/// Who acts: recorded on every change.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+/// Creates a store (if needed) and an assessment in it.
+pub async fn init(location: &Location, rubric: &Rubric, city: &str, period: &str, actor: &Actor) -> Result<AssessmentRow> {
+    if city.trim().is_empty() {
+        return Err(invalid("city", "城市名称不能为空"));
+    }
+    let store = Store::open(location).await?;
+    let row = store.create_assessment(city.trim(), &rubric.edition, period.trim(), &actor.0).await?;
+    store.close().await;
+    Ok(row)
+}
+
+/// A city's assessment opened for work.
+pub struct Workspace {
+    store: Store,
+    rubric: Rubric,
+    assessment: AssessmentRow,
+    max_evidence_bytes: u64,
+}
+
+/// One value to set, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SetValue {
+    pub key: String,
+    pub text: String,
+    pub unit: Option<String>,
+    pub source: Option<String>,
+    pub source_ref: String,
+    pub note: String,
+    pub evidence_ids: Vec<i64>,
+}
+
+/// The two scores of an assessment.
+pub struct Scores {
+    /// All current values.
+    pub working: (Assessment, Scorecard),
+    /// Accepted values only.
+    pub confirmed: (Assessment, Scorecard),
+}
+
+impl Workspace {
+    /// Opens the store and selects an assessment: by id or city name, or the only one.
+    pub async fn open(location: &Location, rubric: Rubric, selector: Option<&str>) -> Result<Self> {
+        let store = Store::open_existing(location).await?;
+        let all = store.assessments().await?;
+        let assessment = match selector {
+            Some(s) => all
+                .iter()
+                .find(|a| a.id.to_string() == s || a.city == s)
+                .cloned()
+                .ok_or_else(|| invalid("assessment", format!("没有“{s}”的评估;现有:{}", describe(&all))))?,
+            None => match all.as_slice() {
+                [one] => one.clone(),
+                [] => return Err(invalid("assessment", "存储中还没有评估;先运行 creditcity init --city 城市名")),
+                _ => return Err(invalid("assessment", format!("存储中有多个评估,请用 --assessment 指定:{}", describe(&all)))),
+            },
+        };
+        if assessment.rubric_edition != rubric.edition {
+            return Err(invalid(
+                "rubric",
+                format!("评估 {} 按 {} 版细则建立,当前细则为 {} 版", assessment.id, assessment.rubric_edition, rubric.edition),
+            ));
+        }
+        Ok(Self { store, rubric, assessment, max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES })
+    }
+
+    pub fn with_max_evidence_bytes(mut self, limit: u64) -> Self {
+        self.max_evidence_bytes = limit;
+        self
+    }
+
+    pub fn rubric(&self) -> &Rubric {
+        &self.rubric
+    }
+
+    pub fn assessment(&self) -> &AssessmentRow {
+        &self.assessment
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    pub async fn units(&self) -> Result<Vec<UnitRow>> {
+        Ok(self.store.units(self.assessment.city_id).await?)
+    }
+
+    pub async fn tasks(&self) -> Result<Vec<TaskRow>> {
+        Ok(self.store.tasks(self.assessment.id).await?)
+    }
+
+    async fn unit_id(&self, name: &str) -> Result<i64> {
+        let units = self.units().await?;
+        units.iter().find(|u| u.name == name).map(|u| u.id).ok_or_else(|| {
+            let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).take(8).collect();
+            invalid("unit", format!("没有单位“{name}”(现有:{}{})", names.join("、"), if units.len() > 8 { "…" } else { "" }))
+        })
+    }
+
+    /// Imports a plan file (units and tasks); all or nothing.
+    pub async fn import_plan(&self, text: &str, actor: &Actor) -> Result<ImportSummary> {
+        let known: Vec<String> = self.units().await?.into_iter().map(|u| u.name).collect();
+        let plan = plan::parse(text, &self.rubric, &known).map_err(|issues| {
+            AppError::Plan(
+                issues
+                    .iter()
+                    .map(|i| i.line.map_or_else(|| i.message.clone(), |l| format!("line {l}: {}", i.message)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+        Ok(self.store.import_plan(&self.assessment, &plan, &actor.0).await?)
+    }
+
+    /// The current values as validated entries (what the store holds now).
+    async fn current_entries(&self, accepted_only: bool) -> Result<Vec<Entry>> {
+        let rows = self.store.current_values(self.assessment.id).await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            if accepted_only && row.review_state != "accepted" {
+                continue;
+            }
+            let json: serde_json::Value = serde_json::from_str(&row.value_json)
+                .map_err(|e| StoreError::Corrupt(format!("value of {}: {e}", row.input_key)))?;
+            entries.push(Entry { key: row.input_key, value: values::from_json(&json), line: None });
+        }
+        Ok(entries)
+    }
+
+    /// Sets values, each validated with the others (parts within wholes…); all or
+    /// nothing. A judged (酌情) score needs a justification in `note`.
+    pub async fn set_values(&self, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
+        let mut errors = Vec::new();
+        let mut parsed = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(id) = self.rubric.input_id(&item.key) else {
+                let hint = self.rubric.closest_key(&item.key).map_or_else(String::new, |k| format!(";是否应为 {k}?"));
+                errors.push(creditcity_rubric::InputError { key: item.key.clone(), line: None, message: format!("不是本细则的输入项{hint}") });
+                continue;
+            };
+            let input = self.rubric.input(id);
+            match values::parse_typed(input.kind, &item.text) {
+                Ok(v) => parsed.push((item, v)),
+                Err(message) => errors.push(creditcity_rubric::InputError { key: item.key.clone(), line: None, message }),
+            }
+            if matches!(input.kind, InputKind::Judged { .. }) && item.note.trim().is_empty() {
+                errors.push(creditcity_rubric::InputError {
+                    key: item.key.clone(),
+                    line: None,
+                    message: "酌情计分须附评分理由(--note)".to_owned(),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Inputs(InputErrors(errors)));
+        }
+        // Validate the assessment as it would be after the change; refuse whatever the
+        // change breaks, including relations with values stored earlier.
+        let before = self.current_entries(false).await?;
+        let mut after = before.clone();
+        for (item, v) in &parsed {
+            after.retain(|e| e.key != item.key);
+            after.push(Entry { key: item.key.clone(), value: v.clone(), line: None });
+        }
+        let known: Vec<creditcity_rubric::InputError> =
+            self.rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
+        if let Err(InputErrors(errs)) = self.rubric.validate(Meta::default(), after) {
+            let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();
+            if !new.is_empty() {
+                return Err(AppError::Inputs(InputErrors(new)));
+            }
+        }
+        let mut rows = Vec::with_capacity(parsed.len());
+        for (item, v) in parsed {
+            let unit_id = match &item.unit {
+                Some(u) => Some(self.unit_id(u).await?),
+                None => None,
+            };
+            let source = match &item.source {
+                Some(s) => SourceKind::parse(s).ok_or_else(|| invalid("source", format!("“{s}”应为 document、platform 或 note(文件、平台、说明)")))?,
+                None => SourceKind::Note,
+            };
+            let evidence = self.store.evidence(self.assessment.id).await?;
+            for id in &item.evidence_ids {
+                if !evidence.iter().any(|e| e.id == *id) {
+                    return Err(invalid("evidence", format!("本评估中没有佐证材料 {id}")));
+                }
+            }
+            rows.push(NewValue {
+                assessment_id: self.assessment.id,
+                key: item.key.clone(),
+                value_json: values::to_json(&v).to_string(),
+                unit_id,
+                source_kind: source.as_str().to_owned(),
+                source_ref: item.source_ref.clone(),
+                note: item.note.clone(),
+                evidence_ids: item.evidence_ids.clone(),
+            });
+        }
+        Ok(self.store.set_values(&rows, &actor.0).await?)
+    }
+
+    /// Loads every value of an assessment file, with the file as their source.
+    pub async fn import_inputs(&self, text: &str, file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
+        let a = self.rubric.parse_assessment(text).map_err(AppError::Inputs)?;
+        let items: Vec<SetValue> = a
+            .entries(&self.rubric)
+            .into_iter()
+            .map(|e| SetValue {
+                text: e.value.to_toml(),
+                note: if matches!(self.rubric.input_id(&e.key).map(|id| self.rubric.input(id).kind), Some(InputKind::Judged { .. })) {
+                    format!("自评(导入自 {file_name})")
+                } else {
+                    String::new()
+                },
+                key: e.key,
+                unit: unit.map(str::to_owned),
+                source: Some(SourceKind::File.as_str().to_owned()),
+                source_ref: file_name.to_owned(),
+                evidence_ids: Vec::new(),
+            })
+            .collect();
+        let n = items.len();
+        self.set_values(&items, actor).await?;
+        Ok(n)
+    }
+
+    /// The assessment of the current values, and of the accepted ones.
+    pub async fn scores(&self) -> Result<Scores> {
+        let meta = Meta {
+            city: Some(self.assessment.city.clone()),
+            rubric: Some(self.assessment.rubric_edition.clone()),
+            period: Some(self.assessment.period.clone()),
+            as_of: None,
+        };
+        let working = self.rubric.validate(meta.clone(), self.current_entries(false).await?).map_err(AppError::Inputs)?;
+        // Accepted values alone may break a relation (a part accepted, its whole not yet):
+        // the parts whose wholes are missing are still valid; anything invalid is left out.
+        let accepted = self.current_entries(true).await?;
+        let confirmed = match self.rubric.validate(meta.clone(), accepted.clone()) {
+            Ok(a) => a,
+            Err(InputErrors(errs)) => {
+                let bad: Vec<String> = errs.iter().map(|e| e.key.clone()).collect();
+                let kept = accepted.into_iter().filter(|e| !bad.iter().any(|b| b.split(" + ").any(|k| k == e.key))).collect();
+                self.rubric.validate(meta, kept).map_err(AppError::Inputs)?
+            }
+        };
+        let working_card = score(&self.rubric, &working);
+        let confirmed_card = score(&self.rubric, &confirmed);
+        Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card) })
+    }
+
+    /// Attaches a file as evidence for a rule's checklist item (1-based), and a task.
+    pub async fn attach(&self, path: &Path, rule_id: &str, item: Option<i64>, task: Option<&str>, unit: Option<&str>, actor: &Actor) -> Result<EvidenceRow> {
+        let rule = self.rubric.rule(rule_id).ok_or_else(|| invalid("rule", format!("没有规则 {rule_id}")))?;
+        if let Some(i) = item {
+            if i < 1 || i as usize > rule.evidence.len() {
+                return Err(invalid("item", format!("规则 {rule_id} 的佐证材料清单有 {} 项,没有第 {i} 项", rule.evidence.len())));
+            }
+        }
+        let task_id = match task {
+            Some(code) => {
+                let tasks = self.tasks().await?;
+                let t = tasks.iter().find(|t| t.code == code).ok_or_else(|| invalid("task", format!("没有任务 {code}")))?;
+                if !t.rules.iter().any(|r| r == rule_id) {
+                    return Err(invalid("task", format!("任务 {code} 不涉及规则 {rule_id}(涉及 {})", t.rules.join("、"))));
+                }
+                Some(t.id)
+            }
+            None => None,
+        };
+        let unit_id = match unit {
+            Some(u) => Some(self.unit_id(u).await?),
+            None => None,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(invalid("file", format!("{} 不是文件", path.display())));
+        }
+        if meta.len() > self.max_evidence_bytes {
+            return Err(invalid("file", format!("{} 有 {} 字节,超过上限 {} 字节", path.display(), meta.len(), self.max_evidence_bytes)));
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        let name = path.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        let new = NewEvidence { assessment_id: self.assessment.id, rule_id: rule_id.to_owned(), item, task_id, unit_id, original_name: name };
+        Ok(self.store.add_evidence(&new, &mut file, self.max_evidence_bytes, &actor.0).await?)
+    }
+
+    /// An evaluator accepts or returns an input's current value, an evidence item or a task.
+    pub async fn review(&self, target: &str, id: &str, decision: Decision, comment: &str, actor: &Actor) -> Result<()> {
+        if decision == Decision::Return && comment.trim().is_empty() {
+            return Err(invalid("comment", "退回须说明理由(--comment)"));
+        }
+        let (kind, target_id) = match target {
+            "input" => {
+                let rows = self.store.current_values(self.assessment.id).await?;
+                let row = rows.iter().find(|r| r.input_key == id).ok_or_else(|| invalid("input", format!("{id} 还没有值可评审")))?;
+                (ReviewTarget::Input, row.id)
+            }
+            "evidence" => {
+                let n: i64 = id.parse().map_err(|_| invalid("evidence", format!("“{id}”应为佐证材料编号")))?;
+                (ReviewTarget::Evidence, n)
+            }
+            "task" => {
+                let tasks = self.tasks().await?;
+                let t = tasks.iter().find(|t| t.code == id).ok_or_else(|| invalid("task", format!("没有任务 {id}")))?;
+                (ReviewTarget::Task, t.id)
+            }
+            other => return Err(invalid("target", format!("“{other}”应为 input、evidence 或 task"))),
+        };
+        let review = NewReview { assessment_id: self.assessment.id, target: kind, target_id, decision, comment: comment.to_owned() };
+        Ok(self.store.review(&review, &actor.0).await?)
+    }
+
+    /// Moves a task along 未开始 → 进行中 → 已提交; review decides 已通过 / 已退回.
+    pub async fn move_task(&self, code: &str, to: TaskStatus, actor: &Actor) -> Result<()> {
+        let tasks = self.tasks().await?;
+        let t = tasks.iter().find(|t| t.code == code).ok_or_else(|| invalid("task", format!("没有任务 {code}")))?;
+        let from = TaskStatus::parse(&t.status).unwrap_or(TaskStatus::NotStarted);
+        let allowed = matches!(
+            (from, to),
+            (TaskStatus::NotStarted | TaskStatus::Returned, TaskStatus::InProgress)
+                | (TaskStatus::NotStarted | TaskStatus::InProgress | TaskStatus::Returned, TaskStatus::Submitted)
+        );
+        if !allowed {
+            return Err(invalid("task", format!("任务 {code} 当前为“{}”,不能改为“{}”", from.label(), to.label())));
+        }
+        Ok(self.store.set_task_status(self.assessment.id, code, to, &actor.0).await?)
+    }
+
+    pub async fn history(&self, key: &str) -> Result<Vec<ValueRow>> {
+        if self.rubric.input_id(key).is_none() {
+            let hint = self.rubric.closest_key(key).map_or_else(String::new, |k| format!(";是否应为 {k}?"));
+            return Err(invalid("key", format!("{key} 不是本细则的输入项{hint}")));
+        }
+        Ok(self.store.value_history(self.assessment.id, key).await?)
+    }
+
+    pub async fn audit(&self, mut filter: AuditFilter) -> Result<Vec<AuditRow>> {
+        filter.assessment_id = Some(self.assessment.id);
+        Ok(self.store.audit(&filter).await?)
+    }
+
+    /// The current values as an assessment file that `creditcity score FILE` accepts.
+    pub async fn export_inputs(&self) -> Result<String> {
+        let rows = self.store.current_values(self.assessment.id).await?;
+        let mut out = format!(
+            "# {} · {} 版细则 · {}\n# 由 creditcity export-inputs 导出;每项注明单位、来源和评审状态。\n\nassessment.city = {}\nassessment.rubric = {}\nassessment.period = {}\n\n",
+            self.assessment.city,
+            self.assessment.rubric_edition,
+            self.assessment.period,
+            RawValue::String(self.assessment.city.clone()).to_toml(),
+            RawValue::String(self.assessment.rubric_edition.clone()).to_toml(),
+            RawValue::String(self.assessment.period.clone()).to_toml(),
+        );
+        for input in &self.rubric.inputs {
+            let Some(row) = rows.iter().find(|r| r.input_key == input.key) else { continue };
+            let json: serde_json::Value = serde_json::from_str(&row.value_json)
+                .map_err(|e| StoreError::Corrupt(format!("value of {}: {e}", row.input_key)))?;
+            let unit = row.unit.as_deref().unwrap_or("—");
+            let comment = format!("{} · {unit} · {} {} · {}", input.label, row.source_kind, row.source_ref, row.review_state)
+                .replace('\n', " ");
+            out.push_str(&format!("{} = {}  # {comment}\n", input.key, values::from_json(&json).to_toml()));
+        }
+        Ok(out)
+    }
+
+    /// Progress by unit and by section, as of `today` (YYYY-MM-DD).
+    pub async fn progress(&self, today: &str) -> Result<status::Progress> {
+        let scores = self.scores().await?;
+        let units = self.units().await?;
+        let tasks = self.tasks().await?;
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        Ok(status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today))
+    }
+
+    pub async fn evidence(&self) -> Result<Vec<EvidenceRow>> {
+        Ok(self.store.evidence(self.assessment.id).await?)
+    }
+
+    pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
+        Ok(self.store.backup(dir).await?)
+    }
+}
+
+/// Restores a backup directory into a new store.
+pub async fn restore(backup: &Path, into: &Location) -> Result<()> {
+    Store::restore(backup, into).await?.close().await;
+    Ok(())
+}
+
+fn describe(all: &[AssessmentRow]) -> String {
+    all.iter().map(|a| format!("{} {} {}", a.id, a.city, a.period)).collect::<Vec<_>>().join(";")
+}

@@ -1,0 +1,94 @@
+//! Values as people type them and as the store keeps them.
+//!
+//! People type `0.018`, `1.8%`, `１．８％`, `true`, `是`, `[1, 2, 3]`; the store keeps
+//! JSON. Both become the rubric's `RawValue`, which the rubric validates.
+
+use creditcity_rubric::{InputKind, RawValue};
+
+/// Full-width digits and signs to ASCII (`１２．５％` → `12.5%`).
+pub fn normalize(text: &str) -> String {
+    text.trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '．' | '。' => '.',
+            '％' => '%',
+            '，' => ',',
+            '－' | '−' => '-',
+            '［' => '[',
+            '］' => ']',
+            c => c,
+        })
+        .collect::<String>()
+        .replace(',', if text.contains('[') || text.contains('{') { "," } else { "" })
+}
+
+/// Reads a value typed for an input of `kind`.
+pub fn parse_typed(kind: InputKind, text: &str) -> Result<RawValue, String> {
+    let t = normalize(text);
+    match kind {
+        InputKind::Bool => match t.as_str() {
+            "true" | "是" | "有" | "yes" | "y" => return Ok(RawValue::Bool(true)),
+            "false" | "否" | "无" | "no" | "n" => return Ok(RawValue::Bool(false)),
+            _ => {}
+        },
+        InputKind::Ratio => {
+            if let Some(p) = t.strip_suffix('%') {
+                let x: f64 = p.trim().parse().map_err(|_| format!("“{text}”不是百分数"))?;
+                return Ok(RawValue::Float(x / 100.0));
+            }
+        }
+        _ => {}
+    }
+    RawValue::parse_toml(&t).map_err(|e| format!("“{text}”不是有效的值:{e}"))
+}
+
+/// The JSON the store keeps for a value.
+pub fn to_json(v: &RawValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        RawValue::Bool(b) => J::Bool(*b),
+        RawValue::Integer(i) => J::from(*i),
+        RawValue::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+        RawValue::String(s) | RawValue::Other(s) => J::String(s.clone()),
+        RawValue::Array(items) => J::Array(items.iter().map(to_json).collect()),
+        RawValue::Table(entries) => J::Object(entries.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+    }
+}
+
+/// A stored value back as a raw value.
+pub fn from_json(j: &serde_json::Value) -> RawValue {
+    use serde_json::Value as J;
+    match j {
+        J::Bool(b) => RawValue::Bool(*b),
+        J::Number(n) => n.as_i64().map_or_else(|| RawValue::Float(n.as_f64().unwrap_or(f64::NAN)), RawValue::Integer),
+        J::String(s) => RawValue::String(s.clone()),
+        J::Array(items) => RawValue::Array(items.iter().map(from_json).collect()),
+        J::Object(map) => RawValue::Table(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        J::Null => RawValue::Other("null".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_type_percentages_and_full_width_digits() {
+        assert_eq!(parse_typed(InputKind::Ratio, "1.8%"), Ok(RawValue::Float(0.018)));
+        assert_eq!(parse_typed(InputKind::Ratio, "１２．５％"), Ok(RawValue::Float(0.125)));
+        assert_eq!(parse_typed(InputKind::Count, "1,200"), Ok(RawValue::Integer(1200)));
+        assert_eq!(parse_typed(InputKind::Bool, "是"), Ok(RawValue::Bool(true)));
+        assert_eq!(
+            parse_typed(InputKind::List { integer: true, distinct: true, len: None }, "[1, 2, 3]"),
+            Ok(RawValue::Array(vec![RawValue::Integer(1), RawValue::Integer(2), RawValue::Integer(3)]))
+        );
+        assert!(parse_typed(InputKind::Ratio, "abc%").is_err());
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let v = RawValue::Table(vec![("信易贷".to_owned(), RawValue::Integer(5))]);
+        assert_eq!(from_json(&to_json(&v)), v);
+    }
+}

@@ -1,0 +1,343 @@
+//! The workspace commands: thin wrappers that call `creditcity-app` and print.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use creditcity_app::{Actor, AppError, SetValue, Workspace};
+use creditcity_rubric::{Rubric, format};
+use creditcity_store::{AuditFilter, Decision, Location, StoreError, TaskStatus};
+
+use crate::text::{pad, pad_left};
+
+/// A failure with its exit code: 1 for input a person can fix, 5 for the store.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        let code = match &e {
+            AppError::Store(StoreError::Db(_) | StoreError::Migrate(_) | StoreError::Io(_) | StoreError::Corrupt(_)) => 5,
+            _ => 1,
+        };
+        let hint = match &e {
+            AppError::Store(StoreError::NotFound(m)) if m.starts_with("no store") => {
+                Some("create one with `creditcity init --city 城市名`, or point to it with --store".to_owned())
+            }
+            AppError::Inputs(_) => Some("键与单位见 `creditcity rubric show 规则编号`;比率可写作 0.018 或 1.8%".to_owned()),
+            _ => None,
+        };
+        let message = match e {
+            AppError::Inputs(errors) => format!(
+                "{} 处输入错误,未保存任何改动:\n{}",
+                errors.0.len(),
+                errors.0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+            ),
+            AppError::Plan(m) => format!("计划文件有错误,未导入任何内容:\n{m}"),
+            other => other.to_string(),
+        };
+        Self { code, message, hint }
+    }
+}
+
+pub struct Context {
+    pub location: Location,
+    pub assessment: Option<String>,
+    pub actor: Actor,
+    pub rubric: Rubric,
+}
+
+impl Context {
+    pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure { code: 5, message: format!("cannot start the runtime: {e}"), hint: None })
+    }
+
+    pub async fn open(&self) -> Result<Workspace, Failure> {
+        Ok(Workspace::open(&self.location, self.rubric.clone(), self.assessment.as_deref()).await?)
+    }
+}
+
+pub fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure { code: 4, message: format!("cannot read {}: {e}", path.display()), hint: None })
+}
+
+pub async fn init(ctx: &Context, city: &str, period: &str) -> Result<String, Failure> {
+    let row = creditcity_app::init(&ctx.location, &ctx.rubric, city, period, &ctx.actor).await?;
+    Ok(format!(
+        "已创建评估 {}:{} · {} 版细则 · {}\n存储:{}(佐证材料目录 {})\n下一步:creditcity plan import 计划文件\n",
+        row.id,
+        row.city,
+        row.rubric_edition,
+        row.period,
+        ctx.location.db.display(),
+        ctx.location.evidence.display()
+    ))
+}
+
+pub async fn plan_import(ctx: &Context, file: &Path) -> Result<String, Failure> {
+    let text = read(file)?;
+    let ws = ctx.open().await?;
+    let s = ws.import_plan(&text, &ctx.actor).await?;
+    ws.close().await;
+    Ok(format!("已导入计划 {}:新增 {} 个单位、{} 项任务\n", file.display(), s.units_added, s.tasks_added))
+}
+
+pub async fn plan_show(ctx: &Context) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let tasks = ws.tasks().await?;
+    let units = ws.units().await?;
+    ws.close().await;
+    let mut out = String::new();
+    for t in &tasks {
+        let status = TaskStatus::parse(&t.status).map_or(t.status.as_str(), |s| s.label());
+        let others: Vec<&str> =
+            t.participating_unit_ids.iter().filter_map(|id| units.iter().find(|u| u.id == *id)).map(|u| u.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "{}{}{}{} 规则 {} · 牵头 {}{}",
+            pad(&t.code, 24),
+            pad(&t.title, 34),
+            pad(status, 8),
+            pad(t.due_date.as_deref().unwrap_or("—"), 12),
+            t.rules.join("、"),
+            t.lead_unit,
+            if others.is_empty() { String::new() } else { format!(" · 配合 {}", others.join("、")) }
+        );
+    }
+    if tasks.is_empty() {
+        out.push_str("(尚无任务;用 creditcity plan import 导入计划)\n");
+    }
+    Ok(out)
+}
+
+pub struct SetArgs {
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub file: Option<PathBuf>,
+    pub unit: Option<String>,
+    pub source: Option<String>,
+    pub source_ref: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Vec<i64>,
+}
+
+pub async fn set(ctx: &Context, a: SetArgs) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let out = if let Some(file) = &a.file {
+        let text = read(file)?;
+        let n = ws.import_inputs(&text, &file.display().to_string(), a.unit.as_deref(), &ctx.actor).await?;
+        format!("已从 {} 导入 {n} 项输入(来源记为该文件)\n", file.display())
+    } else {
+        let (Some(key), Some(value)) = (a.key, a.value) else {
+            return Err(Failure { code: 2, message: "set needs KEY VALUE, or --file FILE".to_owned(), hint: None });
+        };
+        let item = SetValue {
+            key,
+            text: value,
+            unit: a.unit,
+            source: a.source,
+            source_ref: a.source_ref.unwrap_or_default(),
+            note: a.note.unwrap_or_default(),
+            evidence_ids: a.evidence,
+        };
+        let rows = ws.set_values(std::slice::from_ref(&item), &ctx.actor).await?;
+        let mut out = String::new();
+        for r in rows {
+            let _ = writeln!(out, "{} = {}(#{},{} · {})", r.input_key, r.value_json, r.id, r.unit.as_deref().unwrap_or("未指定单位"), r.set_at);
+        }
+        out
+    };
+    ws.close().await;
+    Ok(out)
+}
+
+pub async fn attach(ctx: &Context, file: &Path, rule: &str, item: Option<i64>, task: Option<&str>, unit: Option<&str>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let e = ws.attach(file, rule, item, task, unit, &ctx.actor).await?;
+    let item_text = e.item.and_then(|i| {
+        ws.rubric().rule(rule).and_then(|r| r.evidence.get(usize::try_from(i - 1).ok()?)).map(|t| format!("第 {i} 项:{t}"))
+    });
+    ws.close().await;
+    Ok(format!(
+        "已附佐证材料 #{}:{}({},{} 字节,SHA-256 {})\n规则 {rule}{}\n",
+        e.id,
+        e.original_name,
+        e.media_type,
+        e.size,
+        &e.sha256[..16.min(e.sha256.len())],
+        item_text.map_or_else(String::new, |t| format!(" · {t}"))
+    ))
+}
+
+pub async fn review(ctx: &Context, target: &str, id: &str, decision: &str, comment: &str) -> Result<String, Failure> {
+    let d = match decision {
+        "accept" | "通过" => Decision::Accept,
+        "return" | "退回" => Decision::Return,
+        other => return Err(Failure { code: 1, message: format!("decision: “{other}”应为 accept 或 return"), hint: None }),
+    };
+    let ws = ctx.open().await?;
+    ws.review(target, id, d, comment, &ctx.actor).await?;
+    ws.close().await;
+    Ok(format!("已{} {target} {id}\n", if d == Decision::Accept { "通过" } else { "退回" }))
+}
+
+pub async fn task(ctx: &Context, action: &str, code: &str) -> Result<String, Failure> {
+    let to = match action {
+        "start" => TaskStatus::InProgress,
+        "submit" => TaskStatus::Submitted,
+        other => return Err(Failure { code: 1, message: format!("task: “{other}”应为 start 或 submit"), hint: None }),
+    };
+    let ws = ctx.open().await?;
+    ws.move_task(code, to, &ctx.actor).await?;
+    ws.close().await;
+    Ok(format!("任务 {code}:{}\n", to.label()))
+}
+
+pub async fn status(ctx: &Context, today: &str) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let p = ws.progress(today).await?;
+    let a = ws.assessment().clone();
+    ws.close().await;
+    let mut out = format!(
+        "{} · {} 版细则 · {} · 截至 {today}\n工作得分 {} / 100(附加项 {})   确认得分 {} / 100   一票否决:{}\n\n",
+        a.city,
+        a.rubric_edition,
+        a.period,
+        format::points(p.working_total),
+        format::points(p.working_bonus),
+        format::points(p.confirmed_total),
+        if p.veto { "是" } else { "否" }
+    );
+    out.push_str(&format!(
+        "{}{}{}{}{}{}\n",
+        pad("部分", 34),
+        pad_left("工作得分", 10),
+        pad_left("确认得分", 10),
+        pad_left("缺少输入", 10),
+        pad_left("佐证材料", 12),
+        pad_left("待争取", 8)
+    ));
+    for s in &p.sections {
+        let title = s.id.parse::<u32>().map_or_else(|_| s.title.clone(), |n| format!("{}、{}", crate::text::chinese_numeral(n), s.title));
+        out.push_str(&format!(
+            "{}{}{}{}{}{}\n",
+            pad(&title, 34),
+            pad_left(&format!("{}/{}", format::points(s.working), format::plain(s.max)), 10),
+            pad_left(&format::points(s.confirmed), 10),
+            pad_left(&format!("{}/{}", s.inputs_missing, s.inputs), 10),
+            pad_left(&format!("{}/{}", s.evidence_items_with_files, s.evidence_items), 12),
+            pad_left(&format::points(s.points_at_stake), 8)
+        ));
+    }
+    out.push_str(&format!(
+        "\n{}{}{}{}{}{}{}{}\n",
+        pad("责任单位", 26),
+        pad_left("未开始", 7),
+        pad_left("进行中", 7),
+        pad_left("已提交", 7),
+        pad_left("已退回", 7),
+        pad_left("已通过", 7),
+        pad_left("逾期", 6),
+        pad_left("待争取分", 10)
+    ));
+    for u in p.units.iter().filter(|u| u.tasks.iter().sum::<usize>() > 0) {
+        out.push_str(&format!(
+            "{}{}{}{}{}{}{}{}\n",
+            pad(&u.name, 26),
+            pad_left(&u.tasks[0].to_string(), 7),
+            pad_left(&u.tasks[1].to_string(), 7),
+            pad_left(&u.tasks[2].to_string(), 7),
+            pad_left(&u.tasks[3].to_string(), 7),
+            pad_left(&u.tasks[4].to_string(), 7),
+            pad_left(&u.overdue.to_string(), 6),
+            pad_left(&format::points(u.points_at_stake), 10)
+        ));
+    }
+    if !p.overdue.is_empty() {
+        out.push_str(&format!("\n逾期任务 {} 项:\n", p.overdue.len()));
+        for o in p.overdue.iter().take(20) {
+            let status = TaskStatus::parse(&o.status).map_or(o.status.as_str(), |s| s.label());
+            out.push_str(&format!("  {}{}{}期限 {} · {status}\n", pad(&o.code, 24), pad(&o.title, 30), pad(&o.lead_unit, 26), o.due_date));
+        }
+        if p.overdue.len() > 20 {
+            out.push_str(&format!("  …另有 {} 项\n", p.overdue.len() - 20));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn history(ctx: &Context, key: &str) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let rows = ws.history(key).await?;
+    let label = ws.rubric().input_id(key).map(|id| ws.rubric().input(id).label.clone()).unwrap_or_default();
+    ws.close().await;
+    let mut out = format!("{key}({label}):{} 次填报\n", rows.len());
+    for r in &rows {
+        let current = if r.superseded_at.is_none() { "当前" } else { "已被取代" };
+        let _ = writeln!(
+            out,
+            "  #{} {} = {} · {} · {} · 来源 {} {} · 评审 {} · {current}{}",
+            r.id,
+            r.set_at,
+            r.value_json,
+            r.set_by,
+            r.unit.as_deref().unwrap_or("—"),
+            r.source_kind,
+            r.source_ref,
+            r.review_state,
+            if r.note.is_empty() { String::new() } else { format!(" · 说明:{}", r.note) }
+        );
+    }
+    Ok(out)
+}
+
+pub async fn audit(ctx: &Context, filter: AuditFilter) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let rows = ws.audit(filter).await?;
+    ws.close().await;
+    let mut out = String::new();
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {} {} → {}",
+            r.at,
+            r.actor,
+            r.action,
+            r.entity,
+            r.entity_id,
+            r.before_json.as_deref().unwrap_or("—"),
+            r.after_json.as_deref().unwrap_or("—")
+        );
+    }
+    Ok(out)
+}
+
+pub async fn export_inputs(ctx: &Context, out: Option<&Path>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let text = ws.export_inputs().await?;
+    ws.close().await;
+    match out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", path.display()), hint: None })?;
+            Ok(format!("已导出到 {}\n", path.display()))
+        }
+        None => Ok(text),
+    }
+}
+
+pub async fn backup(ctx: &Context, dir: &Path) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let s = ws.backup(dir).await?;
+    ws.close().await;
+    Ok(format!("已备份到 {}:数据库快照和 {} 个佐证材料文件({} 字节)\n", dir.display(), s.files, s.bytes))
+}
+
+pub async fn restore(ctx: &Context, dir: &Path) -> Result<String, Failure> {
+    creditcity_app::restore(dir, &ctx.location).await?;
+    Ok(format!("已从 {} 恢复到 {}\n", dir.display(), ctx.location.db.display()))
+}
