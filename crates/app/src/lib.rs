@@ -462,6 +462,11 @@ impl Workspace {
         Ok(self.store.evidence(self.assessment.id).await?)
     }
 
+    /// Checks the store: database integrity, one current value per input, evidence hashes.
+    pub async fn check(&self) -> Result<creditcity_store::CheckSummary> {
+        Ok(self.store.check().await?)
+    }
+
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
         Ok(self.store.backup(dir).await?)
     }

@@ -34,8 +34,9 @@ pub fn parse_typed(kind: InputKind, text: &str) -> Result<RawValue, String> {
         },
         InputKind::Ratio => {
             if let Some(p) = t.strip_suffix('%') {
-                let x: f64 = p.trim().parse().map_err(|_| format!("“{text}”不是百分数"))?;
-                return Ok(RawValue::Float(x / 100.0));
+                // Shift the decimal point in the text, not the float: 1.8% is exactly 0.018.
+                let x: f64 = format!("{}e-2", p.trim()).parse().map_err(|_| format!("“{text}”不是百分数"))?;
+                return Ok(RawValue::Float(x));
             }
         }
         _ => {}

@@ -137,6 +137,8 @@ enum Command {
     Backup { dir: PathBuf },
     /// Restore a backup into --store (which must not exist yet).
     Restore { dir: PathBuf },
+    /// Check the store: database integrity, current values, evidence files against their hashes.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -271,6 +273,10 @@ fn run(cli: &Cli) -> Result<String, Failure> {
         Command::Backup { dir } => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::backup(&ctx, dir))
+        }
+        Command::Check => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::check(&ctx))
         }
         Command::Restore { dir } => {
             let ctx = context(cli)?;

@@ -341,3 +341,10 @@ pub async fn restore(ctx: &Context, dir: &Path) -> Result<String, Failure> {
     creditcity_app::restore(dir, &ctx.location).await?;
     Ok(format!("已从 {} 恢复到 {}\n", dir.display(), ctx.location.db.display()))
 }
+
+pub async fn check(ctx: &Context) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let s = ws.check().await?;
+    ws.close().await;
+    Ok(format!("存储完好:{} 条填报记录,{} 个佐证材料文件校验一致,{} 条审计记录\n", s.values, s.files, s.audit_entries))
+}

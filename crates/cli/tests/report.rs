@@ -1,4 +1,4 @@
-//! The `creditcity` binary as a credit office uses it: reports, JSON, exit codes.
+//! Scoring files: reports, JSON, exit codes.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -1,0 +1,278 @@
+//! The workspace as a credit office uses it, against a real SQLite file.
+
+use std::path::{Path, PathBuf};
+
+use creditcity_app::{Actor, AppError, SetValue, Workspace, init, restore};
+use creditcity_rubric::{Rubric, score};
+use creditcity_store::{AuditFilter, Decision, Location, StoreError};
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn rubric() -> Rubric {
+    Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn actor(name: &str) -> Actor {
+    Actor(name.to_owned())
+}
+
+fn set(key: &str, text: &str) -> SetValue {
+    SetValue { key: key.to_owned(), text: text.to_owned(), ..SetValue::default() }
+}
+
+/// A store with the example city, its plan and every value of the complete example.
+async fn example_city(dir: &Path) -> (Location, Workspace) {
+    let location = Location::at(&dir.join("city.db"));
+    init(&location, &rubric(), "青川市", "2019", &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
+    let ws = Workspace::open(&location, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
+    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_default();
+    ws.import_plan(&plan, &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
+    let inputs = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_default();
+    ws.import_inputs(&inputs, "qingchuan-complete.toml", Some("市信用办"), &actor("信用办"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (location, ws)
+}
+
+async fn audit_len(ws: &Workspace) -> usize {
+    ws.audit(AuditFilter::default()).await.map(|a| a.len()).unwrap_or(usize::MAX)
+}
+
+#[tokio::test]
+async fn the_example_plan_covers_every_rule_and_names_its_units() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let tasks = ws.tasks().await.unwrap_or_default();
+    let units = ws.units().await.unwrap_or_default();
+    for rule in &rubric().rules {
+        assert!(tasks.iter().any(|t| t.rules.contains(&rule.id)), "no task for rule {}", rule.id);
+    }
+    // The 20 key domains of rule 2.2 each have a task with the seed's lead unit.
+    let domain_tasks: Vec<_> = tasks.iter().filter(|t| t.rules == ["2.2"]).collect();
+    assert_eq!(domain_tasks.len(), 20);
+    assert_eq!(domain_tasks[10].lead_unit, "市中级人民法院");
+    assert_eq!(domain_tasks[19].lead_unit, "市司法局");
+    // Section 四's production domain: the seed's three units.
+    let production = tasks.iter().find(|t| t.code == "T4.production").unwrap_or_else(|| panic!("no T4.production"));
+    assert_eq!(production.lead_unit, "市应急管理局");
+    let names: Vec<&str> = production
+        .participating_unit_ids
+        .iter()
+        .filter_map(|id| units.iter().find(|u| u.id == *id))
+        .map(|u| u.name.as_str())
+        .collect();
+    assert_eq!(names, ["市市场监管局", "市农业农村局", "各县市区政府"]);
+}
+
+#[tokio::test]
+async fn the_store_scores_like_the_file_and_like_its_export() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let r = rubric();
+    let text = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_default();
+    let from_file = score(&r, &r.parse_assessment(&text).unwrap_or_else(|e| panic!("{e}")));
+    let scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scores.working.1, from_file);
+    let exported = ws.export_inputs().await.unwrap_or_else(|e| panic!("{e}"));
+    let again = score(&r, &r.parse_assessment(&exported).unwrap_or_else(|e| panic!("{e}\n{exported}")));
+    assert_eq!(again, from_file);
+    // Nothing is accepted yet: the confirmed score has nothing to count.
+    assert!(scores.confirmed.1.total.abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn confirmed_scores_count_accepted_values_only() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let reviewer = actor("评估专家");
+    ws.review("input", "s7.npl_ratio", Decision::Accept, "与人行报表一致", &reviewer).await.unwrap_or_else(|e| panic!("{e}"));
+    ws.review("input", "s7.major_risk", Decision::Return, "缺少说明材料", &reviewer).await.unwrap_or_else(|e| panic!("{e}"));
+    let scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}"));
+    let rules = &rubric().rules;
+    let i = rules.iter().position(|r| r.id == "7.1a").unwrap_or(0);
+    let j = rules.iter().position(|r| r.id == "7.1b").unwrap_or(0);
+    assert!((scores.confirmed.1.rules[i].score - scores.working.1.rules[i].score).abs() < 1e-12);
+    assert!(scores.confirmed.1.rules[j].missing.len() == 1, "a returned value does not count");
+    // A new value needs a new review: it is pending again.
+    ws.set_values(&[set("s7.npl_ratio", "1.9%")], &actor("人行")).await.unwrap_or_else(|e| panic!("{e}"));
+    let scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scores.confirmed.1.rules[i].missing.len(), 1);
+}
+
+#[tokio::test]
+async fn values_are_never_overwritten_silently() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let item = SetValue {
+        key: "s8.halls_connected".to_owned(),
+        text: "13".to_owned(),
+        unit: Some("市营商局".to_owned()),
+        source: Some("document".to_owned()),
+        source_ref: "青营商发〔2019〕3号".to_owned(),
+        ..SetValue::default()
+    };
+    ws.set_values(&[item], &actor("李华")).await.unwrap_or_else(|e| panic!("{e}"));
+    let history = ws.history("s8.halls_connected").await.unwrap_or_default();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].value_json, "14");
+    assert!(history[0].superseded_at.is_some());
+    assert_eq!(history[1].value_json, "13");
+    assert_eq!(history[1].unit.as_deref(), Some("市营商局"));
+    assert_eq!(history[1].source_ref, "青营商发〔2019〕3号");
+    assert_eq!(history[1].set_by, "李华");
+    let audit = ws
+        .audit(AuditFilter { entity_id: Some("s8.halls_connected".to_owned()), ..AuditFilter::default() })
+        .await
+        .unwrap_or_default();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1].before_json.as_deref(), Some("{\"value\":14}"));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let before_scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}")).working.1;
+    let before_audit = audit_len(&ws).await;
+    let who = actor("李华");
+
+    // Unknown key, with a suggestion.
+    let e = ws.set_values(&[set("s8.halls_conected", "3")], &who).await.err();
+    assert!(matches!(&e, Some(AppError::Inputs(errs)) if errs.to_string().contains("s8.halls_connected")), "{e:?}");
+    // Invalid value.
+    let e = ws.set_values(&[set("s7.npl_ratio", "180")], &who).await.err();
+    assert!(matches!(&e, Some(AppError::Inputs(errs)) if errs.0[0].key == "s7.npl_ratio"), "{e:?}");
+    // A whole made smaller than its stored part.
+    let e = ws.set_values(&[set("s8.halls_total", "10")], &who).await.err();
+    assert!(matches!(&e, Some(AppError::Inputs(errs)) if errs.0[0].key == "s8.halls_connected"), "{e:?}");
+    // One bad value in a batch refuses the batch.
+    let e = ws.set_values(&[set("s8.halls_total", "20"), set("s7.npl_ratio", "x")], &who).await.err();
+    assert!(matches!(e, Some(AppError::Inputs(_))));
+    // Unknown unit.
+    let mut item = set("s7.npl_ratio", "0.02");
+    item.unit = Some("市不存在局".to_owned());
+    let e = ws.set_values(&[item], &who).await.err();
+    assert!(matches!(&e, Some(AppError::Invalid { field, .. }) if field == "unit"), "{e:?}");
+    // A judged score without its justification.
+    let e = ws.set_values(&[set("s1.judged", "4")], &who).await.err();
+    assert!(matches!(&e, Some(AppError::Inputs(errs)) if errs.to_string().contains("理由")), "{e:?}");
+    // A duplicate task: the whole plan is refused.
+    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_default();
+    let e = ws.import_plan(&plan, &who).await.err();
+    assert!(matches!(&e, Some(AppError::Store(StoreError::Conflict(m))) if m.contains("T1.1")), "{e:?}");
+    // A plan naming an unknown rule and an unknown unit.
+    let bad = "[[tasks]]\ncode = \"X1\"\ntitle = \"x\"\nrules = [\"12.1\"]\nlead = \"火星局\"\n";
+    let e = ws.import_plan(bad, &who).await.err();
+    assert!(matches!(&e, Some(AppError::Plan(m)) if m.contains("12.1") && m.contains("火星局") && m.contains("line 1")), "{e:?}");
+    // A file over the limit.
+    let big = dir.path().join("big.pdf");
+    std::fs::write(&big, vec![b'%'; 2048]).unwrap_or_default();
+    let ws = ws.with_max_evidence_bytes(1024);
+    let e = ws.attach(&big, "7.2a", Some(1), None, None, &who).await.err();
+    assert!(matches!(&e, Some(AppError::Invalid { field, .. }) if field == "file"), "{e:?}");
+    // An item the checklist does not have.
+    let e = ws.attach(&big, "7.2a", Some(9), None, None, &who).await.err();
+    assert!(matches!(&e, Some(AppError::Invalid { field, .. }) if field == "item"), "{e:?}");
+
+    assert_eq!(audit_len(&ws).await, before_audit, "nothing was written");
+    assert_eq!(ws.scores().await.unwrap_or_else(|e| panic!("{e}")).working.1, before_scores);
+    assert!(ws.evidence().await.unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn evidence_is_stored_once_by_content_and_reviewed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (location, ws) = example_city(dir.path()).await;
+    let a = dir.path().join("执结统计.pdf");
+    let b = dir.path().join("执结统计(副本).pdf");
+    std::fs::write(&a, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_default();
+    std::fs::write(&b, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_default();
+    let who = actor("人行");
+    let e1 = ws.attach(&a, "7.2a", Some(1), Some("T7.2"), Some("人行青川市中心支行"), &who).await.unwrap_or_else(|e| panic!("{e}"));
+    let e2 = ws.attach(&b, "7.2a", Some(1), None, None, &who).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e1.sha256, e2.sha256);
+    assert_eq!(e1.media_type, "application/pdf");
+    assert_eq!(e2.original_name, "执结统计(副本).pdf");
+    let files: Vec<_> = walk(&location.evidence)
+        .into_iter()
+        .filter(|p| p.parent().and_then(Path::file_name).is_some_and(|n| n != "tmp"))
+        .collect();
+    assert_eq!(files.len(), 1, "stored once: {files:?}");
+    assert_eq!(ws.store().blobs().read(&e1.sha256).unwrap_or_default(), std::fs::read(&a).unwrap_or_default());
+    ws.review("evidence", &e1.id.to_string(), Decision::Return, "缺盖章页", &actor("评估专家")).await.unwrap_or_else(|e| panic!("{e}"));
+    let p = ws.progress("2019-03-01").await.unwrap_or_else(|e| panic!("{e}"));
+    let s7 = p.sections.iter().find(|s| s.id == "7").unwrap_or_else(|| panic!("no section 7"));
+    assert_eq!(s7.evidence_items_with_files, 1, "the copy still covers item 1 of 7.2a");
+    assert!(ws.review("evidence", &e2.id.to_string(), Decision::Return, " ", &actor("评估专家")).await.is_err(), "a return needs a reason");
+}
+
+#[tokio::test]
+async fn status_counts_tasks_overdue_and_points_at_stake() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let who = actor("人行");
+    ws.move_task("T7.2", creditcity_store::TaskStatus::Submitted, &who).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(ws.move_task("T7.2", creditcity_store::TaskStatus::InProgress, &who).await.is_err(), "submitted work awaits review");
+    ws.review("task", "T7.2", Decision::Return, "执结数与法院口径不一致", &actor("评估专家")).await.unwrap_or_else(|e| panic!("{e}"));
+    ws.move_task("T7.2", creditcity_store::TaskStatus::InProgress, &who).await.unwrap_or_else(|e| panic!("{e}"));
+    let p = ws.progress("2019-02-20").await.unwrap_or_else(|e| panic!("{e}"));
+    // Due 2019-02-15 and not submitted: T2.1, T3.1, T3.3, T8.1, T8.2, T11.1, T11.2.
+    assert_eq!(p.overdue.len(), 7, "{:?}", p.overdue);
+    let pboc = p.units.iter().find(|u| u.name == "人行青川市中心支行").unwrap_or_else(|| panic!("no unit"));
+    assert_eq!(pboc.tasks[1], 1, "T7.2 in progress again");
+    let s9 = p.sections.iter().find(|s| s.id == "9").unwrap_or_else(|| panic!("no section 9"));
+    assert!((s9.points_at_stake - (14.0 - s9.working)).abs() < 1e-9);
+    assert_eq!(s9.inputs_missing, 0);
+}
+
+#[tokio::test]
+async fn backup_while_in_use_restores_the_same_scores_history_and_files() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let file = dir.path().join("平台截图.png");
+    std::fs::write(&file, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).unwrap_or_default();
+    let e = ws.attach(&file, "8.2b", Some(1), None, None, &actor("信息中心")).await.unwrap_or_else(|e| panic!("{e}"));
+    // Writes go on while the backup runs.
+    let backup_dir = dir.path().join("backup");
+    let writer = async {
+        for i in 0..40 {
+            ws.set_values(&[set("s10.jrp_cases", &(200 + i).to_string())], &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+    };
+    let (summary, ()) = tokio::join!(ws.backup(&backup_dir), writer);
+    let summary = summary.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary.files, 1);
+    let restored_at = Location::at(&dir.path().join("restored.db"));
+    restore(&backup_dir, &restored_at).await.unwrap_or_else(|e| panic!("{e}"));
+    let back = Workspace::open(&restored_at, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
+    // The snapshot is one consistent state: its history ends with its current value.
+    let history = back.history("s10.jrp_cases").await.unwrap_or_default();
+    let current: Vec<_> = history.iter().filter(|h| h.superseded_at.is_none()).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(history.last().map(|h| h.id), current.first().map(|h| h.id));
+    assert_eq!(back.store().blobs().read(&e.sha256).unwrap_or_default(), std::fs::read(&file).unwrap_or_default());
+    // Restoring a backup taken when no one writes gives the same scores and history.
+    let quiet = dir.path().join("quiet");
+    ws.backup(&quiet).await.unwrap_or_else(|e| panic!("{e}"));
+    let again_at = Location::at(&dir.path().join("again.db"));
+    restore(&quiet, &again_at).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = Workspace::open(&again_at, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.scores().await.map(|s| s.working.1).ok(), ws.scores().await.map(|s| s.working.1).ok());
+    assert_eq!(again.history("s10.jrp_cases").await.ok(), ws.history("s10.jrp_cases").await.ok());
+    assert_eq!(audit_len(&again).await, audit_len(&ws).await);
+    // Restore never overwrites a store.
+    assert!(restore(&quiet, &again_at).await.is_err());
+    // A backup never goes into a non-empty directory.
+    assert!(ws.backup(&quiet).await.is_err());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}

@@ -1,0 +1,4 @@
+//! The `creditcity` binary as people use it.
+
+mod report;
+mod workspace;

@@ -1,0 +1,178 @@
+//! The workspace from the command line: the README's walk-through, refusals, and a
+//! store that survives being killed in the middle of writes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_creditcity")
+}
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// Runs creditcity in `dir` (the store is `dir/creditcity.db`).
+fn cc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("CREDITCITY_USER", "测试员")
+        .env_remove("CREDITCITY_STORE")
+        .env_remove("CREDITCITY_ASSESSMENT")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run creditcity: {e}"))
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = cc(dir, args);
+    assert!(o.status.success(), "creditcity {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let o = cc(dir, args);
+    assert_eq!(o.status.code(), Some(1), "creditcity {args:?} should be refused");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn example(name: &str) -> String {
+    examples().join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn the_readme_walk_through() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    ok(d, &["init", "--city", "青川市"]);
+    ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
+    ok(d, &["set", "--file", &example("qingchuan-complete.toml"), "--unit", "市信用办"]);
+    let out = ok(d, &["set", "s7.cases_closed", "700", "--unit", "人行青川市中心支行", "--source", "document", "--ref", "法院统计表"]);
+    assert!(out.contains("s7.cases_closed = 700"), "{out}");
+    std::fs::write(d.join("执结统计.pdf"), b"%PDF-1.4 statistics").unwrap_or_default();
+    let out = ok(d, &["attach", "执结统计.pdf", "--rule", "7.2a", "--item", "1", "--task", "T7.2"]);
+    assert!(out.contains("application/pdf"), "{out}");
+    ok(d, &["task", "submit", "T7.2"]);
+    ok(d, &["review", "input", "s7.cases_closed", "accept", "--comment", "与法院口径一致"]);
+    ok(d, &["review", "evidence", "1", "return", "--comment", "缺盖章页"]);
+    let status = ok(d, &["status", "--as-of", "2019-03-01"]);
+    assert!(status.contains("七、金融生态环境建设") && status.contains("人行青川市中心支行"), "{status}");
+    let history = ok(d, &["history", "s7.cases_closed"]);
+    assert!(history.contains("2 次填报") && history.contains("法院统计表") && history.contains("accepted"), "{history}");
+    let audit = ok(d, &["audit", "--entity", "evidence"]);
+    assert!(audit.contains("缺盖章页"), "{audit}");
+    // The store's score equals the score of its exported inputs.
+    ok(d, &["export-inputs", "--out", "exported.toml"]);
+    let from_store = ok(d, &["score", "--format", "json"]);
+    let from_file = ok(d, &["score", "exported.toml", "--format", "json"]);
+    assert_eq!(from_store, from_file);
+    let confirmed = ok(d, &["score", "--confirmed", "--format", "json"]);
+    assert_ne!(confirmed, from_store);
+    // Backup and restore reproduce the scores.
+    ok(d, &["backup", "backup"]);
+    ok(d, &["--store", "restored.db", "restore", "backup"]);
+    assert_eq!(ok(d, &["--store", "restored.db", "score", "--format", "json"]), from_store);
+    assert!(ok(d, &["--store", "restored.db", "check"]).contains("存储完好"));
+}
+
+#[test]
+fn refusals_name_the_field_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let err = refused(d, &["status"]);
+    assert!(err.contains("no store") && err.contains("init"), "{err}");
+    ok(d, &["init", "--city", "临江市"]);
+    ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
+    let before = ok(d, &["audit"]);
+    assert!(refused(d, &["set", "s7.npl_ratio", "1.8"]).contains("s7.npl_ratio"));
+    assert!(refused(d, &["set", "s7.npl_rato", "0.01"]).contains("s7.npl_ratio"));
+    assert!(refused(d, &["set", "s7.npl_ratio", "0.01", "--unit", "火星局"]).contains("火星局"));
+    assert!(refused(d, &["plan", "import", &example("qingchuan-plan.toml")]).contains("T1.1"));
+    std::fs::write(d.join("x.pdf"), b"%PDF").unwrap_or_default();
+    assert!(refused(d, &["attach", "x.pdf", "--rule", "99.9"]).contains("99.9"));
+    assert!(refused(d, &["review", "input", "s7.npl_ratio", "accept"]).contains("s7.npl_ratio"));
+    assert!(refused(d, &["init", "--city", "临江市"]).contains("临江市"));
+    assert_eq!(ok(d, &["audit"]), before, "nothing was written");
+}
+
+/// Writers are killed with SIGKILL in the middle of writes, three times over; the store
+/// must open consistent, with every acknowledged write, and multi-row writes whole.
+#[test]
+fn a_store_killed_mid_write_opens_consistent_with_every_acknowledged_write() {
+    use std::os::unix::process::CommandExt as _;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    ok(d, &["init", "--city", "青川市"]);
+    ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
+    let file = example("linjiang-midway.toml");
+    let entries = ok(d, &["set", "--file", &file]);
+    let per_file: usize = entries.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or(0);
+    assert!(per_file > 100, "{entries}");
+    let mut acked: Vec<u32> = Vec::new();
+    let mut next = 1u32;
+    for round in 0..3u32 {
+        // Each iteration: one single-row write, and every third a whole file in one transaction.
+        let script = format!(
+            "i={next}; while [ $i -lt {} ]; do \
+               \"$BIN\" set s10.jrp_cases $i >/dev/null && echo ack $i || exit 1; \
+               if [ $((i % 3)) -eq 0 ]; then \"$BIN\" set --file \"$FILE\" >/dev/null || exit 1; fi; \
+               i=$((i+1)); done",
+            next + 1000
+        );
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .env("BIN", bin())
+            .env("FILE", &file)
+            .env("CREDITCITY_USER", "写入者")
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut lines = BufReader::new(stdout).lines();
+        let target = 8 + round * 5;
+        let mut seen = 0;
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(n) = line.strip_prefix("ack ").and_then(|n| n.parse().ok()) {
+                acked.push(n);
+                next = n + 1;
+                seen += 1;
+            }
+            if seen >= target {
+                break;
+            }
+        }
+        // A few milliseconds into the next write, kill the whole group.
+        std::thread::sleep(std::time::Duration::from_millis(7 + 11 * u64::from(round)));
+        let killed = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", child.id())]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill failed");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while child.try_wait().ok().flatten().is_none() {
+            assert!(std::time::Instant::now() < deadline, "the writer survived SIGKILL");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        next += 1; // the value in flight may or may not have landed
+    }
+    assert!(acked.len() >= 20, "acknowledged {acked:?}");
+    let check = ok(d, &["check"]);
+    assert!(check.contains("存储完好"), "{check}");
+    let history = ok(d, &["history", "s10.jrp_cases"]);
+    let stored: Vec<u32> = history
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(" = ").nth(1)?.split_whitespace().next()?.parse().ok())
+        .collect();
+    for n in &acked {
+        assert!(stored.contains(n), "acknowledged value {n} lost; stored {stored:?}");
+    }
+    assert!(stored.windows(2).all(|w| w[0] < w[1]), "history out of order: {stored:?}");
+    let audit = ok(d, &["audit", "--entity", "input", "--id", "s10.jrp_cases"]);
+    assert_eq!(audit.lines().count(), stored.len(), "one audit entry per stored value");
+    // Whole files or nothing: the rows from the file come in multiples of its size.
+    let all = ok(d, &["audit", "--entity", "input", "--actor", "写入者"]);
+    let from_file = all.lines().filter(|l| l.contains("linjiang-midway.toml")).count();
+    assert_eq!(from_file % per_file, 0, "{from_file} rows from the file, not a multiple of {per_file}");
+}
