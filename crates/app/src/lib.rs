@@ -144,6 +144,7 @@ impl Workspace {
         Ok(Self { store, rubric, assessment, max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES })
     }
 
+    #[must_use]
     pub fn with_max_evidence_bytes(mut self, limit: u64) -> Self {
         self.max_evidence_bytes = limit;
         self

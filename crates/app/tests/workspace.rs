@@ -37,7 +37,7 @@ async fn example_city(dir: &Path) -> (Location, Workspace) {
 }
 
 async fn audit_len(ws: &Workspace) -> usize {
-    ws.audit(AuditFilter::default()).await.map(|a| a.len()).unwrap_or(usize::MAX)
+    ws.audit(AuditFilter::default()).await.map_or(usize::MAX, |a| a.len())
 }
 
 #[tokio::test]

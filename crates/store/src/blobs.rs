@@ -151,6 +151,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, e))
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(|e| io_error(path, e))`
 pub(crate) fn io_error(path: &Path, e: io::Error) -> StoreError {
     StoreError::Io(format!("{}: {e}", path.display()))
 }
@@ -203,7 +204,7 @@ mod tests {
         let too_big = blobs.put(&mut &[7u8; 101][..], 100);
         assert!(matches!(too_big, Err(StoreError::TooLarge { limit: 100 })));
         // Nothing half-written is left behind.
-        let leftovers = fs::read_dir(dir.path().join("evidence/tmp")).map(Iterator::count).unwrap_or(0);
+        let leftovers = fs::read_dir(dir.path().join("evidence/tmp")).map_or(0, Iterator::count);
         assert_eq!(leftovers, 0);
     }
 }

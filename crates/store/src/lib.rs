@@ -110,21 +110,17 @@ impl Store {
     pub async fn create_assessment(&self, city: &str, edition: &str, period: &str, actor: &str) -> Result<AssessmentRow> {
         let mut tx = self.pool.begin().await?;
         let at = now();
-        let city_id: i64 = match sqlx::query_scalar::<_, i64>("SELECT id FROM cities WHERE name = $1")
+        let city_id: i64 = if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM cities WHERE name = $1")
             .bind(city)
             .fetch_optional(&mut *tx)
-            .await?
-        {
-            Some(id) => id,
-            None => {
-                let id: i64 = sqlx::query_scalar("INSERT INTO cities (name, created_at) VALUES ($1, $2) RETURNING id")
-                    .bind(city)
-                    .bind(&at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                audit(&mut tx, actor, "create", None, "city", &id.to_string(), None, Some(&json_obj(&[("name", city)]))).await?;
-                id
-            }
+            .await? { id } else {
+            let id: i64 = sqlx::query_scalar("INSERT INTO cities (name, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(city)
+                .bind(&at)
+                .fetch_one(&mut *tx)
+                .await?;
+            audit(&mut tx, actor, "create", None, "city", &id.to_string(), None, Some(&json_obj(&[("name", city)]))).await?;
+            id
         };
         let exists: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM assessments WHERE city_id = $1 AND rubric_edition = $2 AND period = $3",
@@ -569,7 +565,7 @@ impl Store {
     /// A consistent copy while the store is in use: a snapshot of the database
     /// (`VACUUM INTO`) and the evidence files it refers to (immutable, by hash).
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
-        if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        if dir.exists() && std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_some()) {
             return Err(StoreError::Conflict(format!("{} 已存在且不为空;请指定新的备份目录", dir.display())));
         }
         std::fs::create_dir_all(dir).map_err(|e| blobs::io_error(dir, e))?;
