@@ -5,10 +5,12 @@
 //! or SQL of its own. Every refusal is an [`AppError`] that names the field and the
 //! problem, and a refused change leaves the store as it was.
 
+pub mod accounts;
 pub mod plan;
 pub mod status;
 pub mod values;
 
+use std::io::Read as _;
 use std::path::Path;
 
 use creditcity_rubric::{Assessment, Entry, InputErrors, InputKind, Meta, RawValue, Rubric, Scorecard, score};
@@ -16,6 +18,32 @@ use creditcity_store::{
     AssessmentRow, AuditFilter, AuditRow, BackupSummary, Decision, EvidenceRow, ImportSummary, Location, NewEvidence,
     NewReview, NewValue, ReviewTarget, Store, StoreError, TaskRow, TaskStatus, UnitRow, ValueRow,
 };
+
+/// Types of evidence files accepted, as sniffed from their content.
+pub const ACCEPTED_TYPES: [&str; 15] = [
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "text/plain",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/x-ole-storage",
+];
+
+/// A file name fit to show and to store: no path, no control characters, bounded.
+fn sanitize_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if clean.trim().is_empty() { "file".to_owned() } else { clean }
+}
 
 /// Default limit of one evidence file: 50 MiB.
 pub const DEFAULT_MAX_EVIDENCE_BYTES: u64 = 50 * 1024 * 1024;
@@ -337,6 +365,31 @@ impl Workspace {
 
     /// Attaches a file as evidence for a rule's checklist item (1-based), and a task.
     pub async fn attach(&self, path: &Path, rule_id: &str, item: Option<i64>, task: Option<&str>, unit: Option<&str>, actor: &Actor) -> Result<EvidenceRow> {
+        let meta = std::fs::metadata(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(invalid("file", format!("{} 不是文件", path.display())));
+        }
+        if meta.len() > self.max_evidence_bytes {
+            return Err(invalid("file", format!("{} 有 {} 字节,超过上限 {} 字节", path.display(), meta.len(), self.max_evidence_bytes)));
+        }
+        let mut file = std::fs::File::open(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        let name = path.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        self.attach_reader(&name, &mut file, rule_id, item, task, unit, actor).await
+    }
+
+    /// Attaches the content of `source` (an upload) under the name `name`. The content
+    /// is bounded by the evidence limit and must be of an accepted type.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn attach_reader(
+        &self,
+        name: &str,
+        source: &mut (dyn std::io::Read + Send),
+        rule_id: &str,
+        item: Option<i64>,
+        task: Option<&str>,
+        unit: Option<&str>,
+        actor: &Actor,
+    ) -> Result<EvidenceRow> {
         let rule = self.rubric.rule(rule_id).ok_or_else(|| invalid("rule", format!("没有规则 {rule_id}")))?;
         if let Some(i) = item {
             if i < 1 || i as usize > rule.evidence.len() {
@@ -358,17 +411,24 @@ impl Workspace {
             Some(u) => Some(self.unit_id(u).await?),
             None => None,
         };
-        let meta = std::fs::metadata(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
-        if !meta.is_file() {
-            return Err(invalid("file", format!("{} 不是文件", path.display())));
+        let name = sanitize_name(name);
+        // Read at most one byte past the limit: enough to know it is too large.
+        let mut bytes = Vec::new();
+        std::io::Read::take(source, self.max_evidence_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| invalid("file", format!("{name}: {e}")))?;
+        if bytes.len() as u64 > self.max_evidence_bytes {
+            return Err(invalid("file", format!("{name} 超过上限 {} 字节", self.max_evidence_bytes)));
         }
-        if meta.len() > self.max_evidence_bytes {
-            return Err(invalid("file", format!("{} 有 {} 字节,超过上限 {} 字节", path.display(), meta.len(), self.max_evidence_bytes)));
+        if bytes.is_empty() {
+            return Err(invalid("file", format!("{name} 是空文件")));
         }
-        let mut file = std::fs::File::open(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
-        let name = path.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
+        let media_type = creditcity_store::blobs::sniff(&bytes[..bytes.len().min(8192)]);
+        if !ACCEPTED_TYPES.contains(&media_type.as_str()) {
+            return Err(invalid("file", format!("{name} 的类型 {media_type} 不在可接受的佐证材料类型之列(PDF、图片、Office 文档、文本、ZIP)")));
+        }
         let new = NewEvidence { assessment_id: self.assessment.id, rule_id: rule_id.to_owned(), item, task_id, unit_id, original_name: name };
-        Ok(self.store.add_evidence(&new, &mut file, self.max_evidence_bytes, &actor.0).await?)
+        Ok(self.store.add_evidence(&new, &mut bytes.as_slice(), self.max_evidence_bytes, &actor.0).await?)
     }
 
     /// An evaluator accepts or returns an input's current value, an evidence item or a task.
@@ -453,6 +513,11 @@ impl Workspace {
     /// Progress by unit and by section, as of `today` (YYYY-MM-DD).
     pub async fn progress(&self, today: &str) -> Result<status::Progress> {
         let scores = self.scores().await?;
+        self.progress_with(&scores, today).await
+    }
+
+    /// Progress, from scores already computed.
+    pub async fn progress_with(&self, scores: &Scores, today: &str) -> Result<status::Progress> {
         let units = self.units().await?;
         let tasks = self.tasks().await?;
         let evidence = self.store.evidence(self.assessment.id).await?;

@@ -139,6 +139,21 @@ enum Command {
     Restore { dir: PathBuf },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
+    /// Serve the web application (default http://127.0.0.1:8080).
+    Serve {
+        /// Address to listen on (overrides the config file and CREDITCITY_LISTEN).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Load the example city mid-campaign and one account per role into an empty store.
+        #[arg(long)]
+        demo: bool,
+        /// A configuration file (see --print-config).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print the default configuration, commented, and exit.
+        #[arg(long)]
+        print_config: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -274,6 +289,12 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::backup(&ctx, dir))
         }
+        Command::Serve { listen, demo, config, print_config } => {
+            if *print_config {
+                return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
+            }
+            serve(cli, *listen, *demo, config.as_deref())
+        }
         Command::Check => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::check(&ctx))
@@ -324,6 +345,53 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             }
         }
     }
+}
+
+fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Option<&Path>) -> Result<String, Failure> {
+    let fail = |code: u8, message: String| Failure { code, message, hint: None };
+    let mut config = creditcity_web::Config::load(file).map_err(|m| fail(1, format!("config: {m}")))?;
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    // --store and --assessment given on the command line win over the file.
+    if cli.store != Path::new("creditcity.db") || config.store == Path::new("creditcity.db") {
+        config.store.clone_from(&cli.store);
+    }
+    if cli.assessment.is_some() {
+        config.assessment.clone_from(&cli.assessment);
+    }
+    config.demo = demo;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    if config.log_json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let rubric = load_rubric(cli.rubric.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(5, format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let location = Location::at(&config.store);
+        if config.demo && creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)? {
+            tracing::info!(store = %location.db.display(), "demo loaded: accounts xinyongban, renhang, shangwu, zhuanjia, guest; password {}", creditcity_web::demo::PASSWORD);
+        }
+        let ws = creditcity_app::Workspace::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
+            let mut f = Failure::from(e);
+            f.hint = Some("create an assessment with `creditcity init --city 城市名`, or try `creditcity serve --demo`".to_owned());
+            f
+        })?;
+        let state = creditcity_web::state(ws, &config).map_err(|m| fail(5, m))?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| fail(1, format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener.local_addr().map_err(|e| fail(5, e.to_string()))?;
+        eprintln!("creditcity: serving {} on http://{addr}/ (Ctrl-C to stop)", config.store.display());
+        if config.demo {
+            eprintln!("demo accounts (password {}): xinyongban 信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
+        }
+        creditcity_web::serve(state, listener).await.map_err(|e| fail(5, format!("server: {e}")))?;
+        Ok(String::new())
+    })
 }
 
 fn read(path: &Path) -> Result<String, Failure> {

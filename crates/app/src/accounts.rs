@@ -1,0 +1,281 @@
+//! Accounts, roles, sessions and who may do what.
+//!
+//! Passwords are hashed with Argon2id; a session is a random 256-bit token of which the
+//! store keeps only the SHA-256, with its own CSRF token. Repeated failed logins are
+//! throttled per account and per client address.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use creditcity_rubric::{InputId, Rubric};
+use creditcity_store::{NewUser, Store, TaskRow, UnitRow, UserChange, UserRow};
+use sha2::{Digest, Sha256};
+
+use crate::{AppError, Result};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 信用办: runs the campaign, administers everything.
+    Admin,
+    /// A responsible unit's staff: only their own unit's tasks, inputs and evidence.
+    Unit,
+    /// 评估专家: reviews, judged scores.
+    Evaluator,
+    /// Read-only.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Self; 4] = [Self::Admin, Self::Unit, Self::Evaluator, Self::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Unit => "unit",
+            Self::Evaluator => "evaluator",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "信用办管理员",
+            Self::Unit => "责任单位",
+            Self::Evaluator => "评估专家",
+            Self::Viewer => "只读",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Sees the whole campaign: dashboard, rubric with every value, all units.
+    pub fn sees_everything(self) -> bool {
+        matches!(self, Self::Admin | Self::Evaluator | Self::Viewer)
+    }
+
+    pub fn reviews(self) -> bool {
+        matches!(self, Self::Admin | Self::Evaluator)
+    }
+
+    pub fn administers(self) -> bool {
+        self == Self::Admin
+    }
+}
+
+/// A signed-in account.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub unit: Option<String>,
+}
+
+impl User {
+    fn from_row(row: &UserRow) -> Option<Self> {
+        Some(Self {
+            id: row.id,
+            username: row.username.clone(),
+            display_name: row.display_name.clone(),
+            role: Role::parse(&row.role)?,
+            unit_id: row.unit_id,
+            unit: row.unit.clone(),
+        })
+    }
+}
+
+/// A new session: the token goes in the cookie, the CSRF token in every form.
+#[derive(Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+    pub user: User,
+}
+
+/// Hashes a password with Argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| invalid("password", e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| invalid("password", e.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    getrandom::getrandom(&mut buf).map_err(|e| invalid("random", e.to_string()))?;
+    Ok(buf)
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> Result<String> {
+    random_token()
+}
+
+fn random_token() -> Result<String> {
+    Ok(creditcity_store::blobs::hex(&random_bytes::<32>()?))
+}
+
+fn token_hash(token: &str) -> String {
+    creditcity_store::blobs::hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn invalid(field: &str, problem: impl Into<String>) -> AppError {
+    AppError::Invalid { field: field.to_owned(), problem: problem.into() }
+}
+
+/// Checks a new password's strength: at least 10 characters.
+pub fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < 10 {
+        return Err(invalid("password", "密码至少 10 个字符"));
+    }
+    Ok(())
+}
+
+pub async fn create_user(store: &Store, username: &str, display_name: &str, password: &str, role: Role, unit: Option<&UnitRow>, actor: &str) -> Result<User> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 64 || !username.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
+        return Err(invalid("username", "用户名须为 1–64 个字母、数字或 . _ -"));
+    }
+    check_password(password)?;
+    match (role, unit) {
+        (Role::Unit, None) => return Err(invalid("unit", "责任单位账号须指定所属单位")),
+        (Role::Admin | Role::Evaluator | Role::Viewer, Some(_)) => return Err(invalid("unit", "只有责任单位账号属于单位")),
+        _ => {}
+    }
+    let row = store
+        .create_user(
+            &NewUser {
+                username: username.to_owned(),
+                display_name: if display_name.trim().is_empty() { username.to_owned() } else { display_name.trim().to_owned() },
+                password_hash: hash_password(password)?,
+                role: role.as_str().to_owned(),
+                unit_id: unit.map(|u| u.id),
+            },
+            actor,
+        )
+        .await?;
+    User::from_row(&row).ok_or_else(|| invalid("role", "unknown role"))
+}
+
+pub async fn set_password(store: &Store, username: &str, password: &str, actor: &str) -> Result<()> {
+    check_password(password)?;
+    let change = UserChange { password_hash: Some(hash_password(password)?), ..UserChange::default() };
+    Ok(store.update_user(username, &change, actor).await?)
+}
+
+pub async fn set_active(store: &Store, username: &str, active: bool, actor: &str) -> Result<()> {
+    let change = UserChange { active: Some(active), ..UserChange::default() };
+    Ok(store.update_user(username, &change, actor).await?)
+}
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Signs in; the same answer (and about the same time) for an unknown user as for a
+/// wrong password.
+pub async fn login(store: &Store, username: &str, password: &str) -> Result<Option<Session>> {
+    let row = store.user_by_name(username.trim()).await?;
+    let dummy = dummy_hash();
+    let hash = row.as_ref().filter(|r| r.active == 1).map_or(dummy.as_str(), |r| r.password_hash.as_str());
+    let ok = verify_password(password, hash) && row.as_ref().is_some_and(|r| r.active == 1);
+    let Some(user) = row.filter(|_| ok).as_ref().and_then(User::from_row) else { return Ok(None) };
+    let token = random_token()?;
+    let csrf = random_token()?;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    store.create_session(&token_hash(&token), user.id, &csrf, &expires.format(&f).unwrap_or_default()).await?;
+    Ok(Some(Session { token, csrf, user }))
+}
+
+/// A hash of a password nobody has, to spend the same time on unknown users.
+fn dummy_hash() -> &'static String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no one has this password").unwrap_or_default())
+}
+
+pub async fn session(store: &Store, token: &str) -> Result<Option<(User, String)>> {
+    Ok(store.session(&token_hash(token)).await?.and_then(|(row, csrf)| User::from_row(&row).map(|u| (u, csrf))))
+}
+
+pub async fn logout(store: &Store, token: &str) -> Result<()> {
+    Ok(store.delete_session(&token_hash(token)).await?)
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Throttles failed logins: after `limit` failures within `window`, the key is locked
+/// until the window passes.
+pub struct Throttle {
+    limit: usize,
+    window: Duration,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Throttle {
+    pub fn new(limit: usize, window: Duration) -> Self {
+        Self { limit, window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether the key may try now.
+    pub fn allowed(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = map.entry(key.to_owned()).or_default();
+        list.retain(|t| now.duration_since(*t) < self.window);
+        list.len() < self.limit
+    }
+
+    pub fn failed(&self, key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key.to_owned()).or_default().push(Instant::now());
+        // Keep the table bounded under a flood of names.
+        if map.len() > 10_000 {
+            let window = self.window;
+            map.retain(|_, v| v.last().is_some_and(|t| t.elapsed() < window));
+        }
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
+}
+
+/// The tasks a unit works on: led or joined by it, or by its parent group.
+pub fn unit_tasks<'t>(tasks: &'t [TaskRow], unit: &UnitRow) -> Vec<&'t TaskRow> {
+    tasks.iter().filter(|t| t.involves(unit.id) || unit.parent_id.is_some_and(|p| t.involves(p))).collect()
+}
+
+/// The rules of a unit's tasks.
+pub fn unit_rules(tasks: &[TaskRow], unit: &UnitRow) -> BTreeSet<String> {
+    unit_tasks(tasks, unit).iter().flat_map(|t| t.rules.iter().cloned()).collect()
+}
+
+/// The inputs a unit may set: those of the rules of its tasks (judged scores excepted:
+/// those are the evaluators').
+pub fn unit_inputs(rubric: &Rubric, tasks: &[TaskRow], unit: &UnitRow) -> BTreeSet<InputId> {
+    let rules = unit_rules(tasks, unit);
+    rubric
+        .rules
+        .iter()
+        .filter(|r| rules.contains(&r.id))
+        .flat_map(|r| r.inputs.iter().copied())
+        .filter(|id| !matches!(rubric.input(*id).kind, creditcity_rubric::InputKind::Judged { .. }))
+        .collect()
+}

@@ -1,0 +1,106 @@
+//! Configuration: a file, then `CREDITCITY_…` environment variables, then flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The store (SQLite file; evidence beside it).
+    pub store: PathBuf,
+    /// The assessment to serve (id or city), when the store has several.
+    pub assessment: Option<String>,
+    /// The largest evidence file accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Mark the session cookie `Secure` (when served behind HTTPS).
+    pub secure_cookies: bool,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+    /// Load the example city and demo accounts into an empty store.
+    pub demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store: PathBuf::from("creditcity.db"),
+            assessment: None,
+            max_upload_bytes: creditcity_app::DEFAULT_MAX_EVIDENCE_BYTES,
+            secure_cookies: false,
+            log_json: false,
+            demo: false,
+        }
+    }
+}
+
+/// The default configuration as a commented file.
+pub const DEFAULT_FILE: &str = r#"# creditcity serve — configuration. Every key is optional; environment variables
+# CREDITCITY_LISTEN, CREDITCITY_STORE, CREDITCITY_ASSESSMENT, CREDITCITY_MAX_UPLOAD_BYTES,
+# CREDITCITY_SECURE_COOKIES, CREDITCITY_LOG_JSON override the file; flags override both.
+
+# Where to listen. Keep it on 127.0.0.1 behind a reverse proxy that terminates HTTPS.
+listen = "127.0.0.1:8080"
+# The store: a SQLite file, created if absent; evidence files go in NAME.evidence/ beside it.
+store = "creditcity.db"
+# Which assessment to serve (id or city name) when the store holds several.
+# assessment = "青川市"
+# The largest evidence file accepted, in bytes (50 MiB).
+max_upload_bytes = 52428800
+# Mark the session cookie Secure: set to true when served over HTTPS.
+secure_cookies = false
+# Log JSON lines (for a log collector) instead of text.
+log_json = false
+"#;
+
+impl Config {
+    /// Reads the file (if given), then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?
+            }
+            None => Self::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("CREDITCITY_LISTEN") {
+            config.listen = v.parse().map_err(|e| format!("CREDITCITY_LISTEN = {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("CREDITCITY_STORE") {
+            config.store = PathBuf::from(v);
+        }
+        if let Some(v) = env("CREDITCITY_ASSESSMENT") {
+            config.assessment = Some(v);
+        }
+        if let Some(v) = env("CREDITCITY_MAX_UPLOAD_BYTES") {
+            config.max_upload_bytes = v.parse().map_err(|e| format!("CREDITCITY_MAX_UPLOAD_BYTES = {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("CREDITCITY_SECURE_COOKIES") {
+            config.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("CREDITCITY_LOG_JSON") {
+            config.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let from_file: Config = toml::from_str(DEFAULT_FILE).unwrap_or_else(|e| panic!("{e}"));
+        let d = Config::default();
+        assert_eq!(from_file.listen, d.listen);
+        assert_eq!(from_file.store, d.store);
+        assert_eq!(from_file.max_upload_bytes, d.max_upload_bytes);
+        assert!(toml::from_str::<Config>("lisen = \"0.0.0.0:1\"").is_err(), "a typo is an error");
+    }
+}

@@ -1,0 +1,113 @@
+//! `serve --demo`: the example city mid-campaign, with evidence, reviews and one
+//! account per role, so that a newcomer sees a living campaign at once.
+
+use creditcity_app::accounts::{self, Role};
+use creditcity_app::{Actor, AppError, SetValue, Workspace, init};
+use creditcity_rubric::Rubric;
+use creditcity_store::{Decision, Location, Store, TaskStatus};
+
+/// The password of every demo account.
+pub const PASSWORD: &str = "demo-password";
+
+const PLAN: &str = include_str!("../../../examples/qingchuan-plan.toml");
+const MIDWAY: &str = include_str!("../../../examples/linjiang-midway.toml");
+
+/// A one-page PDF, so that the evidence preview shows something real.
+fn pdf(title: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 18 Tf 72 720 Td ({title}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out
+}
+
+/// Loads the demo into `location` if it holds no assessment yet. Returns whether it did.
+pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError> {
+    if location.db.exists() {
+        let store = Store::open(location).await?;
+        let has = !store.assessments().await?.is_empty();
+        store.close().await;
+        if has {
+            return Ok(false);
+        }
+    }
+    let office = Actor("xinyongban".to_owned());
+    init(location, rubric, "青川市", "2018年12月15日至2019年3月15日", &office).await?;
+    let ws = Workspace::open(location, rubric.clone(), None).await?;
+    ws.import_plan(PLAN, &office).await?;
+    ws.import_inputs(MIDWAY, "青川市中期自评.toml", Some("市信用办"), &office).await?;
+    let units = ws.units().await?;
+    let unit = |name: &str| units.iter().find(|u| u.name == name).cloned();
+    let store = ws.store();
+    for (username, name, role, unit_name) in [
+        ("xinyongban", "王信用(信用办)", Role::Admin, None),
+        ("renhang", "李金融(人行)", Role::Unit, Some("人行青川市中心支行")),
+        ("shangwu", "赵商务(市商务局)", Role::Unit, Some("市商务局")),
+        ("zhuanjia", "陈专家", Role::Evaluator, None),
+        ("guest", "访客", Role::Viewer, None),
+    ] {
+        let u = unit_name.and_then(unit);
+        accounts::create_user(store, username, name, PASSWORD, role, u.as_ref(), "demo").await?;
+    }
+    let pboc = Actor("renhang".to_owned());
+    ws.set_values(
+        &[SetValue {
+            key: "s7.cases_closed".to_owned(),
+            text: "620".to_owned(),
+            unit: Some("人行青川市中心支行".to_owned()),
+            source: Some("document".to_owned()),
+            source_ref: "市中院 2019 年 1–2 月金融案件统计表".to_owned(),
+            ..SetValue::default()
+        }],
+        &pboc,
+    )
+    .await
+    .or_else(|e| if matches!(e, AppError::Inputs(_)) { Ok(Vec::new()) } else { Err(e) })?;
+    for (name, rule, item, task, unit_name, title) in [
+        ("执结统计表.pdf", "7.2a", 1, "T7.2", "人行青川市中心支行", "Case statistics 2019"),
+        ("不良贷款率报表.pdf", "7.1a", 1, "T7.1", "人行青川市中心支行", "NPL ratio report"),
+        ("商务诚信分级监管制度.pdf", "4.4", 1, "T4.circulation", "市商务局", "Grading rules"),
+    ] {
+        let bytes = pdf(title);
+        ws.attach_reader(name, &mut bytes.as_slice(), rule, Some(item), Some(task), Some(unit_name), &Actor("demo".to_owned())).await?;
+    }
+    let expert = Actor("zhuanjia".to_owned());
+    ws.review("input", "s7.npl_ratio", Decision::Accept, "与人行报表一致", &expert).await?;
+    ws.review("input", "s8.code_conversion_rate", Decision::Accept, "以服务中心数据为准", &expert).await?;
+    ws.review("evidence", "2", Decision::Return, "缺少盖章页,请补充后重新上传", &expert).await?;
+    // Deadlines around today, so the demo is a campaign in progress: most ahead, a few past.
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |offset: i64| {
+        let d = today + time::Duration::days(offset);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    for task in ws.tasks().await? {
+        let offset = match task.due_date.as_deref() {
+            Some("2019-02-15") => 10,
+            Some("2019-03-10") => 40,
+            _ => 24,
+        };
+        let offset = if matches!(task.code.as_str(), "T2.1" | "T3.3" | "T8.2") { -3 } else { offset };
+        store.update_task(ws.assessment().id, &task.code, Some(&day(offset)), task.lead_unit_id, "demo").await?;
+    }
+    ws.move_task("T7.1", TaskStatus::Submitted, &pboc).await?;
+    ws.move_task("T4.circulation", TaskStatus::InProgress, &Actor("shangwu".to_owned())).await?;
+    ws.close().await;
+    Ok(true)
+}

@@ -1,0 +1,200 @@
+//! `spawn_app`: the demo store in a temporary directory, served on 127.0.0.1:0 from a
+//! thread of its own; and a small HTTP client that keeps cookies and CSRF tokens.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use creditcity_app::Workspace;
+use creditcity_rubric::Rubric;
+use creditcity_store::Location;
+
+pub struct App {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub location: Location,
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn client(&self) -> Client {
+        Client { base: format!("http://{}", self.addr), agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: HashMap::new(), csrf: String::new() }
+    }
+
+    /// A client signed in as one of the demo accounts.
+    pub fn as_user(&self, username: &str) -> Client {
+        let mut c = self.client();
+        let r = c.login(username, creditcity_web::demo::PASSWORD);
+        assert_eq!(r.status, 303, "login of {username} failed: {}", r.body);
+        c.refresh_csrf();
+        c
+    }
+
+    /// The number of audit entries: a refused request must not change it.
+    pub fn audit_len(&self) -> usize {
+        let location = self.location.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+            rt.block_on(async {
+                let store = creditcity_store::Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
+                let n = store.audit(&creditcity_store::AuditFilter::default()).await.map(|a| a.len()).unwrap_or(0);
+                store.close().await;
+                n
+            })
+        })
+        .join()
+        .unwrap_or(0)
+    }
+}
+
+/// Serves the demo from a fresh store; `max_upload` bounds evidence files.
+pub fn spawn_app_with(max_upload: u64) -> App {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = Location::at(&dir.path().join("creditcity.db"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let loc = location.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(async move {
+            let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+            creditcity_web::demo::load(&loc, &rubric).await.unwrap_or_else(|e| panic!("{e}"));
+            let ws = Workspace::open(&loc, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
+            let config = creditcity_web::Config { max_upload_bytes: max_upload, demo: true, ..creditcity_web::Config::default() };
+            let state = creditcity_web::state(ws, &config).unwrap_or_else(|e| panic!("{e}"));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+            let _ = tx.send(listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+            let _ = creditcity_web::serve(state, listener).await;
+        });
+    });
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|e| panic!("the server did not start: {e}"));
+    App { addr, dir, location }
+}
+
+pub fn spawn_app() -> App {
+    spawn_app_with(creditcity_app::DEFAULT_MAX_EVIDENCE_BYTES)
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub headers: HashMap<String, Vec<String>>,
+}
+
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+    cookies: HashMap<String, String>,
+    pub csrf: String,
+}
+
+impl Client {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn finish(&mut self, result: Result<ureq::Response, ureq::Error>) -> Reply {
+        let resp = match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let mut headers: HashMap<String, Vec<String>> = HashMap::new();
+        for name in resp.headers_names() {
+            headers.insert(name.to_lowercase(), resp.all(&name).iter().map(|s| (*s).to_owned()).collect());
+        }
+        for set in headers.get("set-cookie").cloned().unwrap_or_default() {
+            if let Some((kv, _)) = set.split_once(';').or(Some((set.as_str(), ""))) {
+                if let Some((k, v)) = kv.split_once('=') {
+                    if v.is_empty() { self.cookies.remove(k) } else { self.cookies.insert(k.to_owned(), v.to_owned()) };
+                }
+            }
+        }
+        let status = resp.status();
+        let location = resp.header("location").map(str::to_owned);
+        let body = resp.into_string().unwrap_or_default();
+        if let Some(token) = scrape_csrf(&body) {
+            self.csrf = token;
+        }
+        Reply { status, body, location, headers }
+    }
+
+    pub fn get(&mut self, path: &str) -> Reply {
+        let req = self.agent.get(&format!("{}{path}", self.base)).set("cookie", &self.cookie_header());
+        let r = req.call();
+        self.finish(r)
+    }
+
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let req = self.agent.post(&format!("{}{path}", self.base)).set("cookie", &self.cookie_header());
+        let r = req.send_form(fields);
+        self.finish(r)
+    }
+
+    /// A form post with this session's CSRF token.
+    pub fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all)
+    }
+
+    pub fn upload(&mut self, path: &str, target: &str, name: &str, bytes: &[u8], csrf: Option<&str>) -> Reply {
+        let boundary = "----creditcity-test-boundary";
+        let csrf = csrf.map_or_else(|| self.csrf.clone(), str::to_owned);
+        let mut body = Vec::new();
+        for (k, v) in [("csrf", csrf.as_str()), ("target", target)] {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let req = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("cookie", &self.cookie_header())
+            .set("content-type", &format!("multipart/form-data; boundary={boundary}"));
+        let r = req.send_bytes(&body);
+        self.finish(r)
+    }
+
+    pub fn login(&mut self, username: &str, password: &str) -> Reply {
+        self.get("/login");
+        let csrf = self.csrf.clone();
+        self.post("/login", &[("username", username), ("password", password), ("csrf", &csrf)])
+    }
+
+    /// Loads a page to pick up this session's CSRF token.
+    pub fn refresh_csrf(&mut self) {
+        let r = self.get("/");
+        if r.status == 303 {
+            if let Some(to) = r.location {
+                self.get(&to);
+            }
+        }
+    }
+}
+
+fn scrape_csrf(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = body[at..].find('"')?;
+    Some(body[at..at + end].to_owned()).filter(|t| !t.is_empty())
+}
+
+pub fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// The id of a unit as the admin page lists it.
+pub fn unit_id(app: &App, name: &str) -> i64 {
+    let mut admin = app.as_user("xinyongban");
+    let page = admin.get("/admin").body;
+    let needle = format!("\">{name}</a>");
+    let at = page.find(&needle).unwrap_or_else(|| panic!("unit {name} not on the admin page"));
+    let start = page[..at].rfind("/units/").map_or(0, |i| i + "/units/".len());
+    page[start..at].parse().unwrap_or_else(|e| panic!("{e}"))
+}

@@ -1,0 +1,6 @@
+//! The web application over HTTP: a real server on port 0 with a fresh store per test.
+
+mod browser;
+mod harness;
+mod matrix;
+mod pages;
