@@ -124,6 +124,9 @@ pub struct Workspace {
     rubric: Rubric,
     assessment: AssessmentRow,
     max_evidence_bytes: u64,
+    /// Validation and writing of values happen under this lock, so two concurrent
+    /// changes cannot each pass validation and together break a relation.
+    values_lock: tokio::sync::Mutex<()>,
 }
 
 /// One value to set, as typed.
@@ -169,7 +172,7 @@ impl Workspace {
                 format!("评估 {} 按 {} 版细则建立,当前细则为 {} 版", assessment.id, assessment.rubric_edition, rubric.edition),
             ));
         }
-        Ok(Self { store, rubric, assessment, max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES })
+        Ok(Self { store, rubric, assessment, max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES, values_lock: tokio::sync::Mutex::new(()) })
     }
 
     #[must_use]
@@ -269,6 +272,7 @@ impl Workspace {
         }
         // Validate the assessment as it would be after the change; refuse whatever the
         // change breaks, including relations with values stored earlier.
+        let _guard = self.values_lock.lock().await;
         let before = self.current_entries(false).await?;
         let mut after = before.clone();
         for (item, v) in &parsed {
@@ -365,6 +369,7 @@ impl Workspace {
 
     /// Attaches a file as evidence for a rule's checklist item (1-based), and a task.
     pub async fn attach(&self, path: &Path, rule_id: &str, item: Option<i64>, task: Option<&str>, unit: Option<&str>, actor: &Actor) -> Result<EvidenceRow> {
+        self.check_item(rule_id, item)?;
         let meta = std::fs::metadata(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
         if !meta.is_file() {
             return Err(invalid("file", format!("{} 不是文件", path.display())));
@@ -390,12 +395,7 @@ impl Workspace {
         unit: Option<&str>,
         actor: &Actor,
     ) -> Result<EvidenceRow> {
-        let rule = self.rubric.rule(rule_id).ok_or_else(|| invalid("rule", format!("没有规则 {rule_id}")))?;
-        if let Some(i) = item {
-            if i < 1 || i as usize > rule.evidence.len() {
-                return Err(invalid("item", format!("规则 {rule_id} 的佐证材料清单有 {} 项,没有第 {i} 项", rule.evidence.len())));
-            }
-        }
+        self.check_item(rule_id, item)?;
         let task_id = match task {
             Some(code) => {
                 let tasks = self.tasks().await?;
@@ -429,6 +429,17 @@ impl Workspace {
         }
         let new = NewEvidence { assessment_id: self.assessment.id, rule_id: rule_id.to_owned(), item, task_id, unit_id, original_name: name };
         Ok(self.store.add_evidence(&new, &mut bytes.as_slice(), self.max_evidence_bytes, &actor.0).await?)
+    }
+
+    /// The rule exists and has the checklist item.
+    fn check_item(&self, rule_id: &str, item: Option<i64>) -> Result<()> {
+        let rule = self.rubric.rule(rule_id).ok_or_else(|| invalid("rule", format!("没有规则 {rule_id}")))?;
+        if let Some(i) = item {
+            if i < 1 || i as usize > rule.evidence.len() {
+                return Err(invalid("item", format!("规则 {rule_id} 的佐证材料清单有 {} 项,没有第 {i} 项", rule.evidence.len())));
+            }
+        }
+        Ok(())
     }
 
     /// An evaluator accepts or returns an input's current value, an evidence item or a task.

@@ -92,6 +92,13 @@ impl Store {
         Self::open(location).await
     }
 
+    /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred one that read first could fail, not wait, when another writer commits
+    /// in between. (PostgreSQL will use a plain `BEGIN`.)
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     pub fn blobs(&self) -> &Blobs {
         &self.blobs
     }
@@ -108,7 +115,7 @@ impl Store {
 
     /// Creates the city if needed, and the assessment (refused if it exists).
     pub async fn create_assessment(&self, city: &str, edition: &str, period: &str, actor: &str) -> Result<AssessmentRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = now();
         let city_id: i64 = if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM cities WHERE name = $1")
             .bind(city)
@@ -174,7 +181,7 @@ impl Store {
     /// Imports a plan into an assessment in one transaction: units are added or kept
     /// by name; tasks must be new (a duplicate code refuses the whole plan).
     pub async fn import_plan(&self, assessment: &AssessmentRow, plan: &PlanData, actor: &str) -> Result<ImportSummary> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut summary = ImportSummary::default();
         let mut ids = std::collections::HashMap::new();
         for unit in &plan.units {
@@ -294,7 +301,7 @@ impl Store {
 
     /// Moves a task to a new status.
     pub async fn set_task_status(&self, assessment_id: i64, code: &str, status: TaskStatus, actor: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM tasks WHERE assessment_id = $1 AND code = $2")
             .bind(assessment_id)
             .bind(code)
@@ -345,7 +352,7 @@ impl Store {
     /// Sets input values in one transaction: each current value (if any) is
     /// superseded, never overwritten. Returns the new rows.
     pub async fn set_values(&self, values: &[NewValue], actor: &str) -> Result<Vec<ValueRow>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = now();
         let mut ids = Vec::with_capacity(values.len());
         for v in values {
@@ -405,7 +412,7 @@ impl Store {
     /// Stores the file's content (once per hash) and records it as evidence.
     pub async fn add_evidence(&self, e: &NewEvidence, source: &mut (dyn std::io::Read + Send), limit: u64, actor: &str) -> Result<EvidenceRow> {
         let blob = self.blobs.put(source, limit)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = now();
         sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(&blob.sha256)
@@ -462,7 +469,7 @@ impl Store {
 
     /// Records a review and sets the reviewed object's state, in one transaction.
     pub async fn review(&self, r: &NewReview, actor: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let at = now();
         let (table, state) = match r.target {
             ReviewTarget::Input => ("input_values", r.decision.state()),
@@ -563,7 +570,7 @@ impl Store {
     // ----- accounts and sessions ------------------------------------------------------
 
     pub async fn create_user(&self, u: &NewUser, actor: &str) -> Result<UserRow> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(&u.username).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("用户名“{}”已存在", u.username)));
@@ -595,7 +602,7 @@ impl Store {
 
     /// Changes a user's password hash, role, unit or active flag.
     pub async fn update_user(&self, username: &str, change: &UserChange, actor: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before: Option<(String, Option<i64>, i64)> = sqlx::query_as("SELECT role, unit_id, active FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
@@ -678,7 +685,7 @@ impl Store {
 
     /// Changes a task's due date and lead unit.
     pub async fn update_task(&self, assessment_id: i64, code: &str, due_date: Option<&str>, lead_unit_id: i64, actor: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let before: Option<(Option<String>, i64)> = sqlx::query_as("SELECT due_date, lead_unit_id FROM tasks WHERE assessment_id = $1 AND code = $2")
             .bind(assessment_id)
             .bind(code)
