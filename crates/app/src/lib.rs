@@ -127,6 +127,32 @@ pub struct Workspace {
     /// Validation and writing of values happen under this lock, so two concurrent
     /// changes cannot each pass validation and together break a relation.
     values_lock: tokio::sync::Mutex<()>,
+    /// The last snapshot, valid while the store's version has not moved.
+    snapshot: tokio::sync::Mutex<Option<std::sync::Arc<Snapshot>>>,
+    /// Units and tasks, valid while the plan's version has not moved.
+    plan: tokio::sync::Mutex<Option<(i64, std::sync::Arc<Plan>)>>,
+}
+
+/// The units and tasks of an assessment.
+pub struct Plan {
+    pub units: Vec<UnitRow>,
+    pub tasks: Vec<TaskRow>,
+}
+
+/// Everything the pages of an assessment show, computed once per change of the store.
+pub struct Snapshot {
+    /// The store's version this was computed at.
+    pub version: i64,
+    /// The day progress was computed for.
+    pub today: String,
+    pub scores: Scores,
+    pub progress: status::Progress,
+    pub current: Vec<ValueRow>,
+    pub units: Vec<UnitRow>,
+    pub tasks: Vec<TaskRow>,
+    pub evidence: Vec<EvidenceRow>,
+    pub reviews: Vec<creditcity_store::ReviewRow>,
+    pub history_counts: std::collections::HashMap<String, usize>,
 }
 
 /// One value to set, as typed.
@@ -172,7 +198,15 @@ impl Workspace {
                 format!("评估 {} 按 {} 版细则建立,当前细则为 {} 版", assessment.id, assessment.rubric_edition, rubric.edition),
             ));
         }
-        Ok(Self { store, rubric, assessment, max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES, values_lock: tokio::sync::Mutex::new(()) })
+        Ok(Self {
+            store,
+            rubric,
+            assessment,
+            max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES,
+            values_lock: tokio::sync::Mutex::new(()),
+            snapshot: tokio::sync::Mutex::new(None),
+            plan: tokio::sync::Mutex::new(None),
+        })
     }
 
     #[must_use]
@@ -206,7 +240,8 @@ impl Workspace {
     }
 
     async fn unit_id(&self, name: &str) -> Result<i64> {
-        let units = self.units().await?;
+        let plan = self.plan().await?;
+        let units = &plan.units;
         units.iter().find(|u| u.name == name).map(|u| u.id).ok_or_else(|| {
             let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).take(8).collect();
             invalid("unit", format!("没有单位“{name}”(现有:{}{})", names.join("、"), if units.len() > 8 { "…" } else { "" }))
@@ -230,15 +265,15 @@ impl Workspace {
 
     /// The current values as validated entries (what the store holds now).
     async fn current_entries(&self, accepted_only: bool) -> Result<Vec<Entry>> {
-        let rows = self.store.current_values(self.assessment.id).await?;
+        let rows = self.store.current_raw(self.assessment.id).await?;
         let mut entries = Vec::with_capacity(rows.len());
-        for row in rows {
-            if accepted_only && row.review_state != "accepted" {
+        for (key, value_json, review_state) in rows {
+            if accepted_only && review_state != "accepted" {
                 continue;
             }
-            let json: serde_json::Value = serde_json::from_str(&row.value_json)
-                .map_err(|e| StoreError::Corrupt(format!("value of {}: {e}", row.input_key)))?;
-            entries.push(Entry { key: row.input_key, value: values::from_json(&json), line: None });
+            let json: serde_json::Value =
+                serde_json::from_str(&value_json).map_err(|e| StoreError::Corrupt(format!("value of {key}: {e}")))?;
+            entries.push(Entry { key, value: values::from_json(&json), line: None });
         }
         Ok(entries)
     }
@@ -279,9 +314,10 @@ impl Workspace {
             after.retain(|e| e.key != item.key);
             after.push(Entry { key: item.key.clone(), value: v.clone(), line: None });
         }
-        let known: Vec<creditcity_rubric::InputError> =
-            self.rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
         if let Err(InputErrors(errs)) = self.rubric.validate(Meta::default(), after) {
+            // Only what the change breaks: problems the stored values already had stay theirs.
+            let known: Vec<creditcity_rubric::InputError> =
+                self.rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
             let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();
             if !new.is_empty() {
                 return Err(AppError::Inputs(InputErrors(new)));
@@ -297,7 +333,7 @@ impl Workspace {
                 Some(s) => SourceKind::parse(s).ok_or_else(|| invalid("source", format!("“{s}”应为 document、platform 或 note(文件、平台、说明)")))?,
                 None => SourceKind::Note,
             };
-            let evidence = self.store.evidence(self.assessment.id).await?;
+            let evidence = if item.evidence_ids.is_empty() { Vec::new() } else { self.store.evidence(self.assessment.id).await? };
             for id in &item.evidence_ids {
                 if !evidence.iter().any(|e| e.id == *id) {
                     return Err(invalid("evidence", format!("本评估中没有佐证材料 {id}")));
@@ -519,6 +555,55 @@ impl Workspace {
             out.push_str(&format!("{} = {}  # {comment}\n", input.key, values::from_json(&json).to_toml()));
         }
         Ok(out)
+    }
+
+    /// Units and tasks, read again only when the plan has changed.
+    pub async fn plan(&self) -> Result<std::sync::Arc<Plan>> {
+        let version = self.store.plan_version().await?;
+        let mut slot = self.plan.lock().await;
+        if let Some((v, plan)) = slot.as_ref() {
+            if *v == version {
+                return Ok(plan.clone());
+            }
+        }
+        let plan = std::sync::Arc::new(Plan { units: self.units().await?, tasks: self.tasks().await? });
+        *slot = Some((version, plan.clone()));
+        Ok(plan)
+    }
+
+    /// The current snapshot: recomputed only when the store has changed (by this
+    /// process or another) or the day has turned.
+    pub async fn snapshot(&self, today: &str) -> Result<std::sync::Arc<Snapshot>> {
+        let version = self.store.version().await?;
+        let mut slot = self.snapshot.lock().await;
+        if let Some(s) = slot.as_ref().filter(|s| s.version == version && s.today == today) {
+            return Ok(s.clone());
+        }
+        let scores = self.scores().await?;
+        let units = self.units().await?;
+        let tasks = self.tasks().await?;
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        let progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        let snapshot = std::sync::Arc::new(Snapshot {
+            version,
+            today: today.to_owned(),
+            progress,
+            current: self.store.current_values(self.assessment.id).await?,
+            reviews: self.store.reviews(self.assessment.id).await?,
+            history_counts: self
+                .store
+                .history_counts(self.assessment.id)
+                .await?
+                .into_iter()
+                .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
+                .collect(),
+            scores,
+            units,
+            tasks,
+            evidence,
+        });
+        *slot = Some(snapshot.clone());
+        Ok(snapshot)
     }
 
     /// Progress by unit and by section, as of `today` (YYYY-MM-DD).

@@ -78,7 +78,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(16).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
         Ok(Self { pool, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
@@ -336,6 +336,15 @@ impl Store {
         .bind(assessment_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The current values as (key, JSON value, review state), without provenance: the
+    /// lean read that validation needs.
+    pub async fn current_raw(&self, assessment_id: i64) -> Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as("SELECT input_key, value_json, review_state FROM input_values WHERE assessment_id = $1 AND superseded_at IS NULL")
+            .bind(assessment_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Every value an input has had, oldest first.
@@ -655,17 +664,42 @@ impl Store {
     /// The session's user and CSRF token, if the session exists, has not expired and
     /// its user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
+        let row: Option<(i64, String, String, String, String, Option<i64>, Option<String>, i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name, u.active, s.csrf \
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash)
         .bind(now())
         .fetch_optional(&self.pool)
         .await?;
-        let Some((user_id, csrf)) = row else { return Ok(None) };
-        let user = sqlx::query_as::<_, UserRow>(&format!("{USER_SELECT} WHERE u.id = $1")).bind(user_id).fetch_optional(&self.pool).await?;
-        Ok(user.map(|u| (u, csrf)))
+        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, csrf)| {
+            (UserRow { id, username, display_name, password_hash, role, unit_id, unit, active }, csrf)
+        }))
+    }
+
+    /// A number that grows with every change of the workspace: the newest audit entry
+    /// (every change writes one in its own transaction).
+    pub async fn version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(&self.pool).await?)
+    }
+
+    /// A number that grows with every change of units or tasks (the plan).
+    pub async fn plan_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT MAX(COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'unit'), 0), \
+                        COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'task'), 0))",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// How many values each input has had.
+    pub async fn history_counts(&self, assessment_id: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT input_key, COUNT(*) FROM input_values WHERE assessment_id = $1 GROUP BY input_key")
+            .bind(assessment_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

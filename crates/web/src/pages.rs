@@ -187,8 +187,8 @@ pub async fn dashboard(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Res
         };
     }
     let r = s.ws.rubric();
-    let scores = s.ws.scores().await?;
-    let progress = s.ws.progress_with(&scores, &today()).await?;
+    let snap = s.ws.snapshot(&today()).await?;
+    let (scores, progress) = (&snap.scores, &snap.progress);
     let (a, card) = &scores.working;
     let sections: Vec<_> = r
         .sections
@@ -222,14 +222,14 @@ pub async fn dashboard(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Res
             json!({ "id": rule.id, "title": rule.title, "score": format::points(res.score), "max": format::plain(rule.max), "target": e.target })
         })
         .collect();
-    let units_all = s.ws.units().await?;
+    let units_all = &snap.units;
     let units: Vec<_> = progress
         .units
         .iter()
         .filter(|u| u.tasks.iter().sum::<usize>() > 0)
         .filter_map(|u| units_all.iter().find(|x| x.name == u.name).map(|x| json!({ "id": x.id, "name": u.name, "tasks": u.tasks, "overdue": u.overdue })))
         .collect();
-    let tasks = s.ws.tasks().await?;
+    let tasks = &snap.tasks;
     let count = |st: GateStatus| card.gates.iter().filter(|g| g.status == st).count();
     let extra = Value::from_serialize(json!({
         "working_total": format::points(card.total), "working_bonus": format::points(card.bonus),
@@ -245,9 +245,9 @@ pub async fn rules(State(s): Shared, headers: HeaderMap) -> Result<Response, Web
     let auth = require(&s, &headers).await?;
     auth.require_overview()?;
     let r = s.ws.rubric();
-    let scores = s.ws.scores().await?;
-    let evidence = s.ws.evidence().await?;
-    let card = &scores.working.1;
+    let snap = s.ws.snapshot(&today()).await?;
+    let evidence = &snap.evidence;
+    let card = &snap.scores.working.1;
     let sections: Vec<_> = r
         .sections
         .iter()
@@ -278,15 +278,15 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
     let r = s.ws.rubric();
     let Some(index) = r.rules.iter().position(|x| x.id == id) else { return Err(WebError::NotFound) };
     let rule = &r.rules[index];
-    let scores = s.ws.scores().await?;
-    let (a, card) = &scores.working;
+    let snap = s.ws.snapshot(&today()).await?;
+    let (a, card) = &snap.scores.working;
     let e = explain_rule(r, rule, a, &card.rules[index]);
-    let current = s.ws.store().current_values(s.ws.assessment().id).await.map_err(AppError::from)?;
+    let current = &snap.current;
     let mut inputs = Vec::new();
     for id in &rule.inputs {
         let input = r.input(*id);
         let row = current.iter().find(|v| v.input_key == input.key);
-        let history = s.ws.history(&input.key).await?.len();
+        let history = snap.history_counts.get(&input.key).copied().unwrap_or(0);
         inputs.push(json!({
             "key": input.key, "label": input.label, "unit_of_measure": input.unit,
             "value": row.map(|v| display(&v.value_json)), "unit": row.and_then(|v| v.unit.clone()),
@@ -295,7 +295,7 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
             "review_state": row.map(|v| v.review_state.clone()), "review_label": row.map(|v| state_label(&v.review_state)), "history": history,
         }));
     }
-    let evidence = s.ws.evidence().await?;
+    let evidence = &snap.evidence;
     let file = |e: &creditcity_store::EvidenceRow| {
         json!({ "id": e.id, "name": e.original_name, "unit": e.unit, "size": size_label(e.size), "review_state": e.review_state,
                 "review_label": state_label(&e.review_state), "image": e.media_type.starts_with("image/") })
@@ -322,7 +322,7 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
 pub async fn evidence_file(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     let e = s.ws.store().evidence_item(id).await.map_err(AppError::from)?;
-    let in_assessment = s.ws.evidence().await?.iter().any(|x| x.id == e.id);
+    let in_assessment = s.ws.snapshot(&today()).await?.evidence.iter().any(|x| x.id == e.id);
     if !in_assessment {
         return Err(WebError::NotFound);
     }
@@ -359,8 +359,13 @@ pub async fn my_unit(State(s): Shared, headers: HeaderMap) -> Result<Response, W
     }
 }
 
+/// The unit, read fresh from the store: for changes, which need no snapshot.
+async fn unit_fresh(s: &AppState, id: i64) -> Result<UnitRow, WebError> {
+    s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
+}
+
 async fn unit_of(s: &AppState, id: i64) -> Result<UnitRow, WebError> {
-    s.ws.units().await?.into_iter().find(|u| u.id == id).ok_or(WebError::NotFound)
+    s.ws.snapshot(&today()).await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
 }
 
 pub async fn unit(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, Query(q): Q) -> Result<Response, WebError> {
@@ -382,10 +387,11 @@ async fn unit_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let r = s.ws.rubric();
-    let tasks = s.ws.tasks().await?;
-    let mine = unit_tasks(&tasks, unit);
-    let rules = unit_rules(&tasks, unit);
     let today = today();
+    let snap = s.ws.snapshot(&today).await?;
+    let tasks = &snap.tasks;
+    let mine = unit_tasks(tasks, unit);
+    let rules = unit_rules(tasks, unit);
     let task_rows: Vec<_> = mine
         .iter()
         .map(|t| {
@@ -395,8 +401,8 @@ async fn unit_page(
                     "can_submit": matches!(st, TaskStatus::NotStarted | TaskStatus::InProgress | TaskStatus::Returned) })
         })
         .collect();
-    let current = s.ws.store().current_values(s.ws.assessment().id).await.map_err(AppError::from)?;
-    let ids = accounts::unit_inputs(r, &tasks, unit);
+    let current = &snap.current;
+    let ids = accounts::unit_inputs(r, tasks, unit);
     let mut inputs = Vec::new();
     for rule in r.rules.iter().filter(|x| rules.contains(&x.id)) {
         for id in rule.inputs.iter().filter(|i| ids.contains(i)) {
@@ -419,7 +425,7 @@ async fn unit_page(
         .filter(|x| rules.contains(&x.id))
         .flat_map(|x| x.evidence.iter().enumerate().map(move |(i, t)| json!({ "rule": x.id, "item": i + 1, "text": t })))
         .collect();
-    let evidence = s.ws.evidence().await?;
+    let evidence = &snap.evidence;
     let files: Vec<_> = evidence
         .iter()
         .filter(|e| e.unit_id == Some(unit.id))
@@ -427,7 +433,7 @@ async fn unit_page(
                          "by": e.uploaded_by, "at": e.uploaded_at, "review_state": e.review_state, "review_label": state_label(&e.review_state) }))
         .collect();
     // What was returned, and why: the latest return of each object still returned.
-    let reviews = s.ws.store().reviews(s.ws.assessment().id).await.map_err(AppError::from)?;
+    let reviews = &snap.reviews;
     let mut returned = Vec::new();
     let latest = |kind: &str, id: i64| reviews.iter().rev().find(|x| x.target_kind == kind && x.target_id == id && x.decision == "return");
     let responsible = |key: &str| r.input_id(key).is_some_and(|i| ids.contains(&i));
@@ -479,11 +485,11 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = unit_of(&s, id).await?;
+    let unit = unit_fresh(&s, id).await?;
     let r = s.ws.rubric();
-    let tasks = s.ws.tasks().await?;
-    let allowed: Vec<InputId> = accounts::unit_inputs(r, &tasks, &unit).into_iter().collect();
-    let current = s.ws.store().current_values(s.ws.assessment().id).await.map_err(AppError::from)?;
+    let plan = s.ws.plan().await?;
+    let allowed: Vec<InputId> = accounts::unit_inputs(r, &plan.tasks, &unit).into_iter().collect();
+    let current = s.ws.store().current_raw(s.ws.assessment().id).await.map_err(AppError::from)?;
     let mut typed = HashMap::new();
     let mut items = Vec::new();
     for (name, value) in &fields {
@@ -493,7 +499,7 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
         };
         let text = value.trim();
         typed.insert(key.to_owned(), text.to_owned());
-        let before = current.iter().find(|v| v.input_key == key).map(|v| display(&v.value_json)).unwrap_or_default();
+        let before = current.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| display(v)).unwrap_or_default();
         if text.is_empty() || text == before {
             continue;
         }
@@ -548,12 +554,13 @@ pub async fn unit_upload(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     let unit = unit_of(&s, id).await?;
     let (rule, item) = target.split_once(':').ok_or_else(|| WebError::BadRequest("请选择清单项".to_owned()))?;
     let item: i64 = item.parse().map_err(|_| WebError::BadRequest("清单项无效".to_owned()))?;
-    let tasks = s.ws.tasks().await?;
-    if !unit_rules(&tasks, &unit).contains(rule) {
+    let snap = s.ws.snapshot(&today()).await?;
+    let tasks = &snap.tasks;
+    if !unit_rules(tasks, &unit).contains(rule) {
         return Err(WebError::Forbidden);
     }
     let (name, bytes) = file.ok_or_else(|| WebError::BadRequest("请选择文件".to_owned()))?;
-    let task = unit_tasks(&tasks, &unit).into_iter().find(|t| t.rules.iter().any(|x| x == rule)).map(|t| t.code.clone());
+    let task = unit_tasks(tasks, &unit).into_iter().find(|t| t.rules.iter().any(|x| x == rule)).map(|t| t.code.clone());
     s.ws.attach_reader(&name, &mut bytes.as_ref(), rule, Some(item), task.as_deref(), Some(&unit.name), &Actor(auth.user.username.clone())).await?;
     Ok(see_other(&format!("/units/{id}?m=uploaded")))
 }
@@ -565,8 +572,8 @@ pub async fn unit_submit(State(s): Shared, headers: HeaderMap, Path((id, code)):
         return Err(WebError::Forbidden);
     }
     let unit = unit_of(&s, id).await?;
-    let tasks = s.ws.tasks().await?;
-    if !unit_tasks(&tasks, &unit).iter().any(|t| t.code == code) {
+    let snap = s.ws.snapshot(&today()).await?;
+    if !unit_tasks(&snap.tasks, &unit).iter().any(|t| t.code == code) {
         return Err(WebError::Forbidden);
     }
     s.ws.move_task(&code, TaskStatus::Submitted, &Actor(auth.user.username.clone())).await?;
@@ -584,7 +591,8 @@ pub async fn review(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result
 async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>, flash: (Option<&str>, &str), status: StatusCode) -> Result<Response, WebError> {
     let r = s.ws.rubric();
     let rule_of = |id: InputId| r.rules.iter().find(|x| x.inputs.contains(&id)).map(|x| x.id.clone()).unwrap_or_default();
-    let current = s.ws.store().current_values(s.ws.assessment().id).await.map_err(AppError::from)?;
+    let snap = s.ws.snapshot(&today()).await?;
+    let current = &snap.current;
     let inputs: Vec<_> = current
         .iter()
         .filter(|v| v.review_state == "pending")
@@ -597,10 +605,8 @@ async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>
                          "unit": v.unit, "source": v.source_kind, "source_ref": v.source_ref, "set_by": v.set_by, "set_at": v.set_at }))
         })
         .collect();
-    let files: Vec<_> = s
-        .ws
-        .evidence()
-        .await?
+    let files: Vec<_> = snap
+        .evidence
         .iter()
         .filter(|e| e.review_state == "pending")
         .map(|e| {
@@ -608,7 +614,7 @@ async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>
             json!({ "id": e.id, "name": e.original_name, "size": size_label(e.size), "rule": e.rule_id, "item": e.item, "item_text": item_text, "unit": e.unit, "by": e.uploaded_by })
         })
         .collect();
-    let tasks: Vec<_> = s.ws.tasks().await?.iter().filter(|t| t.status == "submitted").map(|t| json!({ "code": t.code, "title": t.title, "lead": t.lead_unit })).collect();
+    let tasks: Vec<_> = snap.tasks.iter().filter(|t| t.status == "submitted").map(|t| json!({ "code": t.code, "title": t.title, "lead": t.lead_unit })).collect();
     let judged: Vec<_> = r
         .rules
         .iter()
@@ -701,7 +707,8 @@ pub async fn admin(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<
         .iter()
         .map(|u| json!({ "username": u.username, "display_name": u.display_name, "role": Role::parse(&u.role).map_or("?", Role::label), "unit": u.unit, "active": u.active == 1 }))
         .collect();
-    let units: Vec<_> = s.ws.units().await?.iter().map(|u| json!({ "id": u.id, "name": u.name, "kind": u.kind })).collect();
+    let snap = s.ws.snapshot(&today()).await?;
+    let units: Vec<_> = snap.units.iter().map(|u| json!({ "id": u.id, "name": u.name, "kind": u.kind })).collect();
     let current = s.ws.assessment().id;
     let assessments: Vec<_> = s
         .ws
@@ -712,10 +719,8 @@ pub async fn admin(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<
         .iter()
         .map(|a| json!({ "id": a.id, "city": a.city, "rubric_edition": a.rubric_edition, "period": a.period, "current": a.id == current }))
         .collect();
-    let tasks: Vec<_> = s
-        .ws
-        .tasks()
-        .await?
+    let tasks: Vec<_> = snap
+        .tasks
         .iter()
         .map(|t| json!({ "code": t.code, "title": t.title, "rules": t.rules.join("、"), "lead_id": t.lead_unit_id, "due": t.due_date,
                          "status_label": TaskStatus::parse(&t.status).map_or("?", TaskStatus::label) }))

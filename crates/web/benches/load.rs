@@ -1,0 +1,185 @@
+//! Load: the demo scaled to 10 cities, 60 units and 5,000 evidence files, served on
+//! loopback, driven by wrk with 50 concurrent connections: the dashboard, a rule page
+//! and a form submission. Reports requests per second and p50/p99 latency, then checks
+//! that no request failed and no write was lost.
+//!
+//! Run: `cargo bench -p creditcity-web --bench load` (needs `wrk`: `apt-get install wrk`).
+//! `LOAD_SECONDS` (default 10) sets the length of each run.
+
+use std::process::Command;
+use std::time::Instant;
+
+use creditcity_app::{Actor, Workspace, init};
+use creditcity_rubric::Rubric;
+use creditcity_store::{AuditFilter, Location, PlanUnit, Store};
+
+const CITIES: usize = 10;
+const FILES_PER_CITY: usize = 500;
+const UNITS: usize = 60;
+
+fn main() {
+    let seconds: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = Location::at(&dir.path().join("creditcity.db"));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    rt.block_on(build(&location, dir.path()));
+    println!("store: {CITIES} cities, {UNITS} units in the served city, {} evidence files, built in {:.1} s", CITIES * FILES_PER_CITY, started.elapsed().as_secs_f64());
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let loc = location.clone();
+    let server = rt.spawn(async move {
+        let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+        let ws = Workspace::open(&loc, rubric, Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
+        let config = creditcity_web::Config { demo: true, ..creditcity_web::Config::default() };
+        let state = creditcity_web::state(ws, &config).unwrap_or_else(|e| panic!("{e}"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let _ = tx.send(listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
+        let _ = creditcity_web::serve(state, listener).await;
+    });
+    let addr = rx.recv().unwrap_or_else(|e| panic!("{e}"));
+    let base = format!("http://{addr}");
+    let (admin_cookie, _) = login(&base, "xinyongban");
+    let (unit_cookie, unit_csrf) = login(&base, "renhang");
+    let unit_page = get_location(&base, "/", &unit_cookie);
+
+    let mut rows = Vec::new();
+    rows.push(wrk("dashboard  GET /", &format!("{base}/"), &admin_cookie, None, seconds));
+    rows.push(wrk("rule page  GET /rules/7.2a", &format!("{base}/rules/7.2a"), &admin_cookie, None, seconds));
+    let script = dir.path().join("post.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "local n = 0\nrequest = function()\n  n = n + 1\n  local body = \"csrf={unit_csrf}&source=document&source_ref=load&v%3As7.cases_received=\" .. (1000 + math.random(1, 100000000))\n  return wrk.format(\"POST\", \"{unit_page}/inputs\", {{[\"Cookie\"] = \"{unit_cookie}\", [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, body)\nend\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    rows.push(wrk("form       POST {unit}/inputs", &format!("{base}{unit_page}/inputs"), &unit_cookie, Some(script.to_string_lossy().as_ref()), seconds));
+
+    println!("\n{:<32}{:>10}{:>10}{:>10}{:>10}{:>8}", "50 connections, 2 threads", "req/s", "p50 ms", "p99 ms", "requests", "errors");
+    for r in &rows {
+        println!("{:<32}{:>10.0}{:>10.2}{:>10.2}{:>10}{:>8}", r.name, r.rps, r.p50, r.p99, r.requests, r.errors);
+    }
+    server.abort();
+    // No lost write: every stored value has its audit entry, one current value per key, files intact.
+    let (values, audits, check) = rt.block_on(async {
+        let store = Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
+        let a = store.assessments().await.unwrap_or_default().into_iter().find(|a| a.city == "青川市").map_or(0, |a| a.id);
+        let values = store.value_history(a, "s7.cases_received").await.map(|v| v.len()).unwrap_or(0);
+        let audits = store
+            .audit(&AuditFilter { assessment_id: Some(a), entity: Some("input".into()), entity_id: Some("s7.cases_received".into()), actor: None })
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0);
+        let check = store.check().await.map(|c| format!("{} values, {} files verified", c.values, c.files)).unwrap_or_else(|e| format!("FAILED: {e}"));
+        (values, audits, check)
+    });
+    println!("\nwrites of s7.cases_received stored: {values}; audit entries: {audits}; store check: {check}");
+    assert_eq!(values, audits, "a write without its audit entry");
+    assert!(rows.iter().all(|r| r.errors == 0), "errors under load");
+    assert!(!check.starts_with("FAILED"), "{check}");
+}
+
+async fn build(location: &Location, dir: &std::path::Path) {
+    let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+    creditcity_web::demo::load(location, &rubric).await.unwrap_or_else(|e| panic!("{e}"));
+    let plan = include_str!("../../../examples/qingchuan-plan.toml");
+    let inputs = include_str!("../../../examples/qingchuan-complete.toml");
+    let who = Actor("bench".to_owned());
+    let files = dir.join("files");
+    std::fs::create_dir_all(&files).unwrap_or_else(|e| panic!("{e}"));
+    for c in 0..CITIES {
+        let city = if c == 0 { "青川市".to_owned() } else { format!("示范市{c:02}") };
+        if c > 0 {
+            init(location, &rubric, &city, "2019", &who).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let ws = Workspace::open(location, rubric.clone(), Some(&city)).await.unwrap_or_else(|e| panic!("{e}"));
+        if c > 0 {
+            ws.import_plan(plan, &who).await.unwrap_or_else(|e| panic!("{e}"));
+            ws.import_inputs(inputs, "qingchuan-complete.toml", Some("市信用办"), &who).await.unwrap_or_else(|e| panic!("{e}"));
+        } else {
+            let have = ws.units().await.map(|u| u.len()).unwrap_or(0);
+            for i in have..UNITS {
+                let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
+                ws.store().add_unit(ws.assessment(), &unit, "bench").await.unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        for f in 0..FILES_PER_CITY {
+            let rule = &rubric.rules[f % rubric.rules.len()];
+            let item = (f / rubric.rules.len()) % rule.evidence.len() + 1;
+            let body = format!("%PDF-1.4 city {c} file {f} {}", "x".repeat(f % 300));
+            ws.attach_reader(&format!("材料{f}.pdf"), &mut body.as_bytes(), &rule.id, Some(item as i64), None, None, &who)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        ws.close().await;
+    }
+}
+
+/// Signs in; returns the cookie header and the session's CSRF token.
+fn login(base: &str, user: &str) -> (String, String) {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let page = agent.get(&format!("{base}/login")).call().unwrap_or_else(|e| panic!("{e}"));
+    let login_cookie = page.header("set-cookie").and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
+    let body = page.into_string().unwrap_or_default();
+    let csrf = scrape(&body);
+    let resp = match agent.post(&format!("{base}/login")).set("cookie", &login_cookie).send_form(&[("username", user), ("password", creditcity_web::demo::PASSWORD), ("csrf", &csrf)]) {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let cookie = resp.all("set-cookie").into_iter().find(|c| c.starts_with("cc_session=")).and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
+    assert!(!cookie.is_empty(), "login of {user} failed");
+    let to = get_location(base, "/", &cookie);
+    let page = agent.get(&format!("{base}{}", if to.is_empty() { "/" } else { &to })).set("cookie", &cookie).call().unwrap_or_else(|e| panic!("{e}"));
+    let session_csrf = scrape(&page.into_string().unwrap_or_default());
+    (cookie, session_csrf)
+}
+
+fn get_location(base: &str, path: &str, cookie: &str) -> String {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    match agent.get(&format!("{base}{path}")).set("cookie", cookie).call() {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r.header("location").unwrap_or_default().to_owned(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn scrape(body: &str) -> String {
+    let key = "name=\"csrf\" value=\"";
+    body.find(key).map(|i| &body[i + key.len()..]).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
+}
+
+struct Row {
+    name: String,
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    requests: u64,
+    errors: u64,
+}
+
+fn wrk(name: &str, url: &str, cookie: &str, script: Option<&str>, seconds: u64) -> Row {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c50", &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}")]);
+    if let Some(s) = script {
+        cmd.args(["-s", s]);
+    }
+    let out = cmd.arg(url).output().unwrap_or_else(|e| panic!("cannot run wrk (apt-get install wrk): {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let ms = |label: &str| -> f64 {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map_or(f64::NAN, |v| {
+                let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+                let x: f64 = num.parse().unwrap_or(f64::NAN);
+                match unit { "us" => x / 1000.0, "s" => x * 1000.0, _ => x }
+            })
+    };
+    let rps = text.lines().find(|l| l.starts_with("Requests/sec:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let requests = text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let non_2xx = text.lines().find(|l| l.contains("Non-2xx or 3xx responses:")).and_then(|l| l.split(':').nth(1)).and_then(|v| v.trim().parse().ok()).unwrap_or(0u64);
+    let socket = text.lines().find(|l| l.contains("Socket errors:")).map_or(0, |l| {
+        l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum::<u64>()
+    });
+    Row { name: name.to_owned(), rps, p50: ms("50%"), p99: ms("99%"), requests, errors: non_2xx + socket }
+}
