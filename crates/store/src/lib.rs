@@ -664,7 +664,8 @@ impl Store {
     /// The session's user and CSRF token, if the session exists, has not expired and
     /// its user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
-        let row: Option<(i64, String, String, String, String, Option<i64>, Option<String>, i64, String)> = sqlx::query_as(
+        type Row = (i64, String, String, String, String, Option<i64>, Option<String>, i64, String);
+        let row: Option<Row> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name, u.active, s.csrf \
              FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",

@@ -65,13 +65,12 @@ fn main() {
     let (values, audits, check) = rt.block_on(async {
         let store = Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
         let a = store.assessments().await.unwrap_or_default().into_iter().find(|a| a.city == "青川市").map_or(0, |a| a.id);
-        let values = store.value_history(a, "s7.cases_received").await.map(|v| v.len()).unwrap_or(0);
+        let values = store.value_history(a, "s7.cases_received").await.map_or(0, |v| v.len());
         let audits = store
             .audit(&AuditFilter { assessment_id: Some(a), entity: Some("input".into()), entity_id: Some("s7.cases_received".into()), actor: None })
             .await
-            .map(|v| v.len())
-            .unwrap_or(0);
-        let check = store.check().await.map(|c| format!("{} values, {} files verified", c.values, c.files)).unwrap_or_else(|e| format!("FAILED: {e}"));
+            .map_or(0, |v| v.len());
+        let check = store.check().await.map_or_else(|e| format!("FAILED: {e}"), |c| format!("{} values, {} files verified", c.values, c.files));
         (values, audits, check)
     });
     println!("\nwrites of s7.cases_received stored: {values}; audit entries: {audits}; store check: {check}");
@@ -98,7 +97,7 @@ async fn build(location: &Location, dir: &std::path::Path) {
             ws.import_plan(plan, &who).await.unwrap_or_else(|e| panic!("{e}"));
             ws.import_inputs(inputs, "qingchuan-complete.toml", Some("市信用办"), &who).await.unwrap_or_else(|e| panic!("{e}"));
         } else {
-            let have = ws.units().await.map(|u| u.len()).unwrap_or(0);
+            let have = ws.units().await.map_or(0, |u| u.len());
             for i in have..UNITS {
                 let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
                 ws.store().add_unit(ws.assessment(), &unit, "bench").await.unwrap_or_else(|e| panic!("{e}"));

@@ -21,9 +21,8 @@ impl From<AppError> for WebError {
         match e {
             AppError::Invalid { field, problem } => Self::BadRequest(format!("{field}: {problem}")),
             AppError::Inputs(errors) => Self::BadRequest(errors.to_string()),
-            AppError::Plan(m) => Self::BadRequest(m),
+            AppError::Plan(m) | AppError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
             AppError::Store(StoreError::NotFound(_)) => Self::NotFound,
-            AppError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
             AppError::Store(StoreError::TooLarge { limit }) => Self::BadRequest(format!("文件超过上限 {limit} 字节")),
             AppError::Store(other) => Self::Internal(other.to_string()),
         }

@@ -98,7 +98,11 @@ fn chinese_numeral(n: u32) -> String {
 
 /// A stored value as a person reads and types it.
 fn display(json: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(json).map_or_else(|_| json.to_owned(), |v| creditcity_app::values::from_json(&v).to_toml())
+    match json {
+        "true" => "是".to_owned(),
+        "false" => "否".to_owned(),
+        _ => serde_json::from_str::<serde_json::Value>(json).map_or_else(|_| json.to_owned(), |v| creditcity_app::values::from_json(&v).to_toml()),
+    }
 }
 
 // ----- sign in and out ----------------------------------------------------------------
@@ -142,22 +146,19 @@ pub async fn login(State(s): Shared, ConnectInfo(addr): ConnectInfo<SocketAddr>,
         tracing::warn!(username = %f.username, ip = %addr.ip(), "login throttled");
         return login_form(&s, &f.username, Some("登录失败次数过多,请 15 分钟后再试。"), StatusCode::TOO_MANY_REQUESTS);
     }
-    match accounts::login(s.ws.store(), &f.username, &f.password).await? {
-        Some(session) => {
-            s.throttle.succeeded(&user_key);
-            tracing::info!(username = %session.user.username, "signed in");
-            let mut resp = see_other("/");
-            let h = resp.headers_mut();
-            h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, accounts::SESSION_HOURS * 3600, s.secure_cookies));
-            h.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, s.secure_cookies));
-            Ok(resp)
-        }
-        None => {
-            s.throttle.failed(&user_key);
-            s.ip_throttle.failed(&ip_key);
-            tracing::warn!(username = %f.username, ip = %addr.ip(), "failed login");
-            login_form(&s, &f.username, Some("用户名或密码不正确。"), StatusCode::UNAUTHORIZED)
-        }
+    if let Some(session) = accounts::login(s.ws.store(), &f.username, &f.password).await? {
+        s.throttle.succeeded(&user_key);
+        tracing::info!(username = %session.user.username, "signed in");
+        let mut resp = see_other("/");
+        let h = resp.headers_mut();
+        h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, accounts::SESSION_HOURS * 3600, s.secure_cookies));
+        h.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, s.secure_cookies));
+        Ok(resp)
+    } else {
+        s.throttle.failed(&user_key);
+        s.ip_throttle.failed(&ip_key);
+        tracing::warn!(username = %f.username, ip = %addr.ip(), "failed login");
+        login_form(&s, &f.username, Some("用户名或密码不正确。"), StatusCode::UNAUTHORIZED)
     }
 }
 

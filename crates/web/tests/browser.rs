@@ -26,7 +26,7 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(9515)
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(9515, |a| a.port())
 }
 
 impl Driver {
@@ -66,7 +66,7 @@ impl Driver {
             _ => self.agent.post(&url).send_json(body),
         };
         match r {
-            Ok(r) => r.into_json::<Value>().map(|v| v["value"].clone()).unwrap_or(Value::Null),
+            Ok(r) => r.into_json::<Value>().map_or(Value::Null, |v| v["value"].clone()),
             Err(ureq::Error::Status(code, r)) => panic!("webdriver {path}: {code} {}", r.into_string().unwrap_or_default()),
             Err(e) => panic!("webdriver {path}: {e}"),
         }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use creditcity_app::Workspace;
 use creditcity_rubric::Rubric;
@@ -40,7 +39,7 @@ impl App {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
             rt.block_on(async {
                 let store = creditcity_store::Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
-                let n = store.audit(&creditcity_store::AuditFilter::default()).await.map(|a| a.len()).unwrap_or(0);
+                let n = store.audit(&creditcity_store::AuditFilter::default()).await.map_or(0, |a| a.len());
                 store.close().await;
                 n
             })
@@ -183,10 +182,6 @@ fn scrape_csrf(body: &str) -> Option<String> {
     let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
     let end = body[at..].find('"')?;
     Some(body[at..at + end].to_owned()).filter(|t| !t.is_empty())
-}
-
-pub fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
 
 /// The id of a unit as the admin page lists it.

@@ -1,5 +1,7 @@
 //! The web application over HTTP: a real server on port 0 with a fresh store per test.
 
+#![allow(clippy::result_large_err)]
+
 mod browser;
 mod harness;
 mod matrix;
