@@ -103,6 +103,12 @@ impl SourceKind {
     }
 }
 
+/// Today's date (UTC) as YYYY-MM-DD: the day deadlines are counted from.
+pub fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 /// Who acts: recorded on every change.
 #[derive(Debug, Clone)]
 pub struct Actor(pub String);

@@ -207,11 +207,6 @@ fn context(cli: &Cli) -> Result<Context, Failure> {
     })
 }
 
-fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 fn run(cli: &Cli) -> Result<String, Failure> {
     match &cli.command {
         Command::Score { file: None, format, confirmed } => {
@@ -269,7 +264,7 @@ fn run(cli: &Cli) -> Result<String, Failure> {
         }
         Command::Status { as_of } => {
             let ctx = context(cli)?;
-            let day = as_of.clone().unwrap_or_else(today);
+            let day = as_of.clone().unwrap_or_else(creditcity_app::today);
             Context::runtime()?.block_on(ws::status(&ctx, &day))
         }
         Command::History { key } => {

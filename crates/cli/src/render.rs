@@ -5,7 +5,7 @@ use creditcity_rubric::{
 };
 use serde::Serialize;
 
-use crate::text::{chinese_numeral, pad, pad_left, width, wrap};
+use crate::text::{pad, pad_left, width, wrap};
 
 /// The JSON document `score --format json` prints (spec §6, with more fields).
 #[derive(Debug, Serialize)]
@@ -134,13 +134,6 @@ const WIDTH: usize = 100;
 const ID_COLS: usize = 7;
 const TITLE_COLS: usize = 40;
 
-fn section_heading(id: &str, title: &str) -> String {
-    match id.parse::<u32>() {
-        Ok(n) => format!("{}、{title}", chinese_numeral(n)),
-        Err(_) => title.to_owned(),
-    }
-}
-
 fn score_cell(score: f64, max: f64) -> String {
     format!("{} / {}", pad_left(&format::points(score), 6), pad_left(&format::points(max), 6))
 }
@@ -156,7 +149,7 @@ pub fn text(rubric: &Rubric, report: &Report<'_>) -> String {
     out.push('\n');
     let indent = " ".repeat(ID_COLS + 2);
     for (section, sr) in rubric.sections.iter().zip(&report.sections) {
-        let heading = section_heading(&section.id, &section.title);
+        let heading = format::section_heading(&section.id, &section.title);
         let cell = score_cell(sr.score, sr.max);
         out.push_str(&format!("\n{}{}\n", pad(&heading, WIDTH - width(&cell)), cell));
         out.push_str(&"─".repeat(WIDTH));

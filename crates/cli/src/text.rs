@@ -33,21 +33,6 @@ pub fn pad_left(s: &str, cols: usize) -> String {
     format!("{}{s}", " ".repeat(cols.saturating_sub(width(s))))
 }
 
-/// 1 → 一, 11 → 十一, as the rubric numbers its sections.
-pub fn chinese_numeral(n: u32) -> String {
-    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    match n {
-        0..=9 => DIGITS[n as usize].to_owned(),
-        10 => "十".to_owned(),
-        11..=19 => format!("十{}", DIGITS[(n % 10) as usize]),
-        20..=99 => {
-            let ones = if n % 10 == 0 { String::new() } else { DIGITS[(n % 10) as usize].to_owned() };
-            format!("{}十{ones}", DIGITS[(n / 10) as usize])
-        }
-        _ => n.to_string(),
-    }
-}
-
 /// Wraps text to lines of at most `cols` display columns, breaking between CJK
 /// characters or at spaces, never inside a number or a Latin word.
 pub fn wrap(s: &str, cols: usize) -> Vec<String> {
@@ -96,14 +81,6 @@ mod tests {
         assert_eq!(width(&pad("信用", 6)), 6);
         assert_eq!(width(&pad("社会信用体系建设", 9)), 9);
         assert_eq!(width(&pad_left("1.00", 6)), 6);
-    }
-
-    #[test]
-    fn numerals_follow_the_rubric() {
-        assert_eq!(chinese_numeral(1), "一");
-        assert_eq!(chinese_numeral(10), "十");
-        assert_eq!(chinese_numeral(11), "十一");
-        assert_eq!(chinese_numeral(20), "二十");
     }
 
     #[test]

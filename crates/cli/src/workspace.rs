@@ -223,7 +223,7 @@ pub async fn status(ctx: &Context, today: &str) -> Result<String, Failure> {
         pad_left("待争取", 8)
     ));
     for s in &p.sections {
-        let title = s.id.parse::<u32>().map_or_else(|_| s.title.clone(), |n| format!("{}、{}", crate::text::chinese_numeral(n), s.title));
+        let title = format::section_heading(&s.id, &s.title);
         out.push_str(&format!(
             "{}{}{}{}{}{}\n",
             pad(&title, 34),

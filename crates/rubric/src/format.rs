@@ -68,6 +68,29 @@ pub fn money(x: f64) -> String {
     }
 }
 
+/// 1 → 一, 11 → 十一, as the rubric numbers its sections.
+pub fn chinese_numeral(n: u32) -> String {
+    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..=9 => DIGITS[n as usize].to_owned(),
+        10 => "十".to_owned(),
+        11..=19 => format!("十{}", DIGITS[(n % 10) as usize]),
+        20..=99 => {
+            let ones = if n % 10 == 0 { String::new() } else { DIGITS[(n % 10) as usize].to_owned() };
+            format!("{}十{ones}", DIGITS[(n / 10) as usize])
+        }
+        _ => n.to_string(),
+    }
+}
+
+/// A section's heading as the rubric prints it: `三、政务诚信建设`; the bonus as is.
+pub fn section_heading(id: &str, title: &str) -> String {
+    match id.parse::<u32>() {
+        Ok(n) => format!("{}、{title}", chinese_numeral(n)),
+        Err(_) => title.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +110,16 @@ mod tests {
         assert_eq!(count(999.0), "999");
         assert_eq!(money(1_500_000.5), "1,500,000.50");
         assert_eq!(money(20.0), "20");
+    }
+
+    #[test]
+    fn numerals_follow_the_rubric() {
+        assert_eq!(chinese_numeral(1), "一");
+        assert_eq!(chinese_numeral(10), "十");
+        assert_eq!(chinese_numeral(11), "十一");
+        assert_eq!(chinese_numeral(20), "二十");
+        assert_eq!(section_heading("3", "政务诚信建设"), "三、政务诚信建设");
+        assert_eq!(section_heading("B", "附加项"), "附加项");
     }
 
     #[test]

@@ -23,10 +23,7 @@ use crate::error::WebError;
 type Shared = State<Arc<AppState>>;
 type Q = Query<HashMap<String, String>>;
 
-fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+use creditcity_app::today;
 
 /// Messages shown after a redirect; only these codes, never reflected text.
 fn flash(q: &HashMap<String, String>) -> (Option<&'static str>, &'static str) {
@@ -76,23 +73,6 @@ fn size_label(bytes: i64) -> String {
         format!("{:.0} KB", bytes as f64 / 1024.0)
     } else {
         format!("{bytes} B")
-    }
-}
-
-fn section_heading(id: &str, title: &str) -> String {
-    match id.parse::<u32>() {
-        Ok(n) => format!("{}、{title}", chinese_numeral(n)),
-        Err(_) => title.to_owned(),
-    }
-}
-
-fn chinese_numeral(n: u32) -> String {
-    const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    match n {
-        0..=9 => D[n as usize].to_owned(),
-        10 => "十".to_owned(),
-        11..=19 => format!("十{}", D[(n % 10) as usize]),
-        _ => n.to_string(),
     }
 }
 
@@ -196,7 +176,7 @@ pub async fn dashboard(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Res
         .iter()
         .zip(&card.sections)
         .map(|(sec, score)| {
-            let label = if sec.bonus { "附加项".to_owned() } else { section_heading(&sec.id, &sec.title) };
+            let label = if sec.bonus { "附加项".to_owned() } else { format::section_heading(&sec.id, &sec.title) };
             let label: String = label.chars().take(11).collect();
             json!({ "label": label, "score": format::points(*score), "max": format::plain(sec.max),
                     "max_width": (sec.max * 14.0).round(), "score_width": (score * 14.0).round() })
@@ -266,7 +246,7 @@ pub async fn rules(State(s): Shared, headers: HeaderMap) -> Result<Response, Web
                             "evidence_with": with, "evidence_items": rule.evidence.len() })
                 })
                 .collect();
-            json!({ "heading": if sec.bonus { sec.title.clone() } else { section_heading(&sec.id, &sec.title) },
+            json!({ "heading": if sec.bonus { sec.title.clone() } else { format::section_heading(&sec.id, &sec.title) },
                     "score": format::points(card.sections.get(i).copied().unwrap_or(0.0)), "max": format::plain(sec.max), "rules": rules })
         })
         .collect();
@@ -314,7 +294,7 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
     let sec = r.section_of(rule);
     let extra = Value::from_serialize(json!({
         "rule": { "id": rule.id, "title": rule.title, "hi": rule.hi, "standard": rule.standard, "detail": rule.detail },
-        "section": section_heading(&sec.id, &sec.title), "score": format::points(card.rules[index].score), "max": format::plain(rule.max),
+        "section": format::section_heading(&sec.id, &sec.title), "score": format::points(card.rules[index].score), "max": format::plain(rule.max),
         "explanation": e.text, "target": e.target, "inputs": inputs, "checklist": checklist, "loose": loose,
     }));
     page(&s, &auth, "rule.html", "rules", &format!("{} {}", rule.id, rule.title), (None, ""), extra)
