@@ -6,6 +6,7 @@
 //! problem, and a refused change leaves the store as it was.
 
 pub mod accounts;
+pub mod gaps;
 pub mod plan;
 pub mod status;
 pub mod values;
@@ -561,6 +562,34 @@ impl Workspace {
             out.push_str(&format!("{} = {}  # {comment}\n", input.key, values::from_json(&json).to_toml()));
         }
         Ok(out)
+    }
+
+    /// The gap plan of the current values, or — with `what_if` — of hypothetical ones:
+    /// the store is not touched. Returns the plan and the what-if assessment's scorecard.
+    pub async fn gap_plan(&self, what_if: &[(String, String)]) -> Result<(gaps::GapPlan, Scorecard)> {
+        let mut entries = self.current_entries(false).await?;
+        let mut errors = Vec::new();
+        for (key, text) in what_if {
+            let Some(id) = self.rubric.input_id(key) else {
+                let hint = self.rubric.closest_key(key).map_or_else(String::new, |k| format!(";是否应为 {k}?"));
+                errors.push(creditcity_rubric::InputError { key: key.clone(), line: None, message: format!("不是本细则的输入项{hint}") });
+                continue;
+            };
+            match values::parse_typed(self.rubric.input(id).kind, text) {
+                Ok(v) => {
+                    entries.retain(|e| &e.key != key);
+                    entries.push(Entry { key: key.clone(), value: v, line: None });
+                }
+                Err(message) => errors.push(creditcity_rubric::InputError { key: key.clone(), line: None, message }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Inputs(InputErrors(errors)));
+        }
+        let a = self.rubric.validate(Meta::default(), entries).map_err(AppError::Inputs)?;
+        let card = score(&self.rubric, &a);
+        let plan = self.plan().await?;
+        Ok((gaps::plan(&self.rubric, &a, &card, &plan.tasks, &plan.units), card))
     }
 
     /// Units and tasks, read again only when the plan has changed.

@@ -276,3 +276,36 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_gap_plan_ranks_what_can_be_recovered_and_what_if_changes_nothing_stored() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let before_audit = audit_len(&ws).await;
+    let (plan, card) = ws.gap_plan(&[]).await.unwrap_or_else(|e| panic!("{e}"));
+    // The complete example loses 17.06 points of 100 and 3.50 of the bonus.
+    let lost: f64 = plan.gaps.iter().map(|g| g.lost).sum();
+    assert!((lost - (100.0 - card.total) - (10.0 - card.bonus)).abs() < 1e-9);
+    let order: Vec<&str> = plan.gaps.iter().take(4).map(|g| g.rule.as_str()).collect();
+    assert_eq!(order, ["9.2", "B", "10.5", "9.1"]);
+    assert!(plan.gaps.windows(2).all(|w| w[0].lost >= w[1].lost));
+    let cases = &plan.gaps[2];
+    assert_eq!(cases.target.as_deref(), Some("再形成 1,766 个有效的联合奖惩案例可得满分"));
+    assert_eq!(cases.units, ["市信用办", "各县市区政府"]);
+    assert_eq!(cases.open_tasks.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(), ["T10.3"]);
+    assert_eq!(cases.deadline.as_deref(), Some("2019-02-28"));
+    assert!(plan.gates.is_empty(), "the complete example passes every gate");
+    let office = plan.by_unit.iter().find(|u| u.unit == "市信用办").unwrap_or_else(|| panic!("no 市信用办"));
+    assert!(office.rules.contains(&"10.5".to_owned()));
+    // What if the 1,766 cases were there, and 90 blacklisted subjects fewer had left?
+    let (after, after_card) = ws
+        .gap_plan(&[("s10.jrp_cases".to_owned(), "2052".to_owned()), ("s10.blacklist_exited".to_owned(), "300".to_owned())])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!after.gaps.iter().any(|g| g.rule == "10.5"), "10.5 at full marks");
+    assert!(after_card.veto, "300 of 1,208 is below 30%: G7 fails");
+    assert_eq!(after.gates.iter().map(|g| g.gate.as_str()).collect::<Vec<_>>(), ["G7"]);
+    assert!(ws.gap_plan(&[("s10.jrp_casez".to_owned(), "1".to_owned())]).await.is_err());
+    assert_eq!(audit_len(&ws).await, before_audit, "a what-if writes nothing");
+    assert_eq!(ws.scores().await.unwrap_or_else(|e| panic!("{e}")).working.1, card);
+}

@@ -139,6 +139,18 @@ enum Command {
     Restore { dir: PathBuf },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
+    /// The gap plan: every rule below its maximum and every gate not passed, ranked by the
+    /// points that can be recovered, with what recovers them, the units and deadlines.
+    Gaps {
+        /// Only the rules of this unit's tasks.
+        #[arg(long)]
+        unit: Option<String>,
+        /// What if KEY had VALUE? (repeatable; the store is not changed)
+        #[arg(long = "what-if", value_name = "KEY=VALUE")]
+        what_if: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Serve the web application (default http://127.0.0.1:8080).
     Serve {
         /// Address to listen on (overrides the config file and CREDITCITY_LISTEN).
@@ -289,6 +301,15 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
             serve(cli, *listen, *demo, config.as_deref())
+        }
+        Command::Gaps { unit, what_if, format } => {
+            let ctx = context(cli)?;
+            let mut pairs = Vec::new();
+            for w in what_if {
+                let (k, v) = w.split_once('=').ok_or_else(|| Failure { code: 2, message: format!("--what-if {w}: expected KEY=VALUE"), hint: None })?;
+                pairs.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+            Context::runtime()?.block_on(ws::gaps(&ctx, unit.as_deref(), &pairs, matches!(format, Format::Json)))
         }
         Command::Check => {
             let ctx = context(cli)?;

@@ -348,3 +348,76 @@ pub async fn check(ctx: &Context) -> Result<String, Failure> {
     ws.close().await;
     Ok(format!("存储完好:{} 条填报记录,{} 个佐证材料文件校验一致,{} 条审计记录\n", s.values, s.files, s.audit_entries))
 }
+
+pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)], json: bool) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let (plan, _) = ws.gap_plan(what_if).await?;
+    let before = if what_if.is_empty() { None } else { Some(ws.gap_plan(&[]).await?.0) };
+    ws.close().await;
+    if let Some(u) = unit {
+        if !plan.by_unit.iter().any(|x| x.unit == u) && !plan.gaps.is_empty() {
+            let known = ws_unit_hint(&plan);
+            return Err(Failure { code: 1, message: format!("unit: “{u}”没有待争取的分数,或不是计划中的单位"), hint: Some(known) });
+        }
+    }
+    let gaps: Vec<_> = plan.gaps.iter().filter(|g| unit.is_none_or(|u| g.units.iter().any(|x| x == u))).collect();
+    if json {
+        let doc = serde_json::json!({ "total": plan.total, "bonus": plan.bonus, "veto": plan.veto, "gaps": gaps, "gates": plan.gates, "by_unit": plan.by_unit,
+                                       "before": before.as_ref().map(|b| serde_json::json!({ "total": b.total, "bonus": b.bonus, "veto": b.veto })) });
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
+    }
+    let mut out = String::new();
+    if let Some(b) = &before {
+        let _ = writeln!(
+            out,
+            "假设({}):总分 {} → {},附加项 {} → {},一票否决 {} → {}(未改动存储)\n",
+            what_if.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(","),
+            format::points(b.total),
+            format::points(plan.total),
+            format::points(b.bonus),
+            format::points(plan.bonus),
+            if b.veto { "是" } else { "否" },
+            if plan.veto { "是" } else { "否" }
+        );
+    }
+    let recoverable: f64 = gaps.iter().map(|g| g.lost).sum();
+    let _ = writeln!(out, "可争取 {} 分,共 {} 条规则{}:\n", format::points(recoverable), gaps.len(), unit.map_or_else(String::new, |u| format!("({u})")));
+    for g in &gaps {
+        let _ = writeln!(
+            out,
+            "{}{}{}  可争取 {}{}",
+            pad(&g.rule, 7),
+            pad(&g.title, 36),
+            pad_left(&format!("{} / {}", format::points(g.score), format::plain(g.max)), 14),
+            format::points(g.lost),
+            g.deadline.as_ref().map_or_else(String::new, |d| format!(" · 期限 {d}"))
+        );
+        if let Some(t) = &g.target {
+            let _ = writeln!(out, "       → {t}");
+        }
+        if !g.units.is_empty() {
+            let _ = writeln!(out, "       责任单位:{}", g.units.join("、"));
+        }
+    }
+    if unit.is_none() {
+        if !plan.gates.is_empty() {
+            out.push_str("\n未通过或待填报的基础性硬指标:\n");
+            for g in &plan.gates {
+                let _ = writeln!(out, "  {} {}({})", g.gate, g.title, g.status);
+                if let Some(t) = &g.target {
+                    let _ = writeln!(out, "       → {t}");
+                }
+            }
+        }
+        out.push_str("\n本单位可争取的分数:\n");
+        for u in plan.by_unit.iter().take(15) {
+            let _ = writeln!(out, "  {}{}  {}", pad(&u.unit, 26), pad_left(&format::points(u.recoverable), 8), u.rules.join("、"));
+        }
+    }
+    Ok(out)
+}
+
+fn ws_unit_hint(plan: &creditcity_app::gaps::GapPlan) -> String {
+    let names: Vec<&str> = plan.by_unit.iter().map(|u| u.unit.as_str()).take(10).collect();
+    format!("有待争取分数的单位:{}", names.join("、"))
+}

@@ -50,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(pages::logout))
         .route("/rules", get(pages::rules))
         .route("/rules/{id}", get(pages::rule))
+        .route("/gaps", get(pages::gaps))
         .route("/evidence/{id}", get(pages::evidence_file))
         .route("/unit", get(pages::my_unit))
         .route("/units/{id}", get(pages::unit))

@@ -300,6 +300,46 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
     page(&s, &auth, "rule.html", "rules", &format!("{} {}", rule.id, rule.title), (None, ""), extra)
 }
 
+pub async fn gaps(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    auth.require_overview()?;
+    let mut what_if = Vec::new();
+    let mut rows = Vec::new();
+    for i in 0..5 {
+        let key = q.get(&format!("k{i}")).map(|v| v.trim().to_owned()).unwrap_or_default();
+        let value = q.get(&format!("v{i}")).map(|v| v.trim().to_owned()).unwrap_or_default();
+        if !key.is_empty() {
+            what_if.push((key.clone(), value.clone()));
+        }
+        rows.push(json!({ "key": key, "value": value }));
+    }
+    let (result, error) = match s.ws.gap_plan(&what_if).await {
+        Ok(r) => (r, None),
+        Err(AppError::Inputs(e)) => (s.ws.gap_plan(&[]).await?, Some(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    let (plan, _) = result;
+    let before = if what_if.is_empty() || error.is_some() {
+        None
+    } else {
+        let (b, _) = s.ws.gap_plan(&[]).await?;
+        Some(json!({ "total": format::points(b.total), "bonus": format::points(b.bonus), "veto": b.veto }))
+    };
+    let gaps: Vec<_> = plan
+        .gaps
+        .iter()
+        .map(|g| json!({ "rule": g.rule, "title": g.title, "score": format::points(g.score), "max": format::plain(g.max), "lost": format::points(g.lost),
+                         "target": g.target, "units": g.units.join("、"), "deadline": g.deadline,
+                         "tasks": g.open_tasks.iter().map(|t| format!("{} {}({})", t.code, t.title, t.status)).collect::<Vec<_>>().join(";") }))
+        .collect();
+    let by_unit: Vec<_> = plan.by_unit.iter().map(|u| json!({ "unit": u.unit, "recoverable": format::points(u.recoverable), "rules": u.rules.join("、") })).collect();
+    let extra = Value::from_serialize(json!({
+        "what_if": rows, "error": error, "before": before, "total": format::points(plan.total), "bonus": format::points(plan.bonus), "veto": plan.veto,
+        "recoverable": format::points(plan.gaps.iter().map(|g| g.lost).sum::<f64>()), "gaps": gaps, "gates": plan.gates, "by_unit": by_unit,
+    }));
+    page(&s, &auth, "gaps.html", "gaps", "失分分析", (None, ""), extra)
+}
+
 pub async fn evidence_file(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     let e = s.ws.store().evidence_item(id).await.map_err(AppError::from)?;
@@ -434,7 +474,16 @@ async fn unit_page(
             returned.push(json!({ "what": format!("任务 {} {}", t.code, t.title), "comment": rv.comment, "reviewer": rv.reviewer, "at": rv.at }));
         }
     }
+    let (a, card) = &snap.scores.working;
+    let gap_plan = creditcity_app::gaps::plan(r, a, card, tasks, &snap.units);
+    let my_gaps: Vec<_> = gap_plan
+        .gaps
+        .iter()
+        .filter(|g| g.units.contains(&unit.name) || unit.parent_id.is_some_and(|p| snap.units.iter().any(|x| x.id == p && g.units.contains(&x.name))))
+        .map(|g| json!({ "rule": g.rule, "title": g.title, "lost": format::points(g.lost), "target": g.target }))
+        .collect();
     let extra = Value::from_serialize(json!({
+        "gaps": my_gaps,
         "unit": { "id": unit.id, "name": unit.name }, "tasks": task_rows, "inputs": inputs, "checklist": checklist, "files": files,
         "returned": returned, "can_edit": auth.may_edit_unit(unit.id), "can_browse": auth.user.role.sees_everything(),
         "max_upload": size_label(i64::try_from(s.max_upload).unwrap_or(i64::MAX)),

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::error::WebError;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    ("gaps.html", include_str!("../templates/gaps.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("dashboard.html", include_str!("../templates/dashboard.html")),

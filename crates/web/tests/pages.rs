@@ -111,3 +111,18 @@ fn an_evaluator_returns_and_the_unit_sees_why() {
     let rule = admin.get("/rules/1.1").body;
     assert!(rule.contains("文件齐全,机制健全") && rule.contains("3.50 / 4"), "the rule page shows the judged score and why");
 }
+
+#[test]
+fn the_gap_page_ranks_losses_and_answers_what_ifs_without_saving() {
+    let app = spawn_app();
+    let mut c = app.as_user("xinyongban");
+    let before = app.audit_len();
+    let page = c.get("/gaps").body;
+    assert!(page.contains("按可争取分数排序") && page.contains("本单位可争取的分数"));
+    let r = c.get("/gaps?k0=s10.blacklist_exited&v0=600");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("(假设)") && r.body.contains("现为"), "a what-if shows before and after");
+    let r = c.get("/gaps?k0=s10.blacklist_exitd&v0=600");
+    assert!(r.body.contains("s10.blacklist_exited"), "a mistyped key is named with a suggestion");
+    assert_eq!(app.audit_len(), before, "what-ifs save nothing");
+}
