@@ -59,6 +59,24 @@ pub enum AppError {
     Invalid { field: String, problem: String },
     #[error("{0}")]
     Plan(String),
+    /// Problems in a filled workbook, each with its sheet and cell.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Cells(Vec<CellProblem>),
+}
+
+/// One problem in a spreadsheet cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    pub sheet: String,
+    pub cell: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for CellProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}!{} {}: {}", self.sheet, self.cell, self.key, self.message)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
@@ -590,6 +608,183 @@ impl Workspace {
         let card = score(&self.rubric, &a);
         let plan = self.plan().await?;
         Ok((gaps::plan(&self.rubric, &a, &card, &plan.tasks, &plan.units), card))
+    }
+
+    /// The Excel template of a unit (its inputs, tasks and evidence checklist) or, without
+    /// a unit, of the whole city.
+    pub async fn export_template(&self, unit: Option<&str>) -> Result<Vec<u8>> {
+        use creditcity_excel::{ChecklistRow, InputRow, Template, TaskRow as XTask, Validation};
+        let plan = self.plan().await?;
+        let unit_row = match unit {
+            Some(name) => Some(plan.units.iter().find(|u| u.name == name).cloned().ok_or_else(|| invalid("unit", format!("没有单位“{name}”")))?),
+            None => None,
+        };
+        let (inputs, rules): (std::collections::BTreeSet<creditcity_rubric::InputId>, std::collections::BTreeSet<String>) = match &unit_row {
+            Some(u) => (accounts::unit_inputs(&self.rubric, &plan.tasks, u), accounts::unit_rules(&plan.tasks, u)),
+            None => (
+                (0..self.rubric.inputs.len())
+                    .filter_map(|i| self.rubric.inputs.get(i).and_then(|x| self.rubric.input_id(&x.key)))
+                    .filter(|id| !matches!(self.rubric.input(*id).kind, InputKind::Judged { .. }))
+                    .collect(),
+                self.rubric.rules.iter().map(|r| r.id.clone()).collect(),
+            ),
+        };
+        let current = self.store.current_values(self.assessment.id).await?;
+        let mut rows: Vec<InputRow> = Vec::new();
+        for rule in self.rubric.rules.iter().filter(|r| rules.contains(&r.id)) {
+            for id in rule.inputs.iter().filter(|i| inputs.contains(i)) {
+                let input = self.rubric.input(*id);
+                if rows.iter().any(|r| r.key == input.key) {
+                    continue;
+                }
+                let row = current.iter().find(|v| v.input_key == input.key);
+                let (validation, hint) = match input.kind {
+                    InputKind::Bool => (Validation::YesNo, "选择 是 或 否".to_owned()),
+                    InputKind::Count => match input.max {
+                        Some(hi) => (Validation::WholeBetween(i32::from(input.positive), hi as i32), format!("{} 到 {} 的整数", i32::from(input.positive), hi)),
+                        None => (Validation::WholeAtLeast(i32::from(input.positive)), if input.positive { "正整数".to_owned() } else { "非负整数".to_owned() }),
+                    },
+                    InputKind::Ratio => (Validation::DecimalBetween(0.0, 1.0), "0 到 1 的小数,或百分数如 1.8%".to_owned()),
+                    InputKind::Amount => (Validation::DecimalAtLeast(0.0), "金额(元),不小于 0".to_owned()),
+                    InputKind::Number => (Validation::DecimalAtLeast(input.min.unwrap_or(0.0)), "数字".to_owned()),
+                    InputKind::Judged { .. } => (Validation::None, String::new()),
+                    InputKind::List { len, .. } => (Validation::None, len.map_or_else(|| "数组,如 [1, 2, 3]".to_owned(), |n| format!("{n} 个数,如 [80, 81, …]"))),
+                    InputKind::Table => (Validation::None, "表,如 { \"信易贷\" = 5 }".to_owned()),
+                };
+                let whole = if input.at_most.is_empty() {
+                    String::new()
+                } else {
+                    format!(";不超过 {}", input.at_most.iter().map(|w| self.rubric.input(*w).label.as_str()).collect::<Vec<_>>().join(" + "))
+                };
+                rows.push(InputRow {
+                    key: input.key.clone(),
+                    rule: rule.id.clone(),
+                    label: input.label.clone(),
+                    unit_of_measure: input.unit.clone().unwrap_or_default(),
+                    hint: hint + &whole,
+                    validation,
+                    current: row.map(|v| values::display_json(&v.value_json)).unwrap_or_default(),
+                    source: row.map(|v| format!("{} {}", v.source_kind, v.source_ref)).unwrap_or_default(),
+                });
+            }
+        }
+        let tasks: Vec<XTask> = plan
+            .tasks
+            .iter()
+            .filter(|t| unit_row.as_ref().is_none_or(|u| accounts::unit_tasks(std::slice::from_ref(*t), u).len() == 1))
+            .map(|t| XTask {
+                code: t.code.clone(),
+                title: t.title.clone(),
+                rules: t.rules.join("、"),
+                due: t.due_date.clone().unwrap_or_default(),
+                status: TaskStatus::parse(&t.status).map_or_else(|| t.status.clone(), |s| s.label().to_owned()),
+            })
+            .collect();
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        let checklist: Vec<ChecklistRow> = self
+            .rubric
+            .rules
+            .iter()
+            .filter(|r| rules.contains(&r.id))
+            .flat_map(|r| {
+                let evidence = &evidence;
+                r.evidence.iter().enumerate().map(move |(i, text)| ChecklistRow {
+                    rule: r.id.clone(),
+                    item: i + 1,
+                    text: text.clone(),
+                    files: evidence
+                        .iter()
+                        .filter(|e| e.rule_id == r.id && e.item == Some(i as i64 + 1))
+                        .map(|e| e.original_name.clone())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                })
+            })
+            .collect();
+        let title = format!("{} · {}", self.assessment.city, unit.unwrap_or("全市"));
+        creditcity_excel::write_template(&Template { title, inputs: rows, tasks, checklist }).map_err(|e| invalid("template", e.to_string()))
+    }
+
+    /// Imports a filled template: every problem is listed by sheet and cell, and nothing
+    /// is applied if anything is wrong. Values are recorded with the file and its hash as
+    /// their source. Returns how many values changed.
+    pub async fn import_template(&self, bytes: &[u8], file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
+        use sha2::Digest as _;
+        let sheet = creditcity_excel::INPUT_SHEET.to_owned();
+        let filled = creditcity_excel::read_filled(bytes).map_err(|e| invalid("file", e.to_string()))?;
+        let plan = self.plan().await?;
+        let allowed = match unit {
+            Some(name) => {
+                let u = plan.units.iter().find(|u| u.name == name).ok_or_else(|| invalid("unit", format!("没有单位“{name}”")))?;
+                Some(accounts::unit_inputs(&self.rubric, &plan.tasks, u))
+            }
+            None => None,
+        };
+        let current = self.store.current_raw(self.assessment.id).await?;
+        let hash = creditcity_store::blobs::hex(&sha2::Sha256::digest(bytes));
+        let source_ref = format!("{file_name} (SHA-256 {})", &hash[..16]);
+        let mut problems = Vec::new();
+        let mut items = Vec::new();
+        let mut cells = std::collections::HashMap::new();
+        for f in &filled {
+            let problem = |message: String| CellProblem { sheet: sheet.clone(), cell: f.cell.clone(), key: f.key.clone(), message };
+            let Some(id) = self.rubric.input_id(&f.key) else {
+                problems.push(problem("不是本细则的输入项".to_owned()));
+                continue;
+            };
+            if allowed.as_ref().is_some_and(|a| !a.contains(&id)) || matches!(self.rubric.input(id).kind, InputKind::Judged { .. }) {
+                problems.push(problem("此输入项不由本单位填报".to_owned()));
+                continue;
+            }
+            if cells.insert(f.key.clone(), f.cell.clone()).is_some() {
+                problems.push(problem("同一输入项填了两次".to_owned()));
+                continue;
+            }
+            let value = match values::parse_typed(self.rubric.input(id).kind, &f.text) {
+                Ok(v) => v,
+                Err(m) => {
+                    problems.push(problem(m));
+                    continue;
+                }
+            };
+            if let Err(m) = self.rubric.check_value(id, &value) {
+                problems.push(problem(format!("“{}”:{m}", f.text)));
+                continue;
+            }
+            let unchanged = current.iter().any(|(k, v, _)| k == &f.key && serde_json::from_str::<serde_json::Value>(v).is_ok_and(|j| values::from_json(&j) == value));
+            if unchanged {
+                continue;
+            }
+            items.push(SetValue {
+                key: f.key.clone(),
+                text: value.to_toml(),
+                unit: unit.map(str::to_owned),
+                source: Some(SourceKind::File.as_str().to_owned()),
+                source_ref: source_ref.clone(),
+                note: String::new(),
+                evidence_ids: Vec::new(),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Cells(problems));
+        }
+        if items.is_empty() {
+            return Ok(0);
+        }
+        match self.set_values(&items, actor).await {
+            Ok(rows) => Ok(rows.len()),
+            Err(AppError::Inputs(errors)) => Err(AppError::Cells(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|e| {
+                        let cell = e.key.split(" + ").find_map(|k| cells.get(k).cloned()).unwrap_or_else(|| "—".to_owned());
+                        CellProblem { sheet: sheet.clone(), cell, key: e.key, message: e.message }
+                    })
+                    .collect(),
+            )),
+            Err(other) => Err(other),
+        }
     }
 
     /// Units and tasks, read again only when the plan has changed.

@@ -70,6 +70,16 @@ pub fn from_json(j: &serde_json::Value) -> RawValue {
     }
 }
 
+/// A stored value (JSON) as a person reads and types it: 是/否 for booleans, TOML for
+/// the rest (`0.0236`, `[1, 2]`, `{ "信易贷" = 5 }`).
+pub fn display_json(json: &str) -> String {
+    match json {
+        "true" => "是".to_owned(),
+        "false" => "否".to_owned(),
+        _ => serde_json::from_str::<serde_json::Value>(json).map_or_else(|_| json.to_owned(), |v| from_json(&v).to_toml()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

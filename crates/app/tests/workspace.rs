@@ -309,3 +309,79 @@ async fn the_gap_plan_ranks_what_can_be_recovered_and_what_if_changes_nothing_st
     assert_eq!(audit_len(&ws).await, before_audit, "a what-if writes nothing");
     assert_eq!(ws.scores().await.unwrap_or_else(|e| panic!("{e}")).working.1, card);
 }
+
+/// A filled template as a person leaves it: columns reordered, an extra column, rows in
+/// another order, numbers typed as text, full-width digits and percent signs, empty rows.
+fn filled_workbook(rows: &[(&str, &str)]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("填报").unwrap_or_else(|e| panic!("{e}"));
+    for (c, h) in ["备注", "填报值", "输入项", "键"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap_or_else(|e| panic!("{e}"));
+    }
+    ws.write_string(0, 0, "人行青川市中心支行 填报表").unwrap_or_else(|e| panic!("{e}"));
+    for (i, (key, value)) in rows.iter().enumerate() {
+        let r = (i + 2) as u32;
+        ws.write_string(r, 3, *key).unwrap_or_else(|e| panic!("{e}"));
+        match value.parse::<f64>() {
+            Ok(x) if !value.contains('.') || value.len() < 8 => ws.write_number(r, 1, x).map(|_| ()),
+            _ => ws.write_string(r, 1, *value).map(|_| ()),
+        }
+        .unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(r, 0, "已核对").unwrap_or_else(|e| panic!("{e}"));
+    }
+    wb.save_to_buffer().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let unit = "人行青川市中心支行";
+    let template = ws.export_template(Some(unit)).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(&template[..2], b"PK", "an .xlsx");
+    // The exported template reads back with nothing filled in.
+    assert_eq!(ws.import_template(&template, "模板.xlsx", Some(unit), &actor("人行")).await.unwrap_or(usize::MAX), 0);
+    let who = actor("人行");
+    let filled = filled_workbook(&[
+        ("s7.cases_received", "８１２"),
+        ("s7.npl_ratio", "２．５％"),
+        ("s7.major_risk", "否"),
+        ("s7.amount_recovered", "320000000"),
+        ("s7.cases_closed", "650"),
+        ("s9.credit_loans_yuan", "13,000,000,000"),
+    ]);
+    let n = ws.import_template(&filled, "人行填报.xlsx", Some(unit), &who).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(n, 5, "s7.major_risk was already 否");
+    let current = ws.store().current_raw(ws.assessment().id).await.unwrap_or_default();
+    let value = |k: &str| current.iter().find(|(key, _, _)| key == k).map(|(_, v, _)| v.clone()).unwrap_or_default();
+    assert_eq!(value("s7.cases_received"), "812");
+    assert_eq!(value("s7.npl_ratio"), "0.025");
+    assert_eq!(value("s7.cases_closed"), "650");
+    assert_eq!(value("s9.credit_loans_yuan"), "13000000000");
+    let history = ws.history("s7.npl_ratio").await.unwrap_or_default();
+    let last = history.last().unwrap_or_else(|| panic!("no history"));
+    assert!(last.source_kind == "file" && last.source_ref.starts_with("人行填报.xlsx (SHA-256 "), "{last:?}");
+    assert_eq!(last.set_by, "人行");
+
+    // A broken file: every problem by cell, and nothing applied.
+    let before = audit_len(&ws).await;
+    let broken = filled_workbook(&[
+        ("s7.cases_received", "900"),
+        ("s7.npl_ratio", "250%"),
+        ("s7.cases_pending_prior", "十二"),
+        ("s4.pricing.records", "是"),
+        ("s7.npl_rato", "0.01"),
+    ]);
+    let e = ws.import_template(&broken, "错误.xlsx", Some(unit), &who).await.err();
+    let Some(AppError::Cells(problems)) = e else { panic!("expected cell problems, got {e:?}") };
+    let at: Vec<(&str, &str)> = problems.iter().map(|p| (p.cell.as_str(), p.key.as_str())).collect();
+    assert_eq!(at, [("B4", "s7.npl_ratio"), ("B5", "s7.cases_pending_prior"), ("B6", "s4.pricing.records"), ("B7", "s7.npl_rato")]);
+    assert!(problems.iter().all(|p| p.sheet == "填报"));
+    // Relations are checked too, and reported at the cell of the value that breaks them.
+    let e = ws.import_template(&filled_workbook(&[("s7.cases_closed", "5000")]), "x.xlsx", Some(unit), &who).await.err();
+    let Some(AppError::Cells(problems)) = e else { panic!("expected cell problems, got {e:?}") };
+    assert_eq!(problems[0].cell, "B3");
+    assert!(ws.import_template(b"PK\x03\x04 not really", "bad.xlsx", Some(unit), &who).await.is_err(), "a hostile file is an error");
+    assert_eq!(audit_len(&ws).await, before, "nothing applied");
+}

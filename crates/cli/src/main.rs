@@ -139,6 +139,17 @@ enum Command {
     Restore { dir: PathBuf },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
+    /// Export an Excel workbook: a unit's template (or the whole city's).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Import a filled Excel template; every problem is listed by cell and nothing is
+    /// applied when anything is wrong.
+    Import {
+        file: PathBuf,
+        /// The unit the template belongs to: only its inputs are accepted.
+        #[arg(long)]
+        unit: Option<String>,
+    },
     /// The gap plan: every rule below its maximum and every gate not passed, ranked by the
     /// points that can be recovered, with what recovers them, the units and deadlines.
     Gaps {
@@ -165,6 +176,17 @@ enum Command {
         /// Print the default configuration, commented, and exit.
         #[arg(long)]
         print_config: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The Excel template of a unit (--unit) or of the whole city.
+    Template {
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, short)]
+        out: PathBuf,
     },
 }
 
@@ -301,6 +323,14 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
             serve(cli, *listen, *demo, config.as_deref())
+        }
+        Command::Export(ExportCommand::Template { unit, out }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::export_template(&ctx, unit.as_deref(), out))
+        }
+        Command::Import { file, unit } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::import_template(&ctx, file, unit.as_deref()))
         }
         Command::Gaps { unit, what_if, format } => {
             let ctx = context(cli)?;

@@ -36,6 +36,11 @@ impl From<AppError> for Failure {
                 errors.0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
             ),
             AppError::Plan(m) => format!("计划文件有错误,未导入任何内容:\n{m}"),
+            AppError::Cells(problems) => format!(
+                "表格有 {} 处错误,未导入任何内容:\n{}",
+                problems.len(),
+                problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+            ),
             other => other.to_string(),
         };
         Self { code, message, hint }
@@ -420,4 +425,21 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
 fn ws_unit_hint(plan: &creditcity_app::gaps::GapPlan) -> String {
     let names: Vec<&str> = plan.by_unit.iter().map(|u| u.unit.as_str()).take(10).collect();
     format!("有待争取分数的单位:{}", names.join("、"))
+}
+
+pub async fn export_template(ctx: &Context, unit: Option<&str>, out: &Path) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let bytes = ws.export_template(unit).await?;
+    ws.close().await;
+    std::fs::write(out, &bytes).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    Ok(format!("已导出 {}({} 字节):工作表“填报”中填写“填报值”一列后,用 creditcity import 导入\n", out.display(), bytes.len()))
+}
+
+pub async fn import_template(ctx: &Context, file: &Path, unit: Option<&str>) -> Result<String, Failure> {
+    let bytes = std::fs::read(file).map_err(|e| Failure { code: 4, message: format!("cannot read {}: {e}", file.display()), hint: None })?;
+    let ws = ctx.open().await?;
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let n = ws.import_template(&bytes, &name, unit, &ctx.actor).await?;
+    ws.close().await;
+    Ok(format!("已从 {} 导入 {n} 项有变化的数值(来源记为该文件及其 SHA-256)\n", file.display()))
 }

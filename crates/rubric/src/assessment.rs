@@ -304,7 +304,7 @@ impl Rubric {
                 continue;
             }
             lines[id.index()] = entry.line;
-            match self.check(id, &entry.value) {
+            match self.check_value(id, &entry.value) {
                 Ok(v) => assessment.put(id, v),
                 Err(message) => errors.push(InputError {
                     key: entry.key,
@@ -317,8 +317,9 @@ impl Rubric {
         if errors.is_empty() { Ok(assessment) } else { Err(InputErrors(errors)) }
     }
 
-    /// Checks one value against its input's type and bounds.
-    fn check(&self, id: InputId, raw: &RawValue) -> Result<Value, String> {
+    /// Checks one value against its input's type and bounds (relations with other
+    /// inputs are checked by [`Rubric::validate`]).
+    pub fn check_value(&self, id: InputId, raw: &RawValue) -> Result<Value, String> {
         let input = self.input(id);
         let value = match input.kind {
             InputKind::Bool => match raw {

@@ -21,6 +21,7 @@ impl From<AppError> for WebError {
         match e {
             AppError::Invalid { field, problem } => Self::BadRequest(format!("{field}: {problem}")),
             AppError::Inputs(errors) => Self::BadRequest(errors.to_string()),
+            e @ AppError::Cells(_) => Self::BadRequest(e.to_string()),
             AppError::Plan(m) | AppError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
             AppError::Store(StoreError::NotFound(_)) => Self::NotFound,
             AppError::Store(StoreError::TooLarge { limit }) => Self::BadRequest(format!("文件超过上限 {limit} 字节")),

@@ -57,6 +57,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/units/{id}/inputs", post(pages::unit_inputs))
         .route("/units/{id}/evidence", post(pages::unit_upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/units/{id}/tasks/{code}/submit", post(pages::unit_submit))
+        .route("/units/{id}/template.xlsx", get(pages::unit_template))
+        .route("/units/{id}/template", post(pages::unit_template_import).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/review", get(pages::review))
         .route("/review/judged/{key}", post(pages::review_judged))
         .route("/review/{kind}/{id}", post(pages::review_decide))

@@ -76,15 +76,6 @@ fn size_label(bytes: i64) -> String {
     }
 }
 
-/// A stored value as a person reads and types it.
-fn display(json: &str) -> String {
-    match json {
-        "true" => "是".to_owned(),
-        "false" => "否".to_owned(),
-        _ => serde_json::from_str::<serde_json::Value>(json).map_or_else(|_| json.to_owned(), |v| creditcity_app::values::from_json(&v).to_toml()),
-    }
-}
-
 // ----- sign in and out ----------------------------------------------------------------
 
 pub async fn login_page(State(s): Shared, headers: HeaderMap) -> Result<Response, WebError> {
@@ -270,7 +261,7 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
         let history = snap.history_counts.get(&input.key).copied().unwrap_or(0);
         inputs.push(json!({
             "key": input.key, "label": input.label, "unit_of_measure": input.unit,
-            "value": row.map(|v| display(&v.value_json)), "unit": row.and_then(|v| v.unit.clone()),
+            "value": row.map(|v| creditcity_app::values::display_json(&v.value_json)), "unit": row.and_then(|v| v.unit.clone()),
             "source": row.map(|v| v.source_kind.clone()), "source_ref": row.map(|v| v.source_ref.clone()),
             "set_by": row.map(|v| v.set_by.clone()), "set_at": row.map(|v| v.set_at.clone()), "note": row.map(|v| v.note.clone()).filter(|n| !n.is_empty()),
             "review_state": row.map(|v| v.review_state.clone()), "review_label": row.map(|v| state_label(&v.review_state)), "history": history,
@@ -432,7 +423,7 @@ async fn unit_page(
             }
             let input = r.input(*id);
             let row = current.iter().find(|v| v.input_key == input.key);
-            let text = typed.get(&input.key).cloned().or_else(|| row.map(|v| display(&v.value_json))).unwrap_or_default();
+            let text = typed.get(&input.key).cloned().or_else(|| row.map(|v| creditcity_app::values::display_json(&v.value_json))).unwrap_or_default();
             inputs.push(json!({
                 "rule": rule.id, "key": input.key, "label": input.label, "hint": hint(input.kind, input.unit.as_deref()), "text": text,
                 "error": errors.get(&input.key), "source": row.map(|v| format!("{} · {} {}", v.unit.clone().unwrap_or_default(), v.source_kind, v.source_ref)),
@@ -529,7 +520,7 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
         };
         let text = value.trim();
         typed.insert(key.to_owned(), text.to_owned());
-        let before = current.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| display(v)).unwrap_or_default();
+        let before = current.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| creditcity_app::values::display_json(v)).unwrap_or_default();
         if text.is_empty() || text == before {
             continue;
         }
@@ -595,6 +586,45 @@ pub async fn unit_upload(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     Ok(see_other(&format!("/units/{id}?m=uploaded")))
 }
 
+pub async fn unit_template(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    if !auth.may_see_unit(id) {
+        return Err(WebError::Forbidden);
+    }
+    let unit = unit_of(&s, id).await?;
+    let bytes = s.ws.export_template(Some(&unit.name)).await?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&format!("{} 填报模板.xlsx", unit.name)));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    Ok(resp)
+}
+
+pub async fn unit_template_import(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, mut multipart: Multipart) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    let (mut csrf, mut file) = (String::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(format!("上传中断或过大:{e}")))? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("template.xlsx").to_owned();
+                let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(format!("文件过大或上传中断:{e}")))?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    auth.check_csrf(&csrf)?;
+    if !auth.may_edit_unit(id) {
+        return Err(WebError::Forbidden);
+    }
+    let unit = unit_fresh(&s, id).await?;
+    let (name, bytes) = file.ok_or_else(|| WebError::BadRequest("请选择文件".to_owned()))?;
+    s.ws.import_template(&bytes, &name, Some(&unit.name), &Actor(auth.user.username.clone())).await?;
+    Ok(see_other(&format!("/units/{id}?m=saved")))
+}
+
 pub async fn unit_submit(State(s): Shared, headers: HeaderMap, Path((id, code)): Path<(i64, String)>, Form(f): Form<CsrfForm>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     auth.check_csrf(&f.csrf)?;
@@ -631,7 +661,7 @@ async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>
             if matches!(r.input(id).kind, InputKind::Judged { .. }) {
                 return None;
             }
-            Some(json!({ "rule": rule_of(id), "key": v.input_key, "label": r.input(id).label, "value": display(&v.value_json),
+            Some(json!({ "rule": rule_of(id), "key": v.input_key, "label": r.input(id).label, "value": creditcity_app::values::display_json(&v.value_json),
                          "unit": v.unit, "source": v.source_kind, "source_ref": v.source_ref, "set_by": v.set_by, "set_at": v.set_at }))
         })
         .collect();
@@ -653,7 +683,7 @@ async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>
                 let key = &r.input(input).key;
                 let row = current.iter().find(|v| &v.input_key == key);
                 Some(json!({ "rule": rule.id, "title": rule.title, "max": format::plain(rule.max), "key": key,
-                             "value": row.map(|v| display(&v.value_json)), "note": row.map(|v| v.note.clone()), "error": errors.get(key) }))
+                             "value": row.map(|v| creditcity_app::values::display_json(&v.value_json)), "note": row.map(|v| v.note.clone()), "error": errors.get(key) }))
             }
             _ => None,
         })

@@ -12,6 +12,7 @@ fn every_role_reaches_exactly_its_pages() {
     let commerce = unit_id(&app, "市商务局");
     let pboc_page = format!("/units/{pboc}");
     let commerce_page = format!("/units/{commerce}");
+    let pboc_template = format!("/units/{pboc}/template.xlsx");
     // (path, [admin, renhang, shangwu, evaluator, viewer]) → expected status; 303 = sent elsewhere.
     let table: Vec<(&str, [u16; 5])> = vec![
         ("/", [200, 303, 303, 200, 200]),
@@ -25,6 +26,7 @@ fn every_role_reaches_exactly_its_pages() {
         (&pboc_page, [200, 200, 403, 200, 200]),
         (&commerce_page, [200, 403, 200, 200, 200]),
         // Evidence 1 and 2 belong to 人行, 3 to 市商务局.
+        (&pboc_template, [200, 200, 403, 200, 200]),
         ("/evidence/1", [200, 200, 403, 200, 200]),
         ("/evidence/3", [200, 403, 200, 200, 200]),
         ("/evidence/999", [404, 404, 404, 404, 404]),
@@ -71,6 +73,7 @@ fn every_forbidden_change_is_refused_and_changes_nothing() {
     expect("renhang", renhang.submit(&commerce_inputs, &[("v:s4.circulation.records", "true")]).status, 403, "sets 商务局's input");
     expect("renhang", renhang.upload(&format!("/units/{commerce}/evidence"), "4.4:1", "x.pdf", b"%PDF-1.4 x", None).status, 403, "uploads for 商务局");
     expect("renhang", renhang.submit(&format!("/units/{commerce}/tasks/T4.circulation/submit"), &[]).status, 403, "submits 商务局's task");
+    expect("renhang", renhang.upload(&format!("/units/{commerce}/template"), "", "t.xlsx", b"PK", None).status, 403, "imports 商务局's template");
     // Its own unit, but inputs and tasks that are not its own.
     expect("renhang", renhang.submit(&pboc_inputs, &[("v:s4.pricing.records", "true")]).status, 403, "sets an input of no task of its");
     expect("renhang", renhang.submit(&pboc_inputs, &[("v:s1.judged", "4")]).status, 403, "sets a judged score");

@@ -1,0 +1,240 @@
+//! Excel round-trips with the responsible units: a template per unit (its inputs with
+//! their rules, units, allowed ranges as cell validation, yes/no drop-downs, current
+//! values and sources; its tasks; its evidence checklist), and the reading of a filled
+//! template back, cell by cell.
+//!
+//! This crate knows spreadsheets, not the rubric: it writes and reads plain rows. The
+//! use-cases (`creditcity-app`) validate what is read and map problems back to cells.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Workbook};
+
+/// The sheet the values are filled in.
+pub const INPUT_SHEET: &str = "填报";
+/// The header of the key column and of the column to fill.
+pub const KEY_HEADER: &str = "键";
+pub const VALUE_HEADER: &str = "填报值";
+
+/// One input row of a template.
+#[derive(Debug, Clone, Default)]
+pub struct InputRow {
+    pub key: String,
+    pub rule: String,
+    pub label: String,
+    pub unit_of_measure: String,
+    /// A sentence saying what is allowed.
+    pub hint: String,
+    pub validation: Validation,
+    pub current: String,
+    pub source: String,
+}
+
+/// What Excel itself should allow in the value cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Validation {
+    #[default]
+    None,
+    YesNo,
+    WholeAtLeast(i32),
+    WholeBetween(i32, i32),
+    DecimalBetween(f64, f64),
+    DecimalAtLeast(f64),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskRow {
+    pub code: String,
+    pub title: String,
+    pub rules: String,
+    pub due: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChecklistRow {
+    pub rule: String,
+    pub item: usize,
+    pub text: String,
+    pub files: String,
+}
+
+/// A template for one unit (or the whole city).
+#[derive(Debug, Clone, Default)]
+pub struct Template {
+    pub title: String,
+    pub inputs: Vec<InputRow>,
+    pub tasks: Vec<TaskRow>,
+    pub checklist: Vec<ChecklistRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExcelError {
+    #[error("cannot write the workbook: {0}")]
+    Write(String),
+    #[error("not a readable .xlsx workbook: {0}")]
+    Read(String),
+    #[error("sheet “{sheet}”: {problem}")]
+    Layout { sheet: String, problem: String },
+}
+
+/// A value read from a filled template, with its cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilledValue {
+    pub key: String,
+    /// The value as text (numbers written without float noise).
+    pub text: String,
+    /// The cell, as Excel names it (`G7`).
+    pub cell: String,
+    pub row: u32,
+}
+
+const HEADERS: [&str; 9] = ["键", "指标", "输入项", "单位", "要求", "当前值", "填报值", "来源", "文号或说明"];
+
+/// Writes the template as .xlsx bytes.
+pub fn write_template(t: &Template) -> Result<Vec<u8>, ExcelError> {
+    let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
+    let mut wb = Workbook::new();
+    let header = Format::new().set_bold().set_background_color(0x00EE_F2F6).set_font_name("Noto Sans CJK SC");
+    let body = Format::new().set_font_name("Noto Sans CJK SC").set_text_wrap();
+    let fill = Format::new().set_font_name("Noto Sans CJK SC").set_background_color(0x00FF_F8E1).set_unlocked();
+    let ws = wb.add_worksheet();
+    ws.set_name(INPUT_SHEET).map_err(w)?;
+    for (c, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
+    }
+    for (c, width) in [26.0, 7.0, 40.0, 8.0, 30.0, 14.0, 16.0, 12.0, 24.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *width).map_err(w)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(w)?;
+    for (i, r) in t.inputs.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        for (c, v) in [&r.key, &r.rule, &r.label, &r.unit_of_measure, &r.hint, &r.current].iter().enumerate() {
+            ws.write_string_with_format(row, c as u16, v.as_str(), &body).map_err(w)?;
+        }
+        ws.write_blank(row, 6, &fill).map_err(w)?;
+        ws.write_string_with_format(row, 7, &r.source, &body).map_err(w)?;
+        let dv = match r.validation {
+            Validation::None => None,
+            Validation::YesNo => Some(DataValidation::new().allow_list_strings(&["是", "否"]).map_err(w)?),
+            Validation::WholeAtLeast(lo) => Some(DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
+            Validation::WholeBetween(lo, hi) => Some(DataValidation::new().allow_whole_number(DataValidationRule::Between(lo, hi))),
+            Validation::DecimalBetween(lo, hi) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, hi))),
+            Validation::DecimalAtLeast(lo) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
+        };
+        if let Some(dv) = dv {
+            let dv = dv.set_error_title("数值不符合要求").map_err(w)?.set_error_message(&r.hint).map_err(w)?;
+            ws.add_data_validation(row, 6, row, 6, &dv).map_err(w)?;
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("任务").map_err(w)?;
+    for (c, h) in ["编号", "任务", "指标", "期限", "状态"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
+    }
+    for (c, width) in [14.0, 40.0, 16.0, 12.0, 10.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *width).map_err(w)?;
+    }
+    for (i, r) in t.tasks.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        for (c, v) in [&r.code, &r.title, &r.rules, &r.due, &r.status].iter().enumerate() {
+            ws.write_string_with_format(row, c as u16, v.as_str(), &body).map_err(w)?;
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("佐证材料").map_err(w)?;
+    for (c, h) in ["指标", "序号", "材料", "已上传文件"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
+    }
+    for (c, width) in [8.0, 6.0, 60.0, 40.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *width).map_err(w)?;
+    }
+    for (i, r) in t.checklist.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        ws.write_string_with_format(row, 0, &r.rule, &body).map_err(w)?;
+        ws.write_number_with_format(row, 1, r.item as f64, &body).map_err(w)?;
+        ws.write_string_with_format(row, 2, &r.text, &body).map_err(w)?;
+        ws.write_string_with_format(row, 3, &r.files, &body).map_err(w)?;
+    }
+    wb.save_to_buffer().map_err(w)
+}
+
+/// The Excel name of a cell (0-based row and column): (6, 6) → `G7`.
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut col = col + 1;
+    let mut letters = Vec::new();
+    while col > 0 {
+        let rem = (col - 1) % 26;
+        letters.push(char::from(b'A' + u8::try_from(rem).unwrap_or(0)));
+        col = (col - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(row + 1).to_string()
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Float(x) => {
+            // 0.1 + 0.2 is written back as 0.3: at most 12 significant decimals.
+            let s = format!("{x:.12}");
+            let s = s.trim_end_matches('0').trim_end_matches('.');
+            s.to_owned()
+        }
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+        Data::DateTime(dt) => dt.to_string(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+    }
+}
+
+/// Reads the filled values of a template: finds the header row by its names (columns may
+/// be reordered and others added), skips empty value cells and empty trailing rows.
+pub fn read_filled(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| ExcelError::Read(e.to_string()))?;
+    let range = wb.worksheet_range(INPUT_SHEET).map_err(|e| ExcelError::Layout { sheet: INPUT_SHEET.to_owned(), problem: format!("没有此工作表({e})") })?;
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let mut header: Option<(usize, usize, usize)> = None;
+    for (r, row) in range.rows().enumerate().take(20) {
+        let find = |name: &str| row.iter().position(|c| cell_text(c) == name);
+        if let (Some(k), Some(v)) = (find(KEY_HEADER), find(VALUE_HEADER)) {
+            header = Some((r, k, v));
+            break;
+        }
+    }
+    let Some((header_row, key_col, value_col)) = header else {
+        return Err(ExcelError::Layout { sheet: INPUT_SHEET.to_owned(), problem: format!("找不到“{KEY_HEADER}”和“{VALUE_HEADER}”两列的表头") });
+    };
+    let mut out = Vec::new();
+    for (r, row) in range.rows().enumerate().skip(header_row + 1) {
+        let key = row.get(key_col).map(cell_text).unwrap_or_default();
+        let text = row.get(value_col).map(cell_text).unwrap_or_default();
+        if key.is_empty() || text.is_empty() {
+            continue;
+        }
+        let abs_row = top + u32::try_from(r).unwrap_or(u32::MAX);
+        let abs_col = left + u32::try_from(value_col).unwrap_or(u32::MAX);
+        out.push(FilledValue { key, text, cell: cell_name(abs_row, abs_col), row: abs_row + 1 });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_named_as_excel_names_them() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(6, 6), "G7");
+        assert_eq!(cell_name(0, 26), "AA1");
+    }
+
+    #[test]
+    fn a_hostile_file_is_an_error_not_a_panic() {
+        assert!(read_filled(b"not a workbook").is_err());
+        assert!(read_filled(&[0x50, 0x4b, 0x03, 0x04, 0, 0, 0]).is_err());
+        assert!(read_filled(&[]).is_err());
+    }
+}
