@@ -705,6 +705,77 @@ impl Workspace {
         creditcity_excel::write_template(&Template { title, inputs: rows, tasks, checklist }).map_err(|e| invalid("template", e.to_string()))
     }
 
+    /// The score sheet (.xlsx): every rule with its section, max, score, explanation,
+    /// missing inputs, evidence present/required and responsible units; subtotals, gates
+    /// and totals. `confirmed` scores accepted values only.
+    pub async fn export_scores(&self, confirmed: bool) -> Result<Vec<u8>> {
+        use creditcity_excel::{ScoreRow, ScoreSheet};
+        let snap = self.snapshot(&today()).await?;
+        let (a, card) = if confirmed { &snap.scores.confirmed } else { &snap.scores.working };
+        let r = &self.rubric;
+        let mut sections = Vec::new();
+        for (i, sec) in r.sections.iter().enumerate() {
+            let heading = creditcity_rubric::format::section_heading(&sec.id, &sec.title);
+            let rows = r.rules[sec.rules.clone()]
+                .iter()
+                .zip(&card.rules[sec.rules.clone()])
+                .map(|(rule, res)| {
+                    let e = creditcity_rubric::explain_rule(r, rule, a, res);
+                    let with = (1..=rule.evidence.len())
+                        .filter(|n| snap.evidence.iter().any(|x| x.rule_id == rule.id && x.item == Some(*n as i64) && x.review_state != "returned"))
+                        .count();
+                    let mut units: Vec<String> = Vec::new();
+                    for t in snap.tasks.iter().filter(|t| t.rules.contains(&rule.id)) {
+                        for id in std::iter::once(t.lead_unit_id).chain(t.participating_unit_ids.iter().copied()) {
+                            if let Some(u) = snap.units.iter().find(|u| u.id == id) {
+                                if !units.contains(&u.name) {
+                                    units.push(u.name.clone());
+                                }
+                            }
+                        }
+                    }
+                    ScoreRow {
+                        section: sec.id.clone(),
+                        id: rule.id.clone(),
+                        title: rule.title.clone(),
+                        max: rule.max,
+                        score: res.score,
+                        status: if res.missing.is_empty() { "已计分" } else { "待填报" }.to_owned(),
+                        explanation: e.text,
+                        target: e.target.unwrap_or_default(),
+                        missing: res.missing.iter().map(|id| r.input(*id).key.clone()).collect::<Vec<_>>().join("、"),
+                        evidence: format!("{with} / {}", rule.evidence.len()),
+                        units: units.join("、"),
+                    }
+                })
+                .collect();
+            sections.push((heading, card.sections.get(i).copied().unwrap_or(0.0), sec.max, rows));
+        }
+        let gates = r
+            .gates
+            .iter()
+            .zip(&card.gates)
+            .map(|(g, res)| {
+                let e = creditcity_rubric::explain_gate(r, g, a, res);
+                let status = match res.status {
+                    creditcity_rubric::GateStatus::Passed => "通过",
+                    creditcity_rubric::GateStatus::Failed => "未通过",
+                    creditcity_rubric::GateStatus::Incomplete => "待填报",
+                };
+                (g.id.clone(), g.title.clone(), status.to_owned(), e.text)
+            })
+            .collect();
+        let title = format!(
+            "{} 社会信用体系建设示范城市评估评分表({} 版细则 · {}{})",
+            self.assessment.city,
+            self.assessment.rubric_edition,
+            self.assessment.period,
+            if confirmed { " · 确认得分" } else { " · 工作得分" }
+        );
+        let sheet = ScoreSheet { title, sections, gates, total: card.total, bonus: card.bonus, veto: card.veto };
+        creditcity_excel::write_scores(&sheet).map_err(|e| invalid("scores", e.to_string()))
+    }
+
     /// Imports a filled template: every problem is listed by sheet and cell, and nothing
     /// is applied if anything is wrong. Values are recorded with the file and its hash as
     /// their source. Returns how many values changed.

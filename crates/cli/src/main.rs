@@ -181,6 +181,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// The score sheet (.xlsx): every rule, subtotals, gates and totals, for printing.
+    Scores {
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Accepted values only.
+        #[arg(long)]
+        confirmed: bool,
+    },
     /// The Excel template of a unit (--unit) or of the whole city.
     Template {
         #[arg(long)]
@@ -323,6 +331,10 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
             serve(cli, *listen, *demo, config.as_deref())
+        }
+        Command::Export(ExportCommand::Scores { out, confirmed }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::export_scores(&ctx, out, *confirmed))
         }
         Command::Export(ExportCommand::Template { unit, out }) => {
             let ctx = context(cli)?;

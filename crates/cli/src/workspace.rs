@@ -443,3 +443,11 @@ pub async fn import_template(ctx: &Context, file: &Path, unit: Option<&str>) -> 
     ws.close().await;
     Ok(format!("已从 {} 导入 {n} 项有变化的数值(来源记为该文件及其 SHA-256)\n", file.display()))
 }
+
+pub async fn export_scores(ctx: &Context, out: &Path, confirmed: bool) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let bytes = ws.export_scores(confirmed).await?;
+    ws.close().await;
+    std::fs::write(out, &bytes).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    Ok(format!("已导出评分表 {}({} 字节)\n", out.display(), bytes.len()))
+}

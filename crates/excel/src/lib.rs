@@ -232,9 +232,138 @@ mod tests {
     }
 
     #[test]
+    fn the_score_sheet_has_sections_rules_gates_and_totals() {
+        let rule = ScoreRow { section: "7".into(), id: "7.2a".into(), title: "金融案件执结率".into(), max: 1.0, score: 0.875, status: "已计分".into(), ..ScoreRow::default() };
+        let sheet = ScoreSheet {
+            title: "青川市 评分表".into(),
+            sections: vec![("七、金融生态环境建设".into(), 0.875, 10.0, vec![rule])],
+            gates: vec![("G1".into(), "存量代码".into(), "通过".into(), "100%".into())],
+            total: 0.875,
+            bonus: 0.0,
+            veto: false,
+        };
+        let bytes = write_scores(&sheet).unwrap_or_default();
+        let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap_or_else(|e: calamine::XlsxError| panic!("{e}"));
+        let range = wb.worksheet_range("评分表").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(range.get_value((0, 0)), Some(&Data::String("青川市 评分表".into())));
+        assert_eq!(range.get_value((2, 0)), Some(&Data::String("七、金融生态环境建设".into())));
+        assert_eq!(range.get_value((3, 1)), Some(&Data::String("7.2a".into())));
+        assert_eq!(range.get_value((3, 4)), Some(&Data::Float(0.875)));
+        let gates = wb.worksheet_range("硬指标").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(gates.get_value((1, 0)), Some(&Data::String("G1".into())));
+    }
+
+    #[test]
     fn a_hostile_file_is_an_error_not_a_panic() {
         assert!(read_filled(b"not a workbook").is_err());
         assert!(read_filled(&[0x50, 0x4b, 0x03, 0x04, 0, 0, 0]).is_err());
         assert!(read_filled(&[]).is_err());
     }
+}
+
+/// One rule's line of the score sheet.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreRow {
+    pub section: String,
+    pub id: String,
+    pub title: String,
+    pub max: f64,
+    pub score: f64,
+    pub status: String,
+    pub explanation: String,
+    pub target: String,
+    pub missing: String,
+    pub evidence: String,
+    pub units: String,
+}
+
+/// The score sheet: rules grouped by section with subtotals, the gates and the totals.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreSheet {
+    pub title: String,
+    /// (section heading, subtotal, max, rules)
+    pub sections: Vec<(String, f64, f64, Vec<ScoreRow>)>,
+    /// (id, title, status, explanation)
+    pub gates: Vec<(String, String, String, String)>,
+    pub total: f64,
+    pub bonus: f64,
+    pub veto: bool,
+}
+
+/// Writes the score sheet as .xlsx bytes, laid out for printing on A4 landscape.
+pub fn write_scores(sheet: &ScoreSheet) -> Result<Vec<u8>, ExcelError> {
+    let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
+    let font = "Noto Sans CJK SC";
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14).set_font_name(font);
+    let header = Format::new().set_bold().set_background_color(0x00EE_F2F6).set_font_name(font).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let body = Format::new().set_font_name(font).set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let num = body.clone().set_num_format("0.00");
+    let section = Format::new().set_bold().set_font_name(font).set_background_color(0x00FB_E9E7).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let section_num = section.clone().set_num_format("0.00");
+    let ws = wb.add_worksheet();
+    ws.set_name("评分表").map_err(w)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(1, 1).map_err(w)?;
+    ws.write_string_with_format(0, 0, &sheet.title, &title).map_err(w)?;
+    let headers = ["部分", "编号", "指标", "满分", "得分", "状态", "得分说明", "满分需要", "缺少输入", "佐证材料", "责任单位"];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &header).map_err(w)?;
+    }
+    for (c, width) in [10.0, 7.0, 24.0, 7.0, 7.0, 8.0, 50.0, 30.0, 20.0, 10.0, 26.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *width).map_err(w)?;
+    }
+    ws.set_freeze_panes(2, 3).map_err(w)?;
+    let mut row = 2u32;
+    for (heading, subtotal, max, rules) in &sheet.sections {
+        ws.merge_range(row, 0, row, 2, heading, &section).map_err(w)?;
+        ws.write_number_with_format(row, 3, *max, &section_num).map_err(w)?;
+        ws.write_number_with_format(row, 4, *subtotal, &section_num).map_err(w)?;
+        for c in 5..headers.len() {
+            ws.write_blank(row, c as u16, &section).map_err(w)?;
+        }
+        row += 1;
+        for r in rules {
+            ws.write_string_with_format(row, 0, &r.section, &body).map_err(w)?;
+            ws.write_string_with_format(row, 1, &r.id, &body).map_err(w)?;
+            ws.write_string_with_format(row, 2, &r.title, &body).map_err(w)?;
+            ws.write_number_with_format(row, 3, r.max, &num).map_err(w)?;
+            ws.write_number_with_format(row, 4, r.score, &num).map_err(w)?;
+            for (c, v) in [&r.status, &r.explanation, &r.target, &r.missing, &r.evidence, &r.units].iter().enumerate() {
+                ws.write_string_with_format(row, (c + 5) as u16, v.as_str(), &body).map_err(w)?;
+            }
+            row += 1;
+        }
+    }
+    row += 1;
+    ws.write_string_with_format(row, 2, "总分(满分 100)", &section).map_err(w)?;
+    ws.write_number_with_format(row, 4, sheet.total, &section_num).map_err(w)?;
+    ws.write_string_with_format(row + 1, 2, "附加项(满分 10)", &section).map_err(w)?;
+    ws.write_number_with_format(row + 1, 4, sheet.bonus, &section_num).map_err(w)?;
+    ws.write_string_with_format(row + 2, 2, "合计", &section).map_err(w)?;
+    ws.write_number_with_format(row + 2, 4, sheet.total + sheet.bonus, &section_num).map_err(w)?;
+    ws.write_string_with_format(row + 3, 2, "一票否决", &section).map_err(w)?;
+    ws.write_string_with_format(row + 3, 4, if sheet.veto { "是" } else { "否" }, &section).map_err(w)?;
+
+    let ws = wb.add_worksheet();
+    ws.set_name("硬指标").map_err(w)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    for (c, h) in ["编号", "基础性硬指标", "状态", "说明"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
+    }
+    for (c, width) in [6.0, 40.0, 10.0, 80.0].iter().enumerate() {
+        ws.set_column_width(c as u16, *width).map_err(w)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(w)?;
+    for (i, (id, t, status, explanation)) in sheet.gates.iter().enumerate() {
+        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        for (c, v) in [id, t, status, explanation].iter().enumerate() {
+            ws.write_string_with_format(r, c as u16, v.as_str(), &body).map_err(w)?;
+        }
+    }
+    wb.save_to_buffer().map_err(w)
 }
