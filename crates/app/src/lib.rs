@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod gaps;
+pub mod package;
 pub mod plan;
 pub mod status;
 pub mod values;
@@ -703,6 +704,12 @@ impl Workspace {
             .collect();
         let title = format!("{} · {}", self.assessment.city, unit.unwrap_or("全市"));
         creditcity_excel::write_template(&Template { title, inputs: rows, tasks, checklist }).map_err(|e| invalid("template", e.to_string()))
+    }
+
+    /// The evidence package (迎检材料) as a zip written to `out`.
+    pub async fn export_evidence(&self, out: impl std::io::Write + std::io::Seek) -> Result<package::PackageSummary> {
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        package::write(&self.rubric, &self.assessment.city, &evidence, self.store.blobs(), out)
     }
 
     /// The score sheet (.xlsx): every rule with its section, max, score, explanation,

@@ -385,3 +385,30 @@ async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
     assert!(ws.import_template(b"PK\x03\x04 not really", "bad.xlsx", Some(unit), &who).await.is_err(), "a hostile file is an error");
     assert_eq!(audit_len(&ws).await, before, "nothing applied");
 }
+
+#[tokio::test]
+async fn the_evidence_package_has_a_folder_per_rule_and_an_index_of_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let who = actor("人行");
+    let a = dir.path().join("执结统计.pdf");
+    std::fs::write(&a, b"%PDF-1.4 stats").unwrap_or_default();
+    let b = dir.path().join("旧版统计.pdf");
+    std::fs::write(&b, b"%PDF-1.4 old").unwrap_or_default();
+    let kept = ws.attach(&a, "7.2a", Some(1), None, Some("人行青川市中心支行"), &who).await.unwrap_or_else(|e| panic!("{e}"));
+    let old = ws.attach(&b, "7.2b", Some(1), None, None, &who).await.unwrap_or_else(|e| panic!("{e}"));
+    ws.review("evidence", &old.id.to_string(), Decision::Return, "版本过旧", &actor("专家")).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let s = ws.export_evidence(&mut buf).await.unwrap_or_else(|e| panic!("{e}"));
+    let items: usize = rubric().rules.iter().map(|r| r.evidence.len()).sum();
+    assert_eq!((s.files, s.items, s.items_missing), (1, items, items - 1));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(buf.into_inner())).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<String> = zip.file_names().filter_map(Result::ok).map(std::borrow::Cow::into_owned).collect();
+    let file = names.iter().find(|n| n.ends_with("执结统计.pdf")).unwrap_or_else(|| panic!("not packed: {names:?}"));
+    assert!(file.starts_with("青川市迎检材料/七、金融生态环境建设/7.2a 金融案件执结率/1-"), "{file}");
+    assert!(!names.iter().any(|n| n.ends_with("旧版统计.pdf")), "a returned file is not packed");
+    let mut index = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("青川市迎检材料/索引.html").unwrap_or_else(|e| panic!("{e}")), &mut index).unwrap_or_default();
+    assert!(index.contains(&kept.sha256) && index.contains("人行青川市中心支行") && index.contains("已退回"));
+    assert!(index.contains("<td colspan=\"4\">缺</td>"), "missing items are listed");
+}

@@ -181,6 +181,11 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// The evidence package (迎检材料): a zip with a folder per section and rule and an index.
+    Evidence {
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// The score sheet (.xlsx): every rule, subtotals, gates and totals, for printing.
     Scores {
         #[arg(long, short)]
@@ -331,6 +336,10 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
             serve(cli, *listen, *demo, config.as_deref())
+        }
+        Command::Export(ExportCommand::Evidence { out }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::export_evidence(&ctx, out))
         }
         Command::Export(ExportCommand::Scores { out, confirmed }) => {
             let ctx = context(cli)?;

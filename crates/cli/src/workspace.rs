@@ -451,3 +451,28 @@ pub async fn export_scores(ctx: &Context, out: &Path, confirmed: bool) -> Result
     std::fs::write(out, &bytes).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
     Ok(format!("已导出评分表 {}({} 字节)\n", out.display(), bytes.len()))
 }
+
+pub async fn export_evidence(ctx: &Context, out: &Path) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    // Written beside the target, renamed when complete: never a half-written package.
+    let tmp = out.with_extension("zip.partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", tmp.display()), hint: None })?;
+    let result = ws.export_evidence(std::io::BufWriter::new(file)).await;
+    ws.close().await;
+    let s = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&tmp, out).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    Ok(format!(
+        "已导出迎检材料 {}:{} 项佐证材料中 {} 项已有文件、{} 项缺;打包 {} 个文件\n",
+        out.display(),
+        s.items,
+        s.items - s.items_missing,
+        s.items_missing,
+        s.files
+    ))
+}
