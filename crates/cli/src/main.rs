@@ -139,6 +139,14 @@ enum Command {
     Restore { dir: PathBuf },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
+    /// The self-assessment report (自评报告): a printable HTML page, and a PDF with --pdf.
+    Report {
+        #[arg(long, short, default_value = "自评报告.html")]
+        out: PathBuf,
+        /// Also print it to this PDF (needs Chromium and a CJK font: chromium, fonts-noto-cjk).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
     /// Export an Excel workbook: a unit's template (or the whole city's).
     #[command(subcommand)]
     Export(ExportCommand),
@@ -336,6 +344,10 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
             serve(cli, *listen, *demo, config.as_deref())
+        }
+        Command::Report { out, pdf } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::report(&ctx, out, pdf.as_deref()))
         }
         Command::Export(ExportCommand::Evidence { out }) => {
             let ctx = context(cli)?;

@@ -476,3 +476,16 @@ pub async fn export_evidence(ctx: &Context, out: &Path) -> Result<String, Failur
         s.files
     ))
 }
+
+pub async fn report(ctx: &Context, out: &Path, pdf: Option<&Path>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let html = creditcity_web::report::html(&ws).await.map_err(|e| Failure { code: 5, message: format!("report: {e:?}"), hint: None })?;
+    ws.close().await;
+    std::fs::write(out, &html).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    let mut said = format!("已生成自评报告 {}(可在浏览器中打开并打印)\n", out.display());
+    if let Some(pdf) = pdf {
+        creditcity_web::report::to_pdf(out, pdf).map_err(|m| Failure { code: 5, message: format!("PDF: {m}"), hint: None })?;
+        said.push_str(&format!("已生成 PDF {}\n", pdf.display()));
+    }
+    Ok(said)
+}

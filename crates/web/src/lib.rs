@@ -8,8 +8,9 @@
 mod auth;
 pub mod config;
 pub mod demo;
-mod error;
+pub mod error;
 mod pages;
+pub mod report;
 mod views;
 
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+pub use error::WebError;
 
 /// What every handler shares.
 pub struct AppState {
@@ -51,6 +53,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/rules", get(pages::rules))
         .route("/rules/{id}", get(pages::rule))
         .route("/gaps", get(pages::gaps))
+        .route("/report", get(pages::report))
+        .route("/export/scores.xlsx", get(pages::export_scores))
+        .route("/export/evidence.zip", get(pages::export_evidence))
         .route("/evidence/{id}", get(pages::evidence_file))
         .route("/unit", get(pages::my_unit))
         .route("/units/{id}", get(pages::unit))

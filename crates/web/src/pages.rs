@@ -331,6 +331,37 @@ pub async fn gaps(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<R
     page(&s, &auth, "gaps.html", "gaps", "失分分析", (None, ""), extra)
 }
 
+pub async fn report(State(s): Shared, headers: HeaderMap) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    auth.require_overview()?;
+    Ok(axum::response::Html(crate::report::html(&s.ws).await?).into_response())
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(name));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    resp
+}
+
+pub async fn export_scores(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    auth.require_overview()?;
+    let confirmed = q.get("confirmed").is_some_and(|v| v == "1");
+    let bytes = s.ws.export_scores(confirmed).await?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 评分表.xlsx", s.ws.assessment().city)))
+}
+
+pub async fn export_evidence(State(s): Shared, headers: HeaderMap) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    auth.require_reviewer()?;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    s.ws.export_evidence(&mut buf).await?;
+    Ok(download(buf.into_inner(), "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
+}
+
 pub async fn evidence_file(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     let e = s.ws.store().evidence_item(id).await.map_err(AppError::from)?;

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::error::WebError;
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
+    ("report.html", include_str!("../templates/report.html")),
     ("gaps.html", include_str!("../templates/gaps.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),

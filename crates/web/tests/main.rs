@@ -6,3 +6,4 @@ mod browser;
 mod harness;
 mod matrix;
 mod pages;
+mod report;

@@ -1,0 +1,111 @@
+//! The self-assessment report (自评报告) as a printable HTML page: cover, summary with the
+//! totals and the gates, a chart of sections against their maxima, every rule with its
+//! explanation and evidence index, and the gap plan. `to_pdf` prints it with headless
+//! Chromium, which embeds the (Debian `fonts-noto-cjk`) Chinese fonts it uses.
+
+use std::path::Path;
+use std::process::Command;
+
+use creditcity_app::Workspace;
+use creditcity_rubric::{GateStatus, explain_gate, explain_rule, format};
+use minijinja::Value;
+use serde_json::json;
+
+use crate::error::WebError;
+
+/// Renders the report of the workspace's current values.
+pub async fn html(ws: &Workspace) -> Result<String, WebError> {
+    let today = creditcity_app::today();
+    let snap = ws.snapshot(&today).await?;
+    let (gap_plan, _) = ws.gap_plan(&[]).await?;
+    let r = ws.rubric();
+    let (a, card) = &snap.scores.working;
+    let sections: Vec<_> = r
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, sec)| {
+            let score = card.sections.get(i).copied().unwrap_or(0.0);
+            let heading = format::section_heading(&sec.id, &sec.title);
+            let rules: Vec<_> = r.rules[sec.rules.clone()]
+                .iter()
+                .zip(&card.rules[sec.rules.clone()])
+                .map(|(rule, res)| {
+                    let e = explain_rule(r, rule, a, res);
+                    let evidence: Vec<_> = rule
+                        .evidence
+                        .iter()
+                        .enumerate()
+                        .map(|(n, text)| {
+                            let files: Vec<&str> = snap
+                                .evidence
+                                .iter()
+                                .filter(|x| x.rule_id == rule.id && x.item == Some(n as i64 + 1) && x.review_state != "returned")
+                                .map(|x| x.original_name.as_str())
+                                .collect();
+                            json!({ "text": text, "files": files.join("、") })
+                        })
+                        .collect();
+                    json!({ "id": rule.id, "title": rule.title, "score": format::points(res.score), "max": format::plain(rule.max),
+                            "explanation": e.text, "target": e.target, "evidence": evidence })
+                })
+                .collect();
+            json!({ "heading": heading, "short": heading.chars().take(14).collect::<String>(), "score": format::points(score), "max": format::plain(sec.max),
+                    "max_width": (sec.max * 16.0).round(), "score_width": (score * 16.0).round(), "rules": rules })
+        })
+        .collect();
+    let gates: Vec<_> = r
+        .gates
+        .iter()
+        .zip(&card.gates)
+        .map(|(g, res)| {
+            let e = explain_gate(r, g, a, res);
+            let status = match res.status { GateStatus::Passed => "通过", GateStatus::Failed => "未通过", GateStatus::Incomplete => "待填报" };
+            json!({ "id": g.id, "title": g.title, "status": status, "explanation": e.text, "target": if res.status == GateStatus::Passed { None } else { e.target } })
+        })
+        .collect();
+    let failed: Vec<&str> = r.gates.iter().zip(&card.gates).filter(|(_, x)| x.status == GateStatus::Failed).map(|(g, _)| g.id.as_str()).collect();
+    let gaps: Vec<_> = gap_plan
+        .gaps
+        .iter()
+        .map(|g| json!({ "rule": g.rule, "title": g.title, "lost": format::points(g.lost), "target": g.target, "units": g.units.join("、"), "deadline": g.deadline }))
+        .collect();
+    let by_unit: Vec<_> = gap_plan.by_unit.iter().map(|u| json!({ "unit": u.unit, "recoverable": format::points(u.recoverable), "rules": u.rules.join("、") })).collect();
+    let count = |st: GateStatus| card.gates.iter().filter(|g| g.status == st).count();
+    let ctx = Value::from_serialize(json!({
+        "city": ws.assessment().city, "edition": ws.assessment().rubric_edition, "period": ws.assessment().period, "today": today,
+        "total": format::points(card.total), "confirmed_total": format::points(snap.scores.confirmed.1.total), "bonus": format::points(card.bonus),
+        "grand_total": format::points(card.grand_total), "veto": card.veto, "failed_gates": failed.join("、"),
+        "gates_passed": count(GateStatus::Passed), "gates_incomplete": count(GateStatus::Incomplete),
+        "sections": sections, "gates": gates, "gaps": gaps, "by_unit": by_unit,
+        "recoverable": format::points(gap_plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
+    }));
+    let views = crate::views::Views::new().map_err(WebError::Internal)?;
+    Ok(views.render("report.html", ctx)?.0)
+}
+
+/// Prints an HTML file to PDF with headless Chromium (`CHROME` names another binary).
+/// Fails, saying what to install, without Chromium or without a CJK font.
+pub fn to_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
+    let chrome = std::env::var("CHROME").unwrap_or_else(|_| "chromium".to_owned());
+    let fonts = Command::new("fc-list").arg(":lang=zh").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    if fonts.trim().is_empty() {
+        return Err("no Chinese font is installed: the PDF would show no Chinese text (apt-get install fonts-noto-cjk)".to_owned());
+    }
+    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let html = std::fs::canonicalize(html).map_err(|e| format!("{}: {e}", html.display()))?;
+    let out = Command::new(&chrome)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-pdf-header-footer"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .map_err(|e| format!("cannot run {chrome} (apt-get install chromium): {e}"))?;
+    let ok = std::fs::metadata(pdf).is_ok_and(|m| m.len() > 0);
+    if out.status.success() && ok {
+        Ok(())
+    } else {
+        Err(format!("{chrome} did not print the PDF: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")))
+    }
+}
