@@ -19,7 +19,7 @@ fn main() {
         init(&loc, &rubric, "青川市", "2019", &who).await.unwrap_or_else(|e| panic!("{e}"));
         let ws = Workspace::open(&loc, rubric.clone(), None).await.unwrap_or_else(|e| panic!("{e}"));
         ws.import_plan(include_str!("../../../examples/qingchuan-plan.toml"), &who).await.unwrap_or_else(|e| panic!("{e}"));
-        for i in ws.units().await.map(|u| u.len()).unwrap_or(0)..60 {
+        for i in ws.units().await.map_or(0, |u| u.len())..60 {
             let u = PlanUnit { name: format!("单位{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
             ws.store().add_unit(ws.assessment(), &u, "bench").await.unwrap_or_else(|e| panic!("{e}"));
         }
@@ -39,7 +39,7 @@ fn main() {
             }
             let r = (i + 1) as u32;
             sheet.write_string(r, 0, &e.key).unwrap_or_else(|e| panic!("{e}"));
-            sheet.write_string(r, 1, &e.value.to_toml()).unwrap_or_else(|e| panic!("{e}"));
+            sheet.write_string(r, 1, e.value.to_toml()).unwrap_or_else(|e| panic!("{e}"));
             rows += 1;
         }
         let filled = wb.save_to_buffer().unwrap_or_else(|e| panic!("{e}"));

@@ -631,11 +631,11 @@ impl Workspace {
             ),
         };
         let current = self.store.current_values(self.assessment.id).await?;
-        let mut rows: Vec<InputRow> = Vec::new();
+        let mut rows: Vec<(usize, InputRow)> = Vec::new();
         for rule in self.rubric.rules.iter().filter(|r| rules.contains(&r.id)) {
             for id in rule.inputs.iter().filter(|i| inputs.contains(i)) {
                 let input = self.rubric.input(*id);
-                if rows.iter().any(|r| r.key == input.key) {
+                if rows.iter().any(|(_, r)| r.key == input.key) {
                     continue;
                 }
                 let row = current.iter().find(|v| v.input_key == input.key);
@@ -657,7 +657,7 @@ impl Workspace {
                 } else {
                     format!(";不超过 {}", input.at_most.iter().map(|w| self.rubric.input(*w).label.as_str()).collect::<Vec<_>>().join(" + "))
                 };
-                rows.push(InputRow {
+                rows.push((rule.section, InputRow {
                     key: input.key.clone(),
                     rule: rule.id.clone(),
                     label: input.label.clone(),
@@ -666,9 +666,23 @@ impl Workspace {
                     validation,
                     current: row.map(|v| values::display_json(&v.value_json)).unwrap_or_default(),
                     source: row.map(|v| format!("{} {}", v.source_kind, v.source_ref)).unwrap_or_default(),
-                });
+                }));
             }
         }
+        // A unit fills one sheet; the credit office one sheet per section.
+        let sheets: Vec<(String, Vec<InputRow>)> = if unit_row.is_some() {
+            vec![(creditcity_excel::INPUT_SHEET.to_owned(), rows.into_iter().map(|(_, r)| r).collect())]
+        } else {
+            self.rubric
+                .sections
+                .iter()
+                .enumerate()
+                .filter_map(|(i, sec)| {
+                    let mine: Vec<InputRow> = rows.iter().filter(|(s, _)| *s == i).map(|(_, r)| r.clone()).collect();
+                    (!mine.is_empty()).then(|| (creditcity_rubric::format::section_heading(&sec.id, &sec.title), mine))
+                })
+                .collect()
+        };
         let tasks: Vec<XTask> = plan
             .tasks
             .iter()
@@ -703,7 +717,7 @@ impl Workspace {
             })
             .collect();
         let title = format!("{} · {}", self.assessment.city, unit.unwrap_or("全市"));
-        creditcity_excel::write_template(&Template { title, inputs: rows, tasks, checklist }).map_err(|e| invalid("template", e.to_string()))
+        creditcity_excel::write_template(&Template { title, sheets, tasks, checklist }).map_err(|e| invalid("template", e.to_string()))
     }
 
     /// The evidence package (迎检材料) as a zip written to `out`.
@@ -788,7 +802,6 @@ impl Workspace {
     /// their source. Returns how many values changed.
     pub async fn import_template(&self, bytes: &[u8], file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
         use sha2::Digest as _;
-        let sheet = creditcity_excel::INPUT_SHEET.to_owned();
         let filled = creditcity_excel::read_filled(bytes).map_err(|e| invalid("file", e.to_string()))?;
         let plan = self.plan().await?;
         let allowed = match unit {
@@ -805,7 +818,7 @@ impl Workspace {
         let mut items = Vec::new();
         let mut cells = std::collections::HashMap::new();
         for f in &filled {
-            let problem = |message: String| CellProblem { sheet: sheet.clone(), cell: f.cell.clone(), key: f.key.clone(), message };
+            let problem = |message: String| CellProblem { sheet: f.sheet.clone(), cell: f.cell.clone(), key: f.key.clone(), message };
             let Some(id) = self.rubric.input_id(&f.key) else {
                 problems.push(problem("不是本细则的输入项".to_owned()));
                 continue;
@@ -814,7 +827,7 @@ impl Workspace {
                 problems.push(problem("此输入项不由本单位填报".to_owned()));
                 continue;
             }
-            if cells.insert(f.key.clone(), f.cell.clone()).is_some() {
+            if cells.insert(f.key.clone(), (f.sheet.clone(), f.cell.clone())).is_some() {
                 problems.push(problem("同一输入项填了两次".to_owned()));
                 continue;
             }
@@ -856,8 +869,12 @@ impl Workspace {
                     .0
                     .into_iter()
                     .map(|e| {
-                        let cell = e.key.split(" + ").find_map(|k| cells.get(k).cloned()).unwrap_or_else(|| "—".to_owned());
-                        CellProblem { sheet: sheet.clone(), cell, key: e.key, message: e.message }
+                        let (sheet, cell) = e
+                            .key
+                            .split(" + ")
+                            .find_map(|k| cells.get(k).cloned())
+                            .unwrap_or_else(|| (creditcity_excel::INPUT_SHEET.to_owned(), "—".to_owned()));
+                        CellProblem { sheet, cell, key: e.key, message: e.message }
                     })
                     .collect(),
             )),

@@ -412,3 +412,29 @@ async fn the_evidence_package_has_a_folder_per_rule_and_an_index_of_what_is_miss
     assert!(index.contains(&kept.sha256) && index.contains("人行青川市中心支行") && index.contains("已退回"));
     assert!(index.contains("<td colspan=\"4\">缺</td>"), "missing items are listed");
 }
+
+#[tokio::test]
+async fn the_city_template_has_a_sheet_per_section_and_reads_back_from_any_sheet() {
+    use calamine::Reader as _;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let bytes = ws.export_template(None).await.unwrap_or_else(|e| panic!("{e}"));
+    let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e: calamine::XlsxError| panic!("{e}"));
+    let names = wb.sheet_names();
+    assert_eq!(names.first().map(String::as_str), Some("二、弘扬社会主义核心价值观情况"), "section 一 has only a judged score: no sheet");
+    assert!(names.contains(&"十、信用监管".to_owned()) && names.contains(&"任务".to_owned()) && names.contains(&"佐证材料".to_owned()), "{names:?}");
+    // A workbook with values on two section sheets imports both, cells named by sheet.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, key, value) in [("七、金融生态环境建设", "s7.npl_ratio", "3%"), ("十、信用监管", "s10.jrp_cases", "-5")] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap_or_else(|e| panic!("{e}"));
+        sheet.write_string(0, 0, "键").unwrap_or_else(|e| panic!("{e}"));
+        sheet.write_string(0, 1, "填报值").unwrap_or_else(|e| panic!("{e}"));
+        sheet.write_string(1, 0, key).unwrap_or_else(|e| panic!("{e}"));
+        sheet.write_string(1, 1, value).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let e = ws.import_template(&book.save_to_buffer().unwrap_or_default(), "全市.xlsx", None, &actor("信用办")).await.err();
+    let Some(AppError::Cells(problems)) = e else { panic!("expected a cell problem, got {e:?}") };
+    assert_eq!(problems.len(), 1);
+    assert_eq!((problems[0].sheet.as_str(), problems[0].cell.as_str()), ("十、信用监管", "B2"));
+}

@@ -64,7 +64,8 @@ pub struct ChecklistRow {
 #[derive(Debug, Clone, Default)]
 pub struct Template {
     pub title: String,
-    pub inputs: Vec<InputRow>,
+    /// Sheets of inputs: one (`填报`) for a unit, one per section for the city.
+    pub sheets: Vec<(String, Vec<InputRow>)>,
     pub tasks: Vec<TaskRow>,
     pub checklist: Vec<ChecklistRow>,
 }
@@ -79,9 +80,10 @@ pub enum ExcelError {
     Layout { sheet: String, problem: String },
 }
 
-/// A value read from a filled template, with its cell.
+/// A value read from a filled template, with its sheet and cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilledValue {
+    pub sheet: String,
     pub key: String,
     /// The value as text (numbers written without float noise).
     pub text: String,
@@ -99,33 +101,35 @@ pub fn write_template(t: &Template) -> Result<Vec<u8>, ExcelError> {
     let header = Format::new().set_bold().set_background_color(0x00EE_F2F6).set_font_name("Noto Sans CJK SC");
     let body = Format::new().set_font_name("Noto Sans CJK SC").set_text_wrap();
     let fill = Format::new().set_font_name("Noto Sans CJK SC").set_background_color(0x00FF_F8E1).set_unlocked();
-    let ws = wb.add_worksheet();
-    ws.set_name(INPUT_SHEET).map_err(w)?;
-    for (c, h) in HEADERS.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
-    }
-    for (c, width) in [26.0, 7.0, 40.0, 8.0, 30.0, 14.0, 16.0, 12.0, 24.0].iter().enumerate() {
-        ws.set_column_width(c as u16, *width).map_err(w)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(w)?;
-    for (i, r) in t.inputs.iter().enumerate() {
-        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        for (c, v) in [&r.key, &r.rule, &r.label, &r.unit_of_measure, &r.hint, &r.current].iter().enumerate() {
-            ws.write_string_with_format(row, c as u16, v.as_str(), &body).map_err(w)?;
+    for (name, inputs) in &t.sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(name)).map_err(w)?;
+        for (c, h) in HEADERS.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
         }
-        ws.write_blank(row, 6, &fill).map_err(w)?;
-        ws.write_string_with_format(row, 7, &r.source, &body).map_err(w)?;
-        let dv = match r.validation {
-            Validation::None => None,
-            Validation::YesNo => Some(DataValidation::new().allow_list_strings(&["是", "否"]).map_err(w)?),
-            Validation::WholeAtLeast(lo) => Some(DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
-            Validation::WholeBetween(lo, hi) => Some(DataValidation::new().allow_whole_number(DataValidationRule::Between(lo, hi))),
-            Validation::DecimalBetween(lo, hi) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, hi))),
-            Validation::DecimalAtLeast(lo) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
-        };
-        if let Some(dv) = dv {
-            let dv = dv.set_error_title("数值不符合要求").map_err(w)?.set_error_message(&r.hint).map_err(w)?;
-            ws.add_data_validation(row, 6, row, 6, &dv).map_err(w)?;
+        for (c, width) in [26.0, 7.0, 40.0, 8.0, 30.0, 14.0, 16.0, 12.0, 24.0].iter().enumerate() {
+            ws.set_column_width(c as u16, *width).map_err(w)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(w)?;
+        for (i, r) in inputs.iter().enumerate() {
+            let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            for (c, v) in [&r.key, &r.rule, &r.label, &r.unit_of_measure, &r.hint, &r.current].iter().enumerate() {
+                ws.write_string_with_format(row, c as u16, v.as_str(), &body).map_err(w)?;
+            }
+            ws.write_blank(row, 6, &fill).map_err(w)?;
+            ws.write_string_with_format(row, 7, &r.source, &body).map_err(w)?;
+            let dv = match r.validation {
+                Validation::None => None,
+                Validation::YesNo => Some(DataValidation::new().allow_list_strings(&["是", "否"]).map_err(w)?),
+                Validation::WholeAtLeast(lo) => Some(DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
+                Validation::WholeBetween(lo, hi) => Some(DataValidation::new().allow_whole_number(DataValidationRule::Between(lo, hi))),
+                Validation::DecimalBetween(lo, hi) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::Between(lo, hi))),
+                Validation::DecimalAtLeast(lo) => Some(DataValidation::new().allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(lo))),
+            };
+            if let Some(dv) = dv {
+                let dv = dv.set_error_title("数值不符合要求").map_err(w)?.set_error_message(&r.hint).map_err(w)?;
+                ws.add_data_validation(row, 6, row, 6, &dv).map_err(w)?;
+            }
         }
     }
     let ws = wb.add_worksheet();
@@ -160,6 +164,12 @@ pub fn write_template(t: &Template) -> Result<Vec<u8>, ExcelError> {
     wb.save_to_buffer().map_err(w)
 }
 
+/// A valid sheet name: at most 31 characters, none of `[]:*?/\`.
+pub fn sheet_name(name: &str) -> String {
+    let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect();
+    if cleaned.trim().is_empty() { INPUT_SHEET.to_owned() } else { cleaned }
+}
+
 /// The Excel name of a cell (0-based row and column): (6, 6) → `G7`.
 pub fn cell_name(row: u32, col: u32) -> String {
     let mut col = col + 1;
@@ -189,33 +199,45 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-/// Reads the filled values of a template: finds the header row by its names (columns may
-/// be reordered and others added), skips empty value cells and empty trailing rows.
+/// Reads the filled values of a template: every sheet with a `键` and a `填报值` column
+/// (found by name: columns may be reordered and others added), skipping empty value cells,
+/// merged-away cells and empty trailing rows. A file that cannot be read is an error,
+/// never a panic.
 pub fn read_filled(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
+    // The reader is a large third-party parser: hostile files must not bring us down.
+    std::panic::catch_unwind(|| read_filled_inner(bytes)).unwrap_or_else(|_| Err(ExcelError::Read("the workbook is damaged".to_owned())))
+}
+
+fn read_filled_inner(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| ExcelError::Read(e.to_string()))?;
-    let range = wb.worksheet_range(INPUT_SHEET).map_err(|e| ExcelError::Layout { sheet: INPUT_SHEET.to_owned(), problem: format!("没有此工作表({e})") })?;
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let mut header: Option<(usize, usize, usize)> = None;
-    for (r, row) in range.rows().enumerate().take(20) {
-        let find = |name: &str| row.iter().position(|c| cell_text(c) == name);
-        if let (Some(k), Some(v)) = (find(KEY_HEADER), find(VALUE_HEADER)) {
-            header = Some((r, k, v));
-            break;
+    let mut out = Vec::new();
+    let mut found = false;
+    for sheet in wb.sheet_names() {
+        let Ok(range) = wb.worksheet_range(&sheet) else { continue };
+        let (top, left) = range.start().unwrap_or((0, 0));
+        let mut header: Option<(usize, usize, usize)> = None;
+        for (r, row) in range.rows().enumerate().take(20) {
+            let find = |name: &str| row.iter().position(|c| cell_text(c) == name);
+            if let (Some(k), Some(v)) = (find(KEY_HEADER), find(VALUE_HEADER)) {
+                header = Some((r, k, v));
+                break;
+            }
+        }
+        let Some((header_row, key_col, value_col)) = header else { continue };
+        found = true;
+        for (r, row) in range.rows().enumerate().skip(header_row + 1) {
+            let key = row.get(key_col).map(cell_text).unwrap_or_default();
+            let text = row.get(value_col).map(cell_text).unwrap_or_default();
+            if key.is_empty() || text.is_empty() {
+                continue;
+            }
+            let abs_row = top + u32::try_from(r).unwrap_or(u32::MAX);
+            let abs_col = left + u32::try_from(value_col).unwrap_or(u32::MAX);
+            out.push(FilledValue { sheet: sheet.clone(), key, text, cell: cell_name(abs_row, abs_col), row: abs_row + 1 });
         }
     }
-    let Some((header_row, key_col, value_col)) = header else {
-        return Err(ExcelError::Layout { sheet: INPUT_SHEET.to_owned(), problem: format!("找不到“{KEY_HEADER}”和“{VALUE_HEADER}”两列的表头") });
-    };
-    let mut out = Vec::new();
-    for (r, row) in range.rows().enumerate().skip(header_row + 1) {
-        let key = row.get(key_col).map(cell_text).unwrap_or_default();
-        let text = row.get(value_col).map(cell_text).unwrap_or_default();
-        if key.is_empty() || text.is_empty() {
-            continue;
-        }
-        let abs_row = top + u32::try_from(r).unwrap_or(u32::MAX);
-        let abs_col = left + u32::try_from(value_col).unwrap_or(u32::MAX);
-        out.push(FilledValue { key, text, cell: cell_name(abs_row, abs_col), row: abs_row + 1 });
+    if !found {
+        return Err(ExcelError::Layout { sheet: INPUT_SHEET.to_owned(), problem: format!("没有一个工作表有“{KEY_HEADER}”和“{VALUE_HEADER}”两列的表头") });
     }
     Ok(out)
 }
