@@ -69,6 +69,21 @@ fn the_readme_walk_through() {
     assert_eq!(from_store, from_file);
     let confirmed = ok(d, &["score", "--confirmed", "--format", "json"]);
     assert_ne!(confirmed, from_store);
+    // The gap plan, what-ifs, the workbooks, the evidence package and the report.
+    let gaps = ok(d, &["gaps"]);
+    assert!(gaps.contains("可争取") && gaps.contains("本单位可争取的分数"), "{gaps}");
+    let what_if = ok(d, &["gaps", "--what-if", "s10.jrp_cases=3000"]);
+    assert!(what_if.contains("假设(s10.jrp_cases = 3000)") && what_if.contains("未改动存储"), "{what_if}");
+    ok(d, &["export", "template", "--unit", "人行青川市中心支行", "--out", "人行.xlsx"]);
+    assert!(ok(d, &["import", "人行.xlsx", "--unit", "人行青川市中心支行"]).contains("导入 0 项"), "an unfilled template changes nothing");
+    ok(d, &["export", "scores", "--out", "评分表.xlsx"]);
+    assert!(ok(d, &["export", "evidence", "--out", "迎检材料.zip"]).contains("项佐证材料"));
+    ok(d, &["report", "--out", "自评报告.html"]);
+    let report = std::fs::read_to_string(d.join("自评报告.html")).unwrap_or_default();
+    assert!(report.contains("社会信用体系建设示范城市创建自评报告") && report.contains("失分分析与争取计划"));
+    for f in ["人行.xlsx", "评分表.xlsx", "迎检材料.zip"] {
+        assert!(std::fs::read(d.join(f)).is_ok_and(|b| b.starts_with(b"PK")), "{f} is a zip-based file");
+    }
     // Backup and restore reproduce the scores.
     ok(d, &["backup", "backup"]);
     ok(d, &["--store", "restored.db", "restore", "backup"]);
