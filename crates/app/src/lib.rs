@@ -778,12 +778,7 @@ impl Workspace {
             .zip(&card.gates)
             .map(|(g, res)| {
                 let e = creditcity_rubric::explain_gate(r, g, a, res);
-                let status = match res.status {
-                    creditcity_rubric::GateStatus::Passed => "通过",
-                    creditcity_rubric::GateStatus::Failed => "未通过",
-                    creditcity_rubric::GateStatus::Incomplete => "待填报",
-                };
-                (g.id.clone(), g.title.clone(), status.to_owned(), e.text)
+                (g.id.clone(), g.title.clone(), res.status.label().to_owned(), e.text)
             })
             .collect();
         let title = format!(

@@ -173,11 +173,10 @@ pub fn text(rubric: &Rubric, report: &Report<'_>) -> String {
     }
     out.push_str(&format!("\n基础性硬指标(一票否决)\n{}\n", "─".repeat(WIDTH)));
     for gr in &report.gates {
-        let status = match gr.status {
-            s if s == GateStatus::Passed.as_str() => "通过",
-            s if s == GateStatus::Failed.as_str() => "未通过",
-            _ => "待填报",
-        };
+        let status = [GateStatus::Passed, GateStatus::Failed, GateStatus::Incomplete]
+            .into_iter()
+            .find(|x| x.as_str() == gr.status)
+            .map_or("待填报", GateStatus::label);
         let line = format!("  {}{}", pad(gr.id, ID_COLS), pad(gr.title, WIDTH - ID_COLS - 12));
         out.push_str(&format!("{line}{}\n", pad_left(status, WIDTH.saturating_sub(width(&line)))));
         for l in wrap(&gr.explanation, WIDTH - ID_COLS - 2) {

@@ -81,6 +81,15 @@ pub enum GateStatus {
 }
 
 impl GateStatus {
+    /// As the UI shows it: 通过 / 未通过 / 待填报.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Passed => "通过",
+            Self::Failed => "未通过",
+            Self::Incomplete => "待填报",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Passed => "passed",

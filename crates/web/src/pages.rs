@@ -173,17 +173,7 @@ pub async fn dashboard(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Res
                     "max_width": (sec.max * 14.0).round(), "score_width": (score * 14.0).round() })
         })
         .collect();
-    let gates: Vec<_> = r
-        .gates
-        .iter()
-        .zip(&card.gates)
-        .map(|(g, res)| {
-            let e = explain_gate(r, g, a, res);
-            let label = match res.status { GateStatus::Passed => "通过", GateStatus::Failed => "未通过", GateStatus::Incomplete => "待填报" };
-            json!({ "id": g.id, "title": g.title, "status": res.status.as_str(), "status_label": label, "explanation": e.text,
-                    "target": if res.status == GateStatus::Passed { None } else { e.target } })
-        })
-        .collect();
+    let gates = gates_json(r, a, card);
     let mut ranked: Vec<_> = r.rules.iter().zip(&card.rules).filter(|(_, res)| res.lost() > 1e-9).collect();
     ranked.sort_by(|x, y| y.1.lost().total_cmp(&x.1.lost()));
     let at_stake: Vec<_> = ranked
@@ -211,6 +201,19 @@ pub async fn dashboard(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Res
         "sections": sections, "gates": gates, "at_stake": at_stake, "units": units,
     }));
     page(&s, &auth, "dashboard.html", "dashboard", "总览", flash(&q), extra)
+}
+
+/// Every gate with its status, explanation and (unless passed) what passing takes.
+pub(crate) fn gates_json(r: &creditcity_rubric::Rubric, a: &creditcity_rubric::Assessment, card: &creditcity_rubric::Scorecard) -> Vec<serde_json::Value> {
+    r.gates
+        .iter()
+        .zip(&card.gates)
+        .map(|(g, res)| {
+            let e = explain_gate(r, g, a, res);
+            json!({ "id": g.id, "title": g.title, "status": res.status.as_str(), "status_label": res.status.label(), "explanation": e.text,
+                    "target": if res.status == GateStatus::Passed { None } else { e.target } })
+        })
+        .collect()
 }
 
 pub async fn rules(State(s): Shared, headers: HeaderMap) -> Result<Response, WebError> {
@@ -584,21 +587,33 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     }
 }
 
-pub async fn unit_upload(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, mut multipart: Multipart) -> Result<Response, WebError> {
-    let auth = require(&s, &headers).await?;
-    let (mut csrf, mut target, mut file) = (String::new(), String::new(), None);
+/// A multipart form: its CSRF token, its target field and its file.
+struct Upload {
+    csrf: String,
+    target: String,
+    file: Option<(String, axum::body::Bytes)>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
+    let mut upload = Upload { csrf: String::new(), target: String::new(), file: None };
     while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(format!("上传中断或过大:{e}")))? {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
-            Some("target") => target = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
+            Some("csrf") => upload.csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
+            Some("target") => upload.target = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
             Some("file") => {
                 let name = field.file_name().unwrap_or("file").to_owned();
                 let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(format!("文件过大或上传中断:{e}")))?;
-                file = Some((name, bytes));
+                upload.file = Some((name, bytes));
             }
             _ => {}
         }
     }
+    Ok(upload)
+}
+
+pub async fn unit_upload(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, multipart: Multipart) -> Result<Response, WebError> {
+    let auth = require(&s, &headers).await?;
+    let Upload { csrf, target, file } = read_upload(multipart).await?;
     auth.check_csrf(&csrf)?;
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
@@ -624,28 +639,12 @@ pub async fn unit_template(State(s): Shared, headers: HeaderMap, Path(id): Path<
     }
     let unit = unit_of(&s, id).await?;
     let bytes = s.ws.export_template(Some(&unit.name)).await?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&format!("{} 填报模板.xlsx", unit.name)));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
-    Ok(resp)
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 填报模板.xlsx", unit.name)))
 }
 
-pub async fn unit_template_import(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, mut multipart: Multipart) -> Result<Response, WebError> {
+pub async fn unit_template_import(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, multipart: Multipart) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
-    let (mut csrf, mut file) = (String::new(), None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(format!("上传中断或过大:{e}")))? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| WebError::BadRequest(e.to_string()))?,
-            Some("file") => {
-                let name = field.file_name().unwrap_or("template.xlsx").to_owned();
-                let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(format!("文件过大或上传中断:{e}")))?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
+    let Upload { csrf, file, .. } = read_upload(multipart).await?;
     auth.check_csrf(&csrf)?;
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);

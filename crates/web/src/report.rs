@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use creditcity_app::Workspace;
-use creditcity_rubric::{GateStatus, explain_gate, explain_rule, format};
+use creditcity_rubric::{GateStatus, explain_rule, format};
 use minijinja::Value;
 use serde_json::json;
 
@@ -54,16 +54,7 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
                     "max_width": (sec.max * 16.0).round(), "score_width": (score * 16.0).round(), "rules": rules })
         })
         .collect();
-    let gates: Vec<_> = r
-        .gates
-        .iter()
-        .zip(&card.gates)
-        .map(|(g, res)| {
-            let e = explain_gate(r, g, a, res);
-            let status = match res.status { GateStatus::Passed => "通过", GateStatus::Failed => "未通过", GateStatus::Incomplete => "待填报" };
-            json!({ "id": g.id, "title": g.title, "status": status, "explanation": e.text, "target": if res.status == GateStatus::Passed { None } else { e.target } })
-        })
-        .collect();
+    let gates = crate::pages::gates_json(r, a, card);
     let failed: Vec<&str> = r.gates.iter().zip(&card.gates).filter(|(_, x)| x.status == GateStatus::Failed).map(|(g, _)| g.id.as_str()).collect();
     let gaps: Vec<_> = gap_plan
         .gaps
