@@ -276,6 +276,30 @@ mod tests {
     }
 
     #[test]
+    fn merged_cells_and_empty_trailing_rows_are_read_as_people_mean_them() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name(INPUT_SHEET).unwrap_or_else(|e| panic!("{e}"));
+        // A merged title over the header, the header on the third row.
+        ws.merge_range(0, 0, 1, 3, "人行青川市中心支行 填报表", &Format::new()).unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(2, 0, VALUE_HEADER).unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(2, 2, KEY_HEADER).unwrap_or_else(|e| panic!("{e}"));
+        ws.write_number(3, 0, 812.0).unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(3, 2, "s7.cases_received").unwrap_or_else(|e| panic!("{e}"));
+        // A value merged over two rows counts once, for the key of its first row.
+        ws.merge_range(4, 0, 5, 0, "0.1", &Format::new()).unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(4, 2, "s7.npl_ratio").unwrap_or_else(|e| panic!("{e}"));
+        ws.write_string(5, 2, "s7.major_risk").unwrap_or_else(|e| panic!("{e}"));
+        // Empty trailing rows with stray formatting.
+        for r in 6..40 {
+            ws.write_blank(r, 0, &Format::new().set_bold()).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let read = read_filled(&wb.save_to_buffer().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(&str, &str, &str)> = read.iter().map(|v| (v.key.as_str(), v.text.as_str(), v.cell.as_str())).collect();
+        assert_eq!(got, [("s7.cases_received", "812", "A4"), ("s7.npl_ratio", "0.1", "A5")]);
+    }
+
+    #[test]
     fn a_hostile_file_is_an_error_not_a_panic() {
         assert!(read_filled(b"not a workbook").is_err());
         assert!(read_filled(&[0x50, 0x4b, 0x03, 0x04, 0, 0, 0]).is_err());
