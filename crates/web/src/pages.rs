@@ -549,16 +549,15 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     let mut items = Vec::new();
     for (name, value) in &fields {
         let Some(key) = name.strip_prefix("v:") else { continue };
-        let Some(input) = r.input_id(key).filter(|i| allowed.contains(i)) else {
+        if !r.input_id(key).is_some_and(|i| allowed.contains(&i)) {
             return Err(WebError::Forbidden);
-        };
+        }
         let text = value.trim();
         typed.insert(key.to_owned(), text.to_owned());
         let before = current.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| creditcity_app::values::display_json(v)).unwrap_or_default();
         if text.is_empty() || text == before {
             continue;
         }
-        let _ = input;
         items.push(SetValue {
             key: key.to_owned(),
             text: text.to_owned(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{spawn_app, unit_id};
+use crate::harness::spawn_app;
 
 struct Driver {
     child: Child,
@@ -162,7 +162,6 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn a_campaign_round_trip_in_a_real_browser() {
     let app = spawn_app();
     let url = app.url("");
-    let pboc = unit_id(&app, "人行青川市中心支行");
     let b = Driver::start();
 
     // The credit office's dashboard before.
@@ -228,5 +227,4 @@ fn a_campaign_round_trip_in_a_real_browser() {
     b.wait_for_text("创建进展总览");
     let after = b.text("#working-total");
     assert_ne!(before, after, "the working score moves with the new values");
-    let _ = pboc;
 }
