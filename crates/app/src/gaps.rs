@@ -42,6 +42,8 @@ pub struct GateGap {
     pub gate: String,
     pub title: String,
     pub status: String,
+    /// 未通过 / 待填报
+    pub status_label: String,
     pub explanation: String,
     pub target: Option<String>,
 }
@@ -120,7 +122,14 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
         .filter(|(_, r)| r.status != GateStatus::Passed)
         .map(|(g, r)| {
             let e = explain_gate(rubric, g, a, r);
-            GateGap { gate: g.id.clone(), title: g.title.clone(), status: r.status.as_str().to_owned(), explanation: e.text, target: e.target }
+            GateGap {
+                gate: g.id.clone(),
+                title: g.title.clone(),
+                status: r.status.as_str().to_owned(),
+                status_label: r.status.label().to_owned(),
+                explanation: e.text,
+                target: e.target,
+            }
         })
         .collect();
     let mut by_unit: BTreeMap<String, UnitGaps> = BTreeMap::new();

@@ -408,7 +408,7 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
         if !plan.gates.is_empty() {
             out.push_str("\n未通过或待填报的基础性硬指标:\n");
             for g in &plan.gates {
-                let _ = writeln!(out, "  {} {}({})", g.gate, g.title, g.status);
+                let _ = writeln!(out, "  {} {}({})", g.gate, g.title, g.status_label);
                 if let Some(t) = &g.target {
                     let _ = writeln!(out, "       → {t}");
                 }

@@ -79,7 +79,7 @@ impl Driver {
     /// Finds an element, waiting up to 10 s for it (a click may still be navigating).
     fn find(&self, css: &str) -> String {
         let url = format!("{}/session/{}/element", self.base, self.session);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = self.agent.post(&url).send_json(json!({ "using": "css selector", "value": css })) {
                 let v: Value = r.into_json().unwrap_or(Value::Null);
@@ -94,9 +94,9 @@ impl Driver {
 
     /// Waits until the page contains `text`.
     fn wait_for_text(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !self.page().contains(text) {
-            assert!(Instant::now() < deadline, "the page never showed {text:?}");
+            assert!(Instant::now() < deadline, "the page never showed {text:?}:\n{}", self.page().chars().take(1500).collect::<String>());
             std::thread::sleep(Duration::from_millis(100));
         }
     }
