@@ -128,8 +128,11 @@ impl Driver {
         self.click("form[action='/login'] button");
     }
 
+    /// Signs out and waits for the login page, so that the next navigation does not race
+    /// the redirect (which sets a fresh login token).
     fn logout(&self) {
         self.click("form[action='/logout'] button");
+        self.wait_for_text("<h1>登录</h1>");
     }
 
     fn screenshot(&self, name: &str) {
