@@ -96,7 +96,9 @@ impl Driver {
     fn wait_for_text(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !self.page().contains(text) {
-            assert!(Instant::now() < deadline, "the page never showed {text:?}:\n{}", self.page().chars().take(1500).collect::<String>());
+            let page = self.page();
+            let main = page.find("<main>").map_or(page.as_str(), |i| &page[i..]);
+            assert!(Instant::now() < deadline, "the page never showed {text:?}:\n{}", main.chars().take(1500).collect::<String>());
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -126,6 +128,8 @@ impl Driver {
         self.fill("input[name=username]", user);
         self.fill("input[name=password]", creditcity_web::demo::PASSWORD);
         self.click("form[action='/login'] button");
+        // Signed in when the page has the sign-out form: only then navigate on.
+        self.wait_for_text("action=\"/logout\"");
     }
 
     /// Signs out and waits for the login page, so that the next navigation does not race
