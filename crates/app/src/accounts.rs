@@ -279,3 +279,18 @@ pub fn unit_inputs(rubric: &Rubric, tasks: &[TaskRow], unit: &UnitRow) -> BTreeS
         .filter(|id| !matches!(rubric.input(*id).kind, creditcity_rubric::InputKind::Judged { .. }))
         .collect()
 }
+
+/// The inputs among `inputs` used by the rules among `rules`, each once with the first of
+/// those rules that uses it, in rubric order: the rows of a unit's form or template.
+pub fn input_rows<'r>(rubric: &'r Rubric, inputs: &BTreeSet<InputId>, rules: &BTreeSet<String>) -> Vec<(&'r creditcity_rubric::Rule, InputId)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for rule in rubric.rules.iter().filter(|r| rules.contains(&r.id)) {
+        for id in rule.inputs.iter().filter(|i| inputs.contains(i)) {
+            if seen.insert(*id) {
+                out.push((rule, *id));
+            }
+        }
+    }
+    out
+}

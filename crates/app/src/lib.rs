@@ -632,42 +632,35 @@ impl Workspace {
         };
         let current = self.store.current_values(self.assessment.id).await?;
         let mut rows: Vec<(usize, InputRow)> = Vec::new();
-        for rule in self.rubric.rules.iter().filter(|r| rules.contains(&r.id)) {
-            for id in rule.inputs.iter().filter(|i| inputs.contains(i)) {
-                let input = self.rubric.input(*id);
-                if rows.iter().any(|(_, r)| r.key == input.key) {
-                    continue;
-                }
-                let row = current.iter().find(|v| v.input_key == input.key);
-                let (validation, hint) = match input.kind {
-                    InputKind::Bool => (Validation::YesNo, "选择 是 或 否".to_owned()),
-                    InputKind::Count => match input.max {
-                        Some(hi) => (Validation::WholeBetween(i32::from(input.positive), hi as i32), format!("{} 到 {} 的整数", i32::from(input.positive), hi)),
-                        None => (Validation::WholeAtLeast(i32::from(input.positive)), if input.positive { "正整数".to_owned() } else { "非负整数".to_owned() }),
-                    },
-                    InputKind::Ratio => (Validation::DecimalBetween(0.0, 1.0), "0 到 1 的小数,或百分数如 1.8%".to_owned()),
-                    InputKind::Amount => (Validation::DecimalAtLeast(0.0), "金额(元),不小于 0".to_owned()),
-                    InputKind::Number => (Validation::DecimalAtLeast(input.min.unwrap_or(0.0)), "数字".to_owned()),
-                    InputKind::Judged { .. } => (Validation::None, String::new()),
-                    InputKind::List { len, .. } => (Validation::None, len.map_or_else(|| "数组,如 [1, 2, 3]".to_owned(), |n| format!("{n} 个数,如 [80, 81, …]"))),
-                    InputKind::Table => (Validation::None, "表,如 { \"信易贷\" = 5 }".to_owned()),
-                };
-                let whole = if input.at_most.is_empty() {
-                    String::new()
-                } else {
-                    format!(";不超过 {}", input.at_most.iter().map(|w| self.rubric.input(*w).label.as_str()).collect::<Vec<_>>().join(" + "))
-                };
-                rows.push((rule.section, InputRow {
-                    key: input.key.clone(),
-                    rule: rule.id.clone(),
-                    label: input.label.clone(),
-                    unit_of_measure: input.unit.clone().unwrap_or_default(),
-                    hint: hint + &whole,
-                    validation,
-                    current: row.map(|v| values::display_json(&v.value_json)).unwrap_or_default(),
-                    source: row.map(|v| format!("{} {}", v.source_kind, v.source_ref)).unwrap_or_default(),
-                }));
+        for (rule, id) in accounts::input_rows(&self.rubric, &inputs, &rules) {
+            let input = self.rubric.input(id);
+            let row = current.iter().find(|v| v.input_key == input.key);
+            let validation = match input.kind {
+                InputKind::Bool => Validation::YesNo,
+                InputKind::Count => match input.max {
+                    Some(hi) => Validation::WholeBetween(i32::from(input.positive), hi as i32),
+                    None => Validation::WholeAtLeast(i32::from(input.positive)),
+                },
+                InputKind::Ratio => Validation::DecimalBetween(0.0, 1.0),
+                InputKind::Amount => Validation::DecimalAtLeast(0.0),
+                InputKind::Number => Validation::DecimalAtLeast(input.min.unwrap_or(0.0)),
+                InputKind::Judged { .. } | InputKind::List { .. } | InputKind::Table => Validation::None,
+            };
+            let mut hint = values::hint(input);
+            if !input.at_most.is_empty() {
+                let wholes: Vec<&str> = input.at_most.iter().map(|w| self.rubric.input(*w).label.as_str()).collect();
+                hint.push_str(&format!(";不超过 {}", wholes.join(" + ")));
             }
+            rows.push((rule.section, InputRow {
+                key: input.key.clone(),
+                rule: rule.id.clone(),
+                label: input.label.clone(),
+                unit_of_measure: input.unit.clone().unwrap_or_default(),
+                hint,
+                validation,
+                current: row.map(|v| values::display_json(&v.value_json)).unwrap_or_default(),
+                source: row.map(|v| format!("{} {}", v.source_kind, v.source_ref)).unwrap_or_default(),
+            }));
         }
         // A unit fills one sheet; the credit office one sheet per section.
         let sheets: Vec<(String, Vec<InputRow>)> = if unit_row.is_some() {

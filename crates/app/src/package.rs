@@ -29,14 +29,6 @@ fn safe(s: &str, max: usize) -> String {
     cleaned.trim().trim_matches('.').to_owned()
 }
 
-fn state_label(s: &str) -> &'static str {
-    match s {
-        "accepted" => "已通过",
-        "returned" => "已退回",
-        _ => "待评审",
-    }
-}
-
 /// Writes the package. Returned evidence is left out of the folders but listed.
 pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blobs, out: impl Write + Seek) -> Result<PackageSummary> {
     let zerr = |e: zip::result::ZipError| AppError::Invalid { field: "package".to_owned(), problem: e.to_string() };
@@ -86,7 +78,7 @@ pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blob
                         escape(&e.original_name),
                         escape(&e.sha256),
                         escape(e.unit.as_deref().unwrap_or("—")),
-                        state_label(&e.review_state)
+                        crate::values::review_label(&e.review_state)
                     );
                 }
             }

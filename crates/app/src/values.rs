@@ -80,6 +80,35 @@ pub fn display_json(json: &str) -> String {
     }
 }
 
+/// A review state as people read it.
+pub fn review_label(state: &str) -> &'static str {
+    match state {
+        "accepted" => "已通过",
+        "returned" => "已退回",
+        _ => "待评审",
+    }
+}
+
+/// What may be typed for an input, in a sentence (forms and templates).
+pub fn hint(input: &creditcity_rubric::model::Input) -> String {
+    let unit = input.unit.as_deref().map_or_else(String::new, |u| format!(",单位:{u}"));
+    match input.kind {
+        InputKind::Bool => "是 / 否".to_owned(),
+        InputKind::Count => match input.max {
+            Some(hi) => format!("{} 到 {} 的整数{unit}", i32::from(input.positive), creditcity_rubric::format::plain(hi)),
+            None if input.positive => format!("正整数{unit}"),
+            None => format!("非负整数{unit}"),
+        },
+        InputKind::Ratio => "0 到 1 的小数,或百分数如 1.8%".to_owned(),
+        InputKind::Amount => "金额(元),不小于 0".to_owned(),
+        InputKind::Number => format!("数字{unit}"),
+        InputKind::Judged { max } => format!("酌情计分,0–{}", creditcity_rubric::format::plain(max)),
+        InputKind::List { len: Some(n), .. } => format!("{n} 个数,如 [80, 81, …]"),
+        InputKind::List { .. } => "数组,如 [1, 2, 3]".to_owned(),
+        InputKind::Table => "表,如 { \"信易贷\" = 5 }".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

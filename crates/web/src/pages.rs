@@ -58,13 +58,7 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-fn state_label(s: &str) -> &'static str {
-    match s {
-        "accepted" => "已通过",
-        "returned" => "已退回",
-        _ => "待评审",
-    }
-}
+use creditcity_app::values::review_label as state_label;
 
 fn size_label(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
@@ -449,22 +443,19 @@ async fn unit_page(
         .collect();
     let current = &snap.current;
     let ids = accounts::unit_inputs(r, tasks, unit);
-    let mut inputs = Vec::new();
-    for rule in r.rules.iter().filter(|x| rules.contains(&x.id)) {
-        for id in rule.inputs.iter().filter(|i| ids.contains(i)) {
-            if inputs.iter().any(|x: &serde_json::Value| x["key"] == r.input(*id).key) {
-                continue;
-            }
-            let input = r.input(*id);
+    let inputs: Vec<_> = accounts::input_rows(r, &ids, &rules)
+        .into_iter()
+        .map(|(rule, id)| {
+            let input = r.input(id);
             let row = current.iter().find(|v| v.input_key == input.key);
             let text = typed.get(&input.key).cloned().or_else(|| row.map(|v| creditcity_app::values::display_json(&v.value_json))).unwrap_or_default();
-            inputs.push(json!({
-                "rule": rule.id, "key": input.key, "label": input.label, "hint": hint(input.kind, input.unit.as_deref()), "text": text,
+            json!({
+                "rule": rule.id, "key": input.key, "label": input.label, "hint": creditcity_app::values::hint(input), "text": text,
                 "error": errors.get(&input.key), "source": row.map(|v| format!("{} · {} {}", v.unit.clone().unwrap_or_default(), v.source_kind, v.source_ref)),
                 "review_state": row.map(|v| v.review_state.clone()), "review_label": row.map(|v| state_label(&v.review_state)),
-            }));
-        }
-    }
+            })
+        })
+        .collect();
     let checklist: Vec<_> = r
         .rules
         .iter()
@@ -516,21 +507,6 @@ async fn unit_page(
     let mut resp = page(s, auth, "unit.html", "unit", &unit.name, flash, extra)?;
     *resp.status_mut() = status;
     Ok(resp)
-}
-
-fn hint(kind: InputKind, unit: Option<&str>) -> String {
-    let u = unit.map_or_else(String::new, |u| format!(",单位:{u}"));
-    match kind {
-        InputKind::Bool => "是 / 否".to_owned(),
-        InputKind::Count => format!("非负整数{u}"),
-        InputKind::Ratio => "比率,如 0.018 或 1.8%".to_owned(),
-        InputKind::Amount => "金额(元)".to_owned(),
-        InputKind::Number => format!("数字{u}"),
-        InputKind::Judged { max } => format!("酌情计分,0–{}", format::plain(max)),
-        InputKind::List { len: Some(n), .. } => format!("{n} 个数,如 [80, 81, …]"),
-        InputKind::List { .. } => "数组,如 [1, 2, 3]".to_owned(),
-        InputKind::Table => "表,如 { \"信易贷\" = 5 }".to_owned(),
-    }
 }
 
 pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
