@@ -21,7 +21,7 @@ fn main() {
         ws.import_plan(include_str!("../../../examples/qingchuan-plan.toml"), &who).await.unwrap_or_else(|e| panic!("{e}"));
         for i in ws.units().await.map_or(0, |u| u.len())..60 {
             let u = PlanUnit { name: format!("单位{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
-            ws.store().add_unit(ws.assessment(), &u, "bench").await.unwrap_or_else(|e| panic!("{e}"));
+            ws.add_unit(&u.name, &u.kind, &who).await.unwrap_or_else(|e| panic!("{e}"));
         }
         ws.import_inputs(include_str!("../../../examples/linjiang-midway.toml"), "midway", None, &who).await.unwrap_or_else(|e| panic!("{e}"));
         // A filled city workbook: every input of the complete example, as a person types it.

@@ -145,7 +145,7 @@ pub fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn create_user(store: &Store, username: &str, display_name: &str, password: &str, role: Role, unit: Option<&UnitRow>, actor: &str) -> Result<User> {
+async fn create_user(store: &Store, username: &str, display_name: &str, password: &str, role: Role, unit: Option<&UnitRow>, actor: &str) -> Result<User> {
     let username = username.trim();
     if username.is_empty() || username.len() > 64 || !username.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
         return Err(invalid("username", "用户名须为 1–64 个字母、数字或 . _ -"));
@@ -161,7 +161,7 @@ pub async fn create_user(store: &Store, username: &str, display_name: &str, pass
             &NewUser {
                 username: username.to_owned(),
                 display_name: if display_name.trim().is_empty() { username.to_owned() } else { display_name.trim().to_owned() },
-                password_hash: hash_password(password)?,
+                password_hash: hash_off_runtime(password).await?,
                 role: role.as_str().to_owned(),
                 unit_id: unit.map(|u| u.id),
             },
@@ -171,13 +171,13 @@ pub async fn create_user(store: &Store, username: &str, display_name: &str, pass
     User::from_row(&row).ok_or_else(|| invalid("role", "unknown role"))
 }
 
-pub async fn set_password(store: &Store, username: &str, password: &str, actor: &str) -> Result<()> {
+async fn set_password(store: &Store, username: &str, password: &str, actor: &str) -> Result<()> {
     check_password(password)?;
-    let change = UserChange { password_hash: Some(hash_password(password)?), ..UserChange::default() };
+    let change = UserChange { password_hash: Some(hash_off_runtime(password).await?), ..UserChange::default() };
     Ok(store.update_user(username, &change, actor).await?)
 }
 
-pub async fn set_active(store: &Store, username: &str, active: bool, actor: &str) -> Result<()> {
+async fn set_active(store: &Store, username: &str, active: bool, actor: &str) -> Result<()> {
     let change = UserChange { active: Some(active), ..UserChange::default() };
     Ok(store.update_user(username, &change, actor).await?)
 }
@@ -187,11 +187,15 @@ pub const SESSION_HOURS: i64 = 12;
 
 /// Signs in; the same answer (and about the same time) for an unknown user as for a
 /// wrong password.
-pub async fn login(store: &Store, username: &str, password: &str) -> Result<Option<Session>> {
+async fn login(store: &Store, username: &str, password: &str) -> Result<Option<Session>> {
     let row = store.user_by_name(username.trim()).await?;
     let dummy = dummy_hash();
-    let hash = row.as_ref().filter(|r| r.active == 1).map_or(dummy.as_str(), |r| r.password_hash.as_str());
-    let ok = verify_password(password, hash) && row.as_ref().is_some_and(|r| r.active == 1);
+    let hash = row.as_ref().filter(|r| r.active == 1).map_or(dummy.as_str(), |r| r.password_hash.as_str()).to_owned();
+    // Argon2 is deliberately slow: it runs off the async runtime, so that a burst of
+    // logins does not hold up every other request.
+    let password = password.to_owned();
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    let ok = verified && row.as_ref().is_some_and(|r| r.active == 1);
     let Some(user) = row.filter(|_| ok).as_ref().and_then(User::from_row) else { return Ok(None) };
     let token = random_token()?;
     let csrf = random_token()?;
@@ -207,12 +211,67 @@ fn dummy_hash() -> &'static String {
     HASH.get_or_init(|| hash_password("no one has this password").unwrap_or_default())
 }
 
-pub async fn session(store: &Store, token: &str) -> Result<Option<(User, String)>> {
+async fn session(store: &Store, token: &str) -> Result<Option<(User, String)>> {
     Ok(store.session(&token_hash(token)).await?.and_then(|(row, csrf)| User::from_row(&row).map(|u| (u, csrf))))
 }
 
-pub async fn logout(store: &Store, token: &str) -> Result<()> {
+async fn logout(store: &Store, token: &str) -> Result<()> {
     Ok(store.delete_session(&token_hash(token)).await?)
+}
+
+async fn hash_off_runtime(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| invalid("password", e.to_string()))?
+}
+
+impl crate::Workspace {
+    /// Every account of the store.
+    pub async fn users(&self) -> Result<Vec<UserRow>> {
+        Ok(self.store.users().await?)
+    }
+
+    /// Whether an active administrator exists: without one nobody can sign in to run
+    /// the campaign (`creditcity user add NAME --role admin` makes the first).
+    pub async fn has_active_admin(&self) -> Result<bool> {
+        Ok(self.store.users().await?.iter().any(|u| u.active == 1 && u.role == Role::Admin.as_str()))
+    }
+
+    /// Creates an account; a unit member's account names its unit.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password: &str,
+        role: Role,
+        unit: Option<&UnitRow>,
+        actor: &crate::Actor,
+    ) -> Result<User> {
+        create_user(&self.store, username, display_name, password, role, unit, &actor.0).await
+    }
+
+    pub async fn set_password(&self, username: &str, password: &str, actor: &crate::Actor) -> Result<()> {
+        set_password(&self.store, username, password, &actor.0).await
+    }
+
+    pub async fn set_active(&self, username: &str, active: bool, actor: &crate::Actor) -> Result<()> {
+        set_active(&self.store, username, active, &actor.0).await
+    }
+
+    /// Signs in; `None` for an unknown user, a wrong password or an inactive account alike.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Option<Session>> {
+        login(&self.store, username, password).await
+    }
+
+    /// The account and CSRF token of a session token, while it has not expired.
+    pub async fn session(&self, token: &str) -> Result<Option<(User, String)>> {
+        session(&self.store, token).await
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        logout(&self.store, token).await
+    }
 }
 
 /// Compares two tokens in time independent of where they differ.

@@ -18,8 +18,9 @@ use std::path::Path;
 use creditcity_rubric::{Assessment, Entry, InputErrors, InputKind, Meta, RawValue, Rubric, Scorecard, score};
 use creditcity_store::{
     AssessmentRow, AuditFilter, AuditRow, BackupSummary, Decision, EvidenceRow, ImportSummary, Location, NewEvidence,
-    NewReview, NewValue, ReviewTarget, Store, StoreError, TaskRow, TaskStatus, UnitRow, ValueRow,
+    CurrentValue, JobError, NewReview, NewValue, ReviewTarget, Store, StoreError, TaskRow, TaskStatus, UnitRow, ValueJob, ValueRow,
 };
+pub use creditcity_store::{ReviewState, SourceKind};
 
 /// Types of evidence files accepted, as sniffed from their content.
 pub const ACCEPTED_TYPES: [&str; 15] = [
@@ -86,43 +87,6 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> AppError {
     AppError::Invalid { field: field.into(), problem: problem.into() }
 }
 
-/// Where a value came from (来源).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceKind {
-    /// A document: a report, a notice, a statistics table.
-    Document,
-    /// The credit information sharing platform or another system.
-    Platform,
-    /// A note: an estimate, a phone call, an evaluator's judgment.
-    Note,
-    /// An assessment file imported as a whole.
-    File,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Document => "document",
-            Self::Platform => "platform",
-            Self::Note => "note",
-            Self::File => "file",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Document => "文件",
-            Self::Platform => "平台",
-            Self::Note => "说明",
-            Self::File => "导入文件",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Document, Self::Platform, Self::Note, Self::File].into_iter().find(|k| k.as_str() == s || k.label() == s)
-    }
-}
-
 /// Today's date (UTC) as YYYY-MM-DD: the day deadlines are counted from.
 pub fn today() -> String {
     let d = time::OffsetDateTime::now_utc().date();
@@ -150,9 +114,10 @@ pub struct Workspace {
     rubric: Rubric,
     assessment: AssessmentRow,
     max_evidence_bytes: u64,
-    /// Validation and writing of values happen under this lock, so two concurrent
-    /// changes cannot each pass validation and together break a relation.
-    values_lock: tokio::sync::Mutex<()>,
+    /// Changes of values waiting to be written; whoever holds `writer` writes them
+    /// all in one transaction (group commit).
+    pending: std::sync::Mutex<Vec<PendingJob>>,
+    writer: tokio::sync::Mutex<()>,
     /// The last snapshot, valid while the store's version has not moved.
     snapshot: tokio::sync::Mutex<Option<std::sync::Arc<Snapshot>>>,
     /// Units and tasks, valid while the plan's version has not moved.
@@ -199,6 +164,10 @@ pub struct Scores {
     pub working: (Assessment, Scorecard),
     /// Accepted values only.
     pub confirmed: (Assessment, Scorecard),
+    /// Stored values that break a rule of the rubric and were left out of the score.
+    pub problems: Vec<creditcity_rubric::InputError>,
+    /// The rules those values touch.
+    pub invalid: Vec<InvalidRule>,
 }
 
 impl Workspace {
@@ -229,7 +198,8 @@ impl Workspace {
             rubric,
             assessment,
             max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES,
-            values_lock: tokio::sync::Mutex::new(()),
+            pending: std::sync::Mutex::new(Vec::new()),
+            writer: tokio::sync::Mutex::new(()),
             snapshot: tokio::sync::Mutex::new(None),
             plan: tokio::sync::Mutex::new(None),
         })
@@ -249,12 +219,63 @@ impl Workspace {
         &self.assessment
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     pub async fn close(self) {
         self.store.close().await;
+    }
+
+    /// Adds a unit to the city (the administration page), checked as a plan's units are.
+    pub async fn add_unit(&self, name: &str, kind: &str, actor: &Actor) -> Result<()> {
+        let problems = plan::check_unit(name, kind);
+        if !problems.is_empty() {
+            return Err(invalid("unit", problems.join(";")));
+        }
+        if self.units().await?.iter().any(|u| u.name == name.trim()) {
+            return Err(invalid("name", format!("单位“{}”已存在", name.trim())));
+        }
+        let unit = creditcity_store::PlanUnit { name: name.trim().to_owned(), kind: kind.to_owned(), parent: None, contact: String::new() };
+        Ok(self.store.add_unit(&self.assessment, &unit, &actor.0).await?)
+    }
+
+    /// Changes a task's lead unit and deadline (empty: none), checked as in a plan file.
+    pub async fn update_task(&self, code: &str, lead_unit_id: i64, due: &str, actor: &Actor) -> Result<()> {
+        let due = due.trim();
+        let due = if due.is_empty() { None } else { Some(plan::check_date(due).map(|_| due).map_err(|m| invalid("due", m))?) };
+        let plan = self.plan().await?;
+        if !plan.tasks.iter().any(|t| t.code == code) {
+            return Err(invalid("task", format!("没有任务 {code}")));
+        }
+        if !plan.units.iter().any(|u| u.id == lead_unit_id) {
+            return Err(invalid("lead", format!("本城市没有单位 {lead_unit_id}")));
+        }
+        Ok(self.store.update_task(self.assessment.id, code, due, lead_unit_id, &actor.0).await?)
+    }
+
+    /// Every assessment of the store (for the administration page).
+    pub async fn assessments(&self) -> Result<Vec<AssessmentRow>> {
+        Ok(self.store.assessments().await?)
+    }
+
+    /// An evidence item of this assessment and its bytes; `None` when it is not one.
+    pub async fn evidence_file(&self, id: i64) -> Result<Option<(EvidenceRow, Vec<u8>)>> {
+        let e = match self.store.evidence_item(id).await {
+            Ok(e) => e,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        if !self.store.evidence(self.assessment.id).await?.iter().any(|x| x.id == e.id) {
+            return Ok(None);
+        }
+        let blobs = self.store.blobs().clone();
+        let sha = e.sha256.clone();
+        let bytes = tokio::task::spawn_blocking(move || blobs.read(&sha))
+            .await
+            .map_err(|err| StoreError::Io(err.to_string()))??;
+        Ok(Some((e, bytes)))
+    }
+
+    /// The current values without provenance, as validation reads them.
+    pub async fn current_raw(&self) -> Result<Vec<CurrentValue>> {
+        Ok(self.store.current_raw(self.assessment.id).await?)
     }
 
     pub async fn units(&self) -> Result<Vec<UnitRow>> {
@@ -292,16 +313,7 @@ impl Workspace {
     /// The current values as validated entries (what the store holds now).
     async fn current_entries(&self, accepted_only: bool) -> Result<Vec<Entry>> {
         let rows = self.store.current_raw(self.assessment.id).await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for (key, value_json, review_state) in rows {
-            if accepted_only && review_state != "accepted" {
-                continue;
-            }
-            let json: serde_json::Value =
-                serde_json::from_str(&value_json).map_err(|e| StoreError::Corrupt(format!("value of {key}: {e}")))?;
-            entries.push(Entry { key, value: values::from_json(&json), line: None });
-        }
-        Ok(entries)
+        entries_of(&rows, accepted_only)
     }
 
     /// Sets values, each validated with the others (parts within wholes…); all or
@@ -331,25 +343,9 @@ impl Workspace {
         if !errors.is_empty() {
             return Err(AppError::Inputs(InputErrors(errors)));
         }
-        // Validate the assessment as it would be after the change; refuse whatever the
-        // change breaks, including relations with values stored earlier.
-        let _guard = self.values_lock.lock().await;
-        let before = self.current_entries(false).await?;
-        let mut after = before.clone();
-        for (item, v) in &parsed {
-            after.retain(|e| e.key != item.key);
-            after.push(Entry { key: item.key.clone(), value: v.clone(), line: None });
-        }
-        if let Err(InputErrors(errs)) = self.rubric.validate(Meta::default(), after) {
-            // Only what the change breaks: problems the stored values already had stay theirs.
-            let known: Vec<creditcity_rubric::InputError> =
-                self.rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
-            let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();
-            if !new.is_empty() {
-                return Err(AppError::Inputs(InputErrors(new)));
-            }
-        }
         let mut rows = Vec::with_capacity(parsed.len());
+        let mut typed = Vec::with_capacity(parsed.len());
+        let evidence = if items.iter().any(|i| !i.evidence_ids.is_empty()) { self.store.evidence(self.assessment.id).await? } else { Vec::new() };
         for (item, v) in parsed {
             let unit_id = match &item.unit {
                 Some(u) => Some(self.unit_id(u).await?),
@@ -359,7 +355,6 @@ impl Workspace {
                 Some(s) => SourceKind::parse(s).ok_or_else(|| invalid("source", format!("“{s}”应为 document、platform 或 note(文件、平台、说明)")))?,
                 None => SourceKind::Note,
             };
-            let evidence = if item.evidence_ids.is_empty() { Vec::new() } else { self.store.evidence(self.assessment.id).await? };
             for id in &item.evidence_ids {
                 if !evidence.iter().any(|e| e.id == *id) {
                     return Err(invalid("evidence", format!("本评估中没有佐证材料 {id}")));
@@ -370,32 +365,113 @@ impl Workspace {
                 key: item.key.clone(),
                 value_json: values::to_json(&v).to_string(),
                 unit_id,
-                source_kind: source.as_str().to_owned(),
+                source_kind: source,
                 source_ref: item.source_ref.clone(),
                 note: item.note.clone(),
                 evidence_ids: item.evidence_ids.clone(),
             });
+            typed.push((item.key.clone(), v));
         }
-        Ok(self.store.set_values(&rows, &actor.0).await?)
+        self.write(ValueJob { assessment_id: self.assessment.id, values: rows, actor: actor.0.clone(), accept_with: None }, typed).await
+    }
+
+    /// An evaluator's judged (酌情) score: recorded and accepted in one transaction.
+    pub async fn set_judged(&self, key: &str, text: &str, justification: &str, actor: &Actor) -> Result<Vec<ValueRow>> {
+        let Some(id) = self.rubric.input_id(key).filter(|id| matches!(self.rubric.input(*id).kind, InputKind::Judged { .. })) else {
+            return Err(invalid("key", format!("{key} 不是酌情计分项")));
+        };
+        let mut errors = Vec::new();
+        let value = values::parse_typed(self.rubric.input(id).kind, text)
+            .map_err(|message| errors.push(creditcity_rubric::InputError { key: key.to_owned(), line: None, message }))
+            .ok();
+        if justification.trim().is_empty() {
+            errors.push(creditcity_rubric::InputError { key: key.to_owned(), line: None, message: "酌情计分须附评分理由".to_owned() });
+        }
+        let Some(value) = value.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Inputs(InputErrors(errors)));
+        };
+        let row = NewValue {
+            assessment_id: self.assessment.id,
+            key: key.to_owned(),
+            value_json: values::to_json(&value).to_string(),
+            unit_id: None,
+            source_kind: SourceKind::Note,
+            source_ref: String::new(),
+            note: justification.trim().to_owned(),
+            evidence_ids: Vec::new(),
+        };
+        let job = ValueJob { assessment_id: self.assessment.id, values: vec![row], actor: actor.0.clone(), accept_with: Some("评估专家酌情计分".to_owned()) };
+        self.write(job, vec![(key.to_owned(), value)]).await
+    }
+
+    /// Queues a change and makes sure it is written: the first writer to get the
+    /// writer lock writes every queued change in one transaction, validating each
+    /// against the values committed at that moment (by any process) and the changes
+    /// before it in the batch. Whatever a change would break is refused, and only that
+    /// change.
+    async fn write(&self, job: ValueJob, typed: Vec<(String, RawValue)>) -> Result<Vec<ValueRow>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.pending.lock().map_err(|_| poisoned())?.push(PendingJob { job, typed, reply });
+        {
+            let _writer = self.writer.lock().await;
+            let batch = std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned())?);
+            if !batch.is_empty() {
+                self.write_batch(batch).await;
+            }
+        }
+        answer.await.map_err(|_| AppError::Store(StoreError::Conflict("写入被中断,请重试".to_owned())))?
+    }
+
+    async fn write_batch(&self, batch: Vec<PendingJob>) {
+        let (jobs, rest): (Vec<ValueJob>, Vec<_>) = batch.into_iter().map(|p| (p.job, (p.typed, p.reply))).unzip();
+        let rubric = &self.rubric;
+        let mut index = 0;
+        let outcome = self
+            .store
+            .set_values_checked(jobs, |current, _job| {
+                let result = check_change(rubric, current, &rest[index].0);
+                index += 1;
+                result
+            })
+            .await;
+        match outcome {
+            Ok(results) => {
+                for (result, (_, reply)) in results.into_iter().zip(rest) {
+                    let answer = match result {
+                        Ok(rows) => Ok(rows),
+                        Err(JobError::Refused(e)) => Err(e),
+                        Err(JobError::Store(e)) => Err(AppError::Store(e)),
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for (_, reply) in rest {
+                    let _ = reply.send(Err(AppError::Store(StoreError::Conflict(format!("未保存:{message}")))));
+                }
+            }
+        }
     }
 
     /// Loads every value of an assessment file, with the file as their source.
     pub async fn import_inputs(&self, text: &str, file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
         let a = self.rubric.parse_assessment(text).map_err(AppError::Inputs)?;
+        let source_ref = file_source(file_name, text.as_bytes());
         let items: Vec<SetValue> = a
             .entries(&self.rubric)
             .into_iter()
             .map(|e| SetValue {
                 text: e.value.to_toml(),
                 note: if matches!(self.rubric.input_id(&e.key).map(|id| self.rubric.input(id).kind), Some(InputKind::Judged { .. })) {
-                    format!("自评(导入自 {file_name})")
+                    format!("自评(导入自 {})", sanitize_name(file_name))
                 } else {
                     String::new()
                 },
                 key: e.key,
                 unit: unit.map(str::to_owned),
                 source: Some(SourceKind::File.as_str().to_owned()),
-                source_ref: file_name.to_owned(),
+                source_ref: source_ref.clone(),
                 evidence_ids: Vec::new(),
             })
             .collect();
@@ -412,21 +488,15 @@ impl Workspace {
             period: Some(self.assessment.period.clone()),
             as_of: None,
         };
-        let working = self.rubric.validate(meta.clone(), self.current_entries(false).await?).map_err(AppError::Inputs)?;
+        let rows = self.store.current_raw(self.assessment.id).await?;
+        let (working, problems) = validate_stored(&self.rubric, &meta, entries_of(&rows, false)?);
         // Accepted values alone may break a relation (a part accepted, its whole not yet):
-        // the parts whose wholes are missing are still valid; anything invalid is left out.
-        let accepted = self.current_entries(true).await?;
-        let confirmed = match self.rubric.validate(meta.clone(), accepted.clone()) {
-            Ok(a) => a,
-            Err(InputErrors(errs)) => {
-                let bad: Vec<String> = errs.iter().map(|e| e.key.clone()).collect();
-                let kept = accepted.into_iter().filter(|e| !bad.iter().any(|b| b.split(" + ").any(|k| k == e.key))).collect();
-                self.rubric.validate(meta, kept).map_err(AppError::Inputs)?
-            }
-        };
+        // what cannot be validated is left out of the confirmed score, without a problem.
+        let (confirmed, _) = validate_stored(&self.rubric, &meta, entries_of(&rows, true)?);
         let working_card = score(&self.rubric, &working);
         let confirmed_card = score(&self.rubric, &confirmed);
-        Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card) })
+        let invalid = invalid_rules(&self.rubric, &problems);
+        Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card), problems, invalid })
     }
 
     /// Attaches a file as evidence for a rule's checklist item (1-based), and a task.
@@ -576,7 +646,7 @@ impl Workspace {
             let json: serde_json::Value = serde_json::from_str(&row.value_json)
                 .map_err(|e| StoreError::Corrupt(format!("value of {}: {e}", row.input_key)))?;
             let unit = row.unit.as_deref().unwrap_or("—");
-            let comment = format!("{} · {unit} · {} {} · {}", input.label, row.source_kind, row.source_ref, row.review_state)
+            let comment = format!("{} · {unit} · {} · {}", input.label, provenance(row.source_kind, &row.source_ref), row.review_state.label())
                 .replace('\n', " ");
             out.push_str(&format!("{} = {}  # {comment}\n", input.key, values::from_json(&json).to_toml()));
         }
@@ -659,7 +729,7 @@ impl Workspace {
                 hint,
                 validation,
                 current: row.map(|v| values::display_json(&v.value_json)).unwrap_or_default(),
-                source: row.map(|v| format!("{} {}", v.source_kind, v.source_ref)).unwrap_or_default(),
+                source: row.map(|v| provenance(v.source_kind, &v.source_ref)).unwrap_or_default(),
             }));
         }
         // A unit fills one sheet; the credit office one sheet per section.
@@ -736,7 +806,7 @@ impl Workspace {
                 .map(|(rule, res)| {
                     let e = creditcity_rubric::explain_rule(r, rule, a, res);
                     let with = (1..=rule.evidence.len())
-                        .filter(|n| snap.evidence.iter().any(|x| x.rule_id == rule.id && x.item == Some(*n as i64) && x.review_state != "returned"))
+                        .filter(|n| snap.evidence.iter().any(|x| x.rule_id == rule.id && x.item == Some(*n as i64) && x.review_state != ReviewState::Returned))
                         .count();
                     let mut units: Vec<String> = Vec::new();
                     for t in snap.tasks.iter().filter(|t| t.rules.contains(&rule.id)) {
@@ -789,7 +859,6 @@ impl Workspace {
     /// is applied if anything is wrong. Values are recorded with the file and its hash as
     /// their source. Returns how many values changed.
     pub async fn import_template(&self, bytes: &[u8], file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
-        use sha2::Digest as _;
         let filled = creditcity_excel::read_filled(bytes).map_err(|e| invalid("file", e.to_string()))?;
         let plan = self.plan().await?;
         let allowed = match unit {
@@ -800,8 +869,7 @@ impl Workspace {
             None => None,
         };
         let current = self.store.current_raw(self.assessment.id).await?;
-        let hash = creditcity_store::blobs::hex(&sha2::Sha256::digest(bytes));
-        let source_ref = format!("{file_name} (SHA-256 {})", &hash[..16]);
+        let source_ref = file_source(file_name, bytes);
         let mut problems = Vec::new();
         let mut items = Vec::new();
         let mut cells = std::collections::HashMap::new();
@@ -830,7 +898,7 @@ impl Workspace {
                 problems.push(problem(format!("“{}”:{m}", f.text)));
                 continue;
             }
-            let unchanged = current.iter().any(|(k, v, _)| k == &f.key && serde_json::from_str::<serde_json::Value>(v).is_ok_and(|j| values::from_json(&j) == value));
+            let unchanged = current.iter().any(|c| c.key == f.key && serde_json::from_str::<serde_json::Value>(&c.value_json).is_ok_and(|j| values::from_json(&j) == value));
             if unchanged {
                 continue;
             }
@@ -896,7 +964,8 @@ impl Workspace {
         let units = self.units().await?;
         let tasks = self.tasks().await?;
         let evidence = self.store.evidence(self.assessment.id).await?;
-        let progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        progress.invalid.clone_from(&scores.invalid);
         let snapshot = std::sync::Arc::new(Snapshot {
             version,
             today: today.to_owned(),
@@ -930,16 +999,33 @@ impl Workspace {
         let units = self.units().await?;
         let tasks = self.tasks().await?;
         let evidence = self.store.evidence(self.assessment.id).await?;
-        Ok(status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today))
+        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        progress.invalid.clone_from(&scores.invalid);
+        Ok(progress)
     }
 
     pub async fn evidence(&self) -> Result<Vec<EvidenceRow>> {
         Ok(self.store.evidence(self.assessment.id).await?)
     }
 
-    /// Checks the store: database integrity, one current value per input, evidence hashes.
-    pub async fn check(&self) -> Result<creditcity_store::CheckSummary> {
-        Ok(self.store.check().await?)
+    /// Checks the store: database integrity, one current value per input, evidence
+    /// hashes, and the current values of every assessment of this rubric edition
+    /// validated together (every relation of the rubric).
+    pub async fn check(&self) -> Result<CheckReport> {
+        let summary = self.store.check().await?;
+        let mut broken = Vec::new();
+        for a in self.store.assessments().await? {
+            if a.rubric_edition != self.rubric.edition {
+                continue;
+            }
+            let rows = self.store.current_raw(a.id).await?;
+            let (_, problems) = validate_stored(&self.rubric, &Meta::default(), entries_of(&rows, false)?);
+            if !problems.is_empty() {
+                let invalid = invalid_rules(&self.rubric, &problems);
+                broken.push(BrokenAssessment { assessment: a, problems, invalid });
+            }
+        }
+        Ok(CheckReport { summary, broken })
     }
 
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
@@ -951,6 +1037,143 @@ impl Workspace {
 pub async fn restore(backup: &Path, into: &Location) -> Result<()> {
     Store::restore(backup, into).await?.close().await;
     Ok(())
+}
+
+/// Where a value came from, as people read it: "文件 · 2019年统计公报" or just "说明".
+pub fn provenance(kind: SourceKind, reference: &str) -> String {
+    if reference.trim().is_empty() { kind.label().to_owned() } else { format!("{} · {}", kind.label(), reference.trim()) }
+}
+
+/// How an imported file is named as a source: its name (never the importer's path)
+/// and the SHA-256 of its bytes, so the very file can be found again.
+fn file_source(file_name: &str, bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("{} (SHA-256 {})", sanitize_name(file_name), creditcity_store::blobs::hex(&sha2::Sha256::digest(bytes)))
+}
+
+/// A change of values waiting for the writer, with the values as validation reads them.
+struct PendingJob {
+    job: ValueJob,
+    typed: Vec<(String, RawValue)>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<ValueRow>>>,
+}
+
+fn poisoned() -> AppError {
+    AppError::Store(StoreError::Conflict("写入队列不可用,请重试".to_owned()))
+}
+
+/// Current values as validated entries; `accepted_only` keeps the accepted ones.
+fn entries_of(rows: &[CurrentValue], accepted_only: bool) -> Result<Vec<Entry>> {
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        if accepted_only && row.review_state != ReviewState::Accepted {
+            continue;
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&row.value_json).map_err(|e| StoreError::Corrupt(format!("value of {}: {e}", row.key)))?;
+        entries.push(Entry { key: row.key.clone(), value: values::from_json(&json), line: None });
+    }
+    Ok(entries)
+}
+
+/// Validates the assessment as it would be after a change, against the values
+/// committed now; refuses whatever the change breaks, including relations with values
+/// stored earlier. Problems the stored values already had stay theirs.
+fn check_change(rubric: &Rubric, current: &[CurrentValue], change: &[(String, RawValue)]) -> Result<()> {
+    let before = entries_of(current, false)?;
+    let mut after = before.clone();
+    for (key, value) in change {
+        after.retain(|e| &e.key != key);
+        after.push(Entry { key: key.clone(), value: value.clone(), line: None });
+    }
+    if let Err(InputErrors(errs)) = rubric.validate(Meta::default(), after) {
+        let known: Vec<creditcity_rubric::InputError> = rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
+        let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();
+        if !new.is_empty() {
+            return Err(AppError::Inputs(InputErrors(new)));
+        }
+    }
+    Ok(())
+}
+
+/// The inputs an error is about: the keys it names and, for a part above its whole,
+/// the wholes too.
+fn keys_of(rubric: &Rubric, error: &creditcity_rubric::InputError) -> Vec<String> {
+    let mut keys = Vec::new();
+    for key in error.key.split(" + ") {
+        keys.push(key.to_owned());
+        if let Some(id) = rubric.input_id(key) {
+            keys.extend(rubric.input(id).at_most.iter().map(|w| rubric.input(*w).key.clone()));
+        }
+    }
+    keys
+}
+
+/// Validates what the store holds without ever failing on it: values that break a
+/// rule of the rubric (a part above its whole, stored before that was checked, or
+/// written behind the application's back) are left out and reported, so that
+/// everything else can still be scored.
+pub fn validate_stored(rubric: &Rubric, meta: &Meta, mut entries: Vec<Entry>) -> (Assessment, Vec<creditcity_rubric::InputError>) {
+    let mut problems = Vec::new();
+    // Each round leaves out at least one key, so this ends.
+    for _ in 0..=rubric.inputs.len() {
+        match rubric.validate(meta.clone(), entries.clone()) {
+            Ok(a) => return (a, problems),
+            Err(InputErrors(errs)) => {
+                let bad: std::collections::HashSet<String> = errs.iter().flat_map(|e| keys_of(rubric, e)).collect();
+                let before = entries.len();
+                entries.retain(|e| !bad.contains(&e.key));
+                problems.extend(errs);
+                if entries.len() == before {
+                    break;
+                }
+            }
+        }
+    }
+    // Only errors outside the values (the wrong edition…) remain: score nothing stored.
+    let meta = Meta { rubric: None, ..meta.clone() };
+    (Assessment::empty(rubric, meta), problems)
+}
+
+/// The rules that read an input of a stored value that is invalid, with the reason.
+pub fn invalid_rules(rubric: &Rubric, problems: &[creditcity_rubric::InputError]) -> Vec<InvalidRule> {
+    let mut out: Vec<InvalidRule> = Vec::new();
+    for p in problems {
+        let keys = keys_of(rubric, p);
+        for rule in &rubric.rules {
+            if rule.inputs.iter().any(|i| keys.contains(&rubric.input(*i).key)) {
+                let reason = format!("{}{}", p.key, p.message);
+                match out.iter_mut().find(|r| r.rule_id == rule.id) {
+                    Some(r) if !r.reasons.contains(&reason) => r.reasons.push(reason),
+                    Some(_) => {}
+                    None => out.push(InvalidRule { rule_id: rule.id.clone(), reasons: vec![reason] }),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What `check` found.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub summary: creditcity_store::CheckSummary,
+    /// Assessments whose current values break a rule of the rubric.
+    pub broken: Vec<BrokenAssessment>,
+}
+
+#[derive(Debug)]
+pub struct BrokenAssessment {
+    pub assessment: AssessmentRow,
+    pub problems: Vec<creditcity_rubric::InputError>,
+    pub invalid: Vec<InvalidRule>,
+}
+
+/// A rule that cannot be scored as stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRule {
+    pub rule_id: String,
+    pub reasons: Vec<String>,
 }
 
 fn describe(all: &[AssessmentRow]) -> String {

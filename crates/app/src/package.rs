@@ -2,6 +2,7 @@
 //! and rule, files named by checklist item, and an index page listing every required
 //! item with its file, hash, unit and review state, and the items still missing.
 
+use creditcity_store::ReviewState;
 use std::fmt::Write as _;
 use std::io::{Seek, Write};
 
@@ -51,7 +52,7 @@ pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blob
                 items += 1;
                 let n = i as i64 + 1;
                 let mine: Vec<&EvidenceRow> = evidence.iter().filter(|e| e.rule_id == rule.id && e.item == Some(n)).collect();
-                if mine.iter().all(|e| e.review_state == "returned") {
+                if mine.iter().all(|e| e.review_state == ReviewState::Returned) {
                     missing += 1;
                 }
                 if mine.is_empty() {
@@ -64,7 +65,7 @@ pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blob
                 }
                 for e in mine {
                     let name = format!("{n}-{}-{}-{}", safe(item, 24), e.id, safe(&e.original_name, 60));
-                    if e.review_state != "returned" {
+                    if e.review_state != ReviewState::Returned {
                         let bytes = blobs.read(&e.sha256).map_err(AppError::Store)?;
                         zip.start_file(format!("{rule_dir}/{name}"), options).map_err(zerr)?;
                         zip.write_all(&bytes).map_err(ioerr)?;
@@ -78,7 +79,7 @@ pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blob
                         escape(&e.original_name),
                         escape(&e.sha256),
                         escape(e.unit.as_deref().unwrap_or("—")),
-                        crate::values::review_label(&e.review_state)
+                        e.review_state.label()
                     );
                 }
             }

@@ -66,6 +66,30 @@ pub struct PlanIssue {
 }
 
 /// Parses and checks a plan; every problem at once, each with its line.
+/// The longest unit name accepted, in characters.
+pub const UNIT_NAME_MAX: usize = 60;
+
+/// What is wrong with a unit's name and kind, wherever the unit comes from (a plan
+/// file, the administration page): nothing when it is fine.
+pub fn check_unit(name: &str, kind: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let n = name.trim().chars().count();
+    if n == 0 {
+        problems.push("单位名称不能为空".to_owned());
+    } else if n > UNIT_NAME_MAX {
+        problems.push(format!("单位名称“{name}”有 {n} 个字,最多 {UNIT_NAME_MAX} 个"));
+    }
+    if !UNIT_KINDS.contains(&kind) {
+        problems.push(format!("单位“{}”的类型“{kind}”不在 {} 之中", name.trim(), UNIT_KINDS.join("、")));
+    }
+    problems
+}
+
+/// Checks a date as YYYY-MM-DD; the message says what was given and what is expected.
+pub fn check_date(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| format!("“{text}”应为 YYYY-MM-DD 日期"))
+}
+
 pub fn parse(text: &str, rubric: &Rubric, known_units: &[String]) -> Result<PlanData, Vec<PlanIssue>> {
     let line_of = |offset: usize| text.as_bytes()[..offset.min(text.len())].split(|&b| b == b'\n').count();
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
@@ -77,11 +101,8 @@ pub fn parse(text: &str, rubric: &Rubric, known_units: &[String]) -> Result<Plan
     for spanned in raw.units {
         let line = Some(line_of(spanned.span().start));
         let u = spanned.into_inner();
-        if u.name.trim().is_empty() {
-            issues.push(PlanIssue { line, message: "单位名称不能为空".to_owned() });
-        }
-        if !UNIT_KINDS.contains(&u.kind.as_str()) {
-            issues.push(PlanIssue { line, message: format!("单位“{}”的类型“{}”不在 {} 之中", u.name, u.kind, UNIT_KINDS.join("、")) });
+        for message in check_unit(&u.name, &u.kind) {
+            issues.push(PlanIssue { line, message });
         }
         if let Some(p) = &u.parent {
             if !names.contains(p) {
@@ -115,8 +136,8 @@ pub fn parse(text: &str, rubric: &Rubric, known_units: &[String]) -> Result<Plan
             }
         }
         if let Some(due) = &t.due {
-            if time::Date::parse(due, time::macros::format_description!("[year]-[month]-[day]")).is_err() {
-                issues.push(PlanIssue { line, message: format!("任务 {} 的期限“{due}”应为 YYYY-MM-DD 日期", t.code) });
+            if let Err(message) = check_date(due) {
+                issues.push(PlanIssue { line, message: format!("任务 {} 的期限{message}", t.code) });
             }
         }
         tasks.push(PlanTask {

@@ -1,6 +1,7 @@
 //! Progress of a campaign: by unit (tasks by state, overdue) and by section (inputs
 //! missing, evidence items with and without files, points at stake).
 
+use creditcity_store::ReviewState;
 use creditcity_rubric::{Rubric, Scorecard};
 use creditcity_store::{EvidenceRow, TaskRow, TaskStatus, UnitRow};
 
@@ -13,6 +14,8 @@ pub struct Progress {
     pub confirmed_total: f64,
     pub working_bonus: f64,
     pub veto: bool,
+    /// Rules that stored values make invalid (left out of the score), with why.
+    pub invalid: Vec<crate::InvalidRule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +115,7 @@ pub fn compute(
                     (1..=r.evidence.len())
                         .filter(|&n| {
                             evidence.iter().any(|e| {
-                                e.rule_id == r.id && e.item == Some(n as i64) && e.review_state != "returned"
+                                e.rule_id == r.id && e.item == Some(n as i64) && e.review_state != ReviewState::Returned
                             })
                         })
                         .count()
@@ -151,5 +154,6 @@ pub fn compute(
         confirmed_total: confirmed.total,
         working_bonus: working.bonus,
         veto: working.veto,
+        invalid: Vec::new(),
     }
 }

@@ -81,12 +81,8 @@ pub fn display_json(json: &str) -> String {
 }
 
 /// A review state as people read it.
-pub fn review_label(state: &str) -> &'static str {
-    match state {
-        "accepted" => "已通过",
-        "returned" => "已退回",
-        _ => "待评审",
-    }
+pub fn review_label(state: creditcity_store::ReviewState) -> &'static str {
+    state.label()
 }
 
 /// What may be typed for an input, in a sentence (forms and templates).

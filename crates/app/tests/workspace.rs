@@ -200,7 +200,8 @@ async fn evidence_is_stored_once_by_content_and_reviewed() {
         .filter(|p| p.parent().and_then(Path::file_name).is_some_and(|n| n != "tmp"))
         .collect();
     assert_eq!(files.len(), 1, "stored once: {files:?}");
-    assert_eq!(ws.store().blobs().read(&e1.sha256).unwrap_or_default(), std::fs::read(&a).unwrap_or_default());
+    let (_, stored) = ws.evidence_file(e1.id).await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("evidence {} not found", e1.id));
+    assert_eq!(stored, std::fs::read(&a).unwrap_or_else(|e| panic!("{e}")));
     ws.review("evidence", &e1.id.to_string(), Decision::Return, "缺盖章页", &actor("评估专家")).await.unwrap_or_else(|e| panic!("{e}"));
     let p = ws.progress("2019-03-01").await.unwrap_or_else(|e| panic!("{e}"));
     let s7 = p.sections.iter().find(|s| s.id == "7").unwrap_or_else(|| panic!("no section 7"));
@@ -252,7 +253,8 @@ async fn backup_while_in_use_restores_the_same_scores_history_and_files() {
     let current: Vec<_> = history.iter().filter(|h| h.superseded_at.is_none()).collect();
     assert_eq!(current.len(), 1);
     assert_eq!(history.last().map(|h| h.id), current.first().map(|h| h.id));
-    assert_eq!(back.store().blobs().read(&e.sha256).unwrap_or_default(), std::fs::read(&file).unwrap_or_default());
+    let (_, stored) = back.evidence_file(e.id).await.unwrap_or_else(|err| panic!("{err}")).unwrap_or_else(|| panic!("evidence {} not found", e.id));
+    assert_eq!(stored, std::fs::read(&file).unwrap_or_else(|err| panic!("{err}")));
     // Restoring a backup taken when no one writes gives the same scores and history.
     let quiet = dir.path().join("quiet");
     ws.backup(&quiet).await.unwrap_or_else(|e| panic!("{e}"));
@@ -353,15 +355,15 @@ async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
     ]);
     let n = ws.import_template(&filled, "人行填报.xlsx", Some(unit), &who).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 5, "s7.major_risk was already 否");
-    let current = ws.store().current_raw(ws.assessment().id).await.unwrap_or_default();
-    let value = |k: &str| current.iter().find(|(key, _, _)| key == k).map(|(_, v, _)| v.clone()).unwrap_or_default();
+    let current = ws.current_raw().await.unwrap_or_else(|e| panic!("{e}"));
+    let value = |k: &str| current.iter().find(|c| c.key == k).map(|c| c.value_json.clone()).unwrap_or_default();
     assert_eq!(value("s7.cases_received"), "812");
     assert_eq!(value("s7.npl_ratio"), "0.025");
     assert_eq!(value("s7.cases_closed"), "650");
     assert_eq!(value("s9.credit_loans_yuan"), "13000000000");
     let history = ws.history("s7.npl_ratio").await.unwrap_or_default();
     let last = history.last().unwrap_or_else(|| panic!("no history"));
-    assert!(last.source_kind == "file" && last.source_ref.starts_with("人行填报.xlsx (SHA-256 "), "{last:?}");
+    assert!(last.source_kind == creditcity_app::SourceKind::File && last.source_ref.starts_with("人行填报.xlsx (SHA-256 "), "{last:?}");
     assert_eq!(last.set_by, "人行");
 
     // A broken file: every problem by cell, and nothing applied.

@@ -170,6 +170,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Accounts of the web application: create one (the first administrator too), or
+    /// change a password. The password is read from a prompt, or from standard input
+    /// when that is not a terminal; never from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Serve the web application (default http://127.0.0.1:8080).
     Serve {
         /// Address to listen on (overrides the config file and CREDITCITY_LISTEN).
@@ -185,6 +190,27 @@ enum Command {
         #[arg(long)]
         print_config: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account: `creditcity user add wang --role admin`.
+    Add {
+        name: String,
+        /// admin (信用办), unit (责任单位), evaluator (评估专家) or viewer (只读).
+        #[arg(long)]
+        role: String,
+        /// The unit of a unit member's account (its name as in the plan).
+        #[arg(long)]
+        unit: Option<String>,
+        /// The name shown in the application (default: the account name).
+        #[arg(long, default_value = "")]
+        display_name: String,
+    },
+    /// Set a new password for an account.
+    Passwd { name: String },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -339,6 +365,20 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::backup(&ctx, dir))
         }
+        Command::User(UserCommand::Add { name, role, unit, display_name }) => {
+            let ctx = context(cli)?;
+            let password = ws::read_new_password()?;
+            Context::runtime()?.block_on(ws::user_add(&ctx, name, role, unit.as_deref(), display_name, &password))
+        }
+        Command::User(UserCommand::Passwd { name }) => {
+            let ctx = context(cli)?;
+            let password = ws::read_new_password()?;
+            Context::runtime()?.block_on(ws::user_passwd(&ctx, name, &password))
+        }
+        Command::User(UserCommand::List) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::user_list(&ctx))
+        }
         Command::Serve { listen, demo, config, print_config } => {
             if *print_config {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
@@ -461,6 +501,20 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
             f.hint = Some("create an assessment with `creditcity init --city 城市名`, or try `creditcity serve --demo`".to_owned());
             f
         })?;
+        let users = ws.users().await.map_err(Failure::from)?;
+        let store_arg = config.store.display().to_string();
+        if users.is_empty() {
+            return Err(Failure {
+                code: 1,
+                message: format!("存储 {store_arg} 中还没有任何账号,启动后无人能登录"),
+                hint: Some(format!("先创建第一个管理员(会提示输入密码):creditcity --store {store_arg} user add 用户名 --role admin")),
+            });
+        }
+        if !ws.has_active_admin().await.map_err(Failure::from)? {
+            eprintln!(
+                "提示:存储中没有可用的管理员账号,无人能管理账号和单位。创建一个:creditcity --store {store_arg} user add 用户名 --role admin"
+            );
+        }
         let state = creditcity_web::state(ws, &config).map_err(|m| fail(5, m))?;
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| fail(1, format!("cannot listen on {}: {e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| fail(5, e.to_string()))?;

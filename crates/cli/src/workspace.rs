@@ -263,6 +263,12 @@ pub async fn status(ctx: &Context, today: &str) -> Result<String, Failure> {
             pad_left(&format::points(u.points_at_stake), 10)
         ));
     }
+    if !p.invalid.is_empty() {
+        out.push_str(&format!("\n无法计分的规则 {} 条(存储中的值不符合细则的关系,已从得分中剔除):\n", p.invalid.len()));
+        for r in &p.invalid {
+            out.push_str(&format!("  {}:{}\n", r.rule_id, r.reasons.join(";")));
+        }
+    }
     if !p.overdue.is_empty() {
         out.push_str(&format!("\n逾期任务 {} 项:\n", p.overdue.len()));
         for o in p.overdue.iter().take(20) {
@@ -286,15 +292,14 @@ pub async fn history(ctx: &Context, key: &str) -> Result<String, Failure> {
         let current = if r.superseded_at.is_none() { "当前" } else { "已被取代" };
         let _ = writeln!(
             out,
-            "  #{} {} = {} · {} · {} · 来源 {} {} · 评审 {} · {current}{}",
+            "  #{} {} = {} · {} · {} · 来源 {} · 评审 {} · {current}{}",
             r.id,
             r.set_at,
             r.value_json,
             r.set_by,
             r.unit.as_deref().unwrap_or("—"),
-            r.source_kind,
-            r.source_ref,
-            r.review_state,
+            creditcity_app::provenance(r.source_kind, &r.source_ref),
+            r.review_state.label(),
             if r.note.is_empty() { String::new() } else { format!(" · 说明:{}", r.note) }
         );
     }
@@ -349,9 +354,26 @@ pub async fn restore(ctx: &Context, dir: &Path) -> Result<String, Failure> {
 
 pub async fn check(ctx: &Context) -> Result<String, Failure> {
     let ws = ctx.open().await?;
-    let s = ws.check().await?;
+    let report = ws.check().await?;
     ws.close().await;
-    Ok(format!("存储完好:{} 条填报记录,{} 个佐证材料文件校验一致,{} 条审计记录\n", s.values, s.files, s.audit_entries))
+    let s = report.summary;
+    if report.broken.is_empty() {
+        return Ok(format!("存储完好:{} 条填报记录,{} 个佐证材料文件校验一致,{} 条审计记录\n", s.values, s.files, s.audit_entries));
+    }
+    let mut message = String::from("存储中的当前值不符合细则的关系:");
+    for b in &report.broken {
+        let _ = write!(message, "\n  评估 {}({} {}):", b.assessment.id, b.assessment.city, b.assessment.period);
+        for p in &b.problems {
+            let _ = write!(message, "\n    {} {}", p.key, p.message);
+        }
+        let rules: Vec<&str> = b.invalid.iter().map(|r| r.rule_id.as_str()).collect();
+        let _ = write!(message, "\n    受影响的规则:{}", rules.join("、"));
+    }
+    Err(Failure {
+        code: 5,
+        message,
+        hint: Some("用 creditcity set 改正其中一个值(例如把部分改为不大于整体),再运行 creditcity check".to_owned()),
+    })
 }
 
 pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)], json: bool) -> Result<String, Failure> {
@@ -488,4 +510,82 @@ pub async fn report(ctx: &Context, out: &Path, pdf: Option<&Path>) -> Result<Str
         said.push_str(&format!("已生成 PDF {}\n", pdf.display()));
     }
     Ok(said)
+}
+
+/// A new password: asked twice at a terminal, or one line of standard input.
+pub fn read_new_password() -> Result<String, Failure> {
+    use std::io::IsTerminal as _;
+    let fail = |message: String| Failure { code: 1, message, hint: None };
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("新密码(至少 10 个字符):").map_err(|e| fail(format!("无法读取密码:{e}")))?;
+        let again = rpassword::prompt_password("再输入一次:").map_err(|e| fail(format!("无法读取密码:{e}")))?;
+        if first != again {
+            return Err(fail("password: 两次输入的密码不一致,未作任何改动".to_owned()));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| fail(format!("无法从标准输入读取密码:{e}")))?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            return Err(Failure {
+                code: 1,
+                message: "password: 标准输入中没有密码".to_owned(),
+                hint: Some("在终端中运行以输入密码,或通过管道提供一行密码:printf '%s\\n' \"$PASSWORD\" | creditcity user add …".to_owned()),
+            });
+        }
+        Ok(password)
+    }
+}
+
+pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
+    use creditcity_app::accounts::Role;
+    let Some(role) = Role::parse(role) else {
+        let roles: Vec<String> = Role::ALL.iter().map(|r| format!("{}({})", r.as_str(), r.label())).collect();
+        return Err(Failure { code: 1, message: format!("role: “{role}”不是角色;可用:{}", roles.join("、")), hint: None });
+    };
+    let ws = ctx.open().await?;
+    let unit_row = match unit {
+        Some(u) => {
+            let units = ws.units().await?;
+            let Some(row) = units.into_iter().find(|x| x.name == u) else {
+                ws.close().await;
+                return Err(Failure { code: 1, message: format!("unit: 没有单位“{u}”"), hint: Some("单位名称见 creditcity plan show".to_owned()) });
+            };
+            Some(row)
+        }
+        None => None,
+    };
+    let user = ws.create_user(name, display_name, password, role, unit_row.as_ref(), &ctx.actor).await;
+    ws.close().await;
+    let user = user?;
+    let unit = user.unit.map_or_else(String::new, |u| format!(" · {u}"));
+    Ok(format!("已创建账号 {}({}{unit})\n", user.username, user.role.label()))
+}
+
+pub async fn user_passwd(ctx: &Context, name: &str, password: &str) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let done = ws.set_password(name, password, &ctx.actor).await;
+    ws.close().await;
+    done?;
+    Ok(format!("已更改 {name} 的密码\n"))
+}
+
+pub async fn user_list(ctx: &Context) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let users = ws.users().await;
+    ws.close().await;
+    let mut out = String::new();
+    for u in users? {
+        let role = creditcity_app::accounts::Role::parse(&u.role).map_or_else(|| u.role.clone(), |r| r.label().to_owned());
+        let _ = writeln!(
+            out,
+            "{}{}{}{}",
+            pad(&u.username, 16),
+            pad(&u.display_name, 20),
+            pad(&role, 14),
+            if u.active == 1 { u.unit.clone().unwrap_or_default() } else { format!("{} (已停用)", u.unit.clone().unwrap_or_default()) }
+        );
+    }
+    Ok(out)
 }

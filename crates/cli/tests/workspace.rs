@@ -59,7 +59,7 @@ fn the_readme_walk_through() {
     let status = ok(d, &["status", "--as-of", "2019-03-01"]);
     assert!(status.contains("七、金融生态环境建设") && status.contains("人行青川市中心支行"), "{status}");
     let history = ok(d, &["history", "s7.cases_closed"]);
-    assert!(history.contains("2 次填报") && history.contains("法院统计表") && history.contains("accepted"), "{history}");
+    assert!(history.contains("2 次填报") && history.contains("法院统计表") && history.contains("已通过"), "{history}");
     let audit = ok(d, &["audit", "--entity", "evidence"]);
     assert!(audit.contains("缺盖章页"), "{audit}");
     // The store's score equals the score of its exported inputs.

@@ -1,7 +1,7 @@
 //! Who is asking: the session cookie, the CSRF token, and role checks.
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use creditcity_app::accounts::{self, Role, User, same_token};
+use creditcity_app::accounts::{Role, User, same_token};
 
 use crate::AppState;
 use crate::error::WebError;
@@ -75,7 +75,7 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Auth, WebE
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) else {
         return Err(WebError::Unauthenticated);
     };
-    match accounts::session(state.ws.store(), token).await? {
+    match state.ws.session(token).await? {
         Some((user, csrf)) => Ok(Auth { user, csrf, token: token.to_owned() }),
         None => Err(WebError::Unauthenticated),
     }

@@ -1,7 +1,7 @@
 //! `serve --demo`: the example city mid-campaign, with evidence, reviews and one
 //! account per role, so that a newcomer sees a living campaign at once.
 
-use creditcity_app::accounts::{self, Role};
+use creditcity_app::accounts::Role;
 use creditcity_app::{Actor, AppError, SetValue, Workspace, init};
 use creditcity_rubric::Rubric;
 use creditcity_store::{Decision, Location, Store, TaskStatus};
@@ -54,7 +54,6 @@ pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError
     ws.import_inputs(MIDWAY, "青川市中期自评.toml", Some("市信用办"), &office).await?;
     let units = ws.units().await?;
     let unit = |name: &str| units.iter().find(|u| u.name == name).cloned();
-    let store = ws.store();
     for (username, name, role, unit_name) in [
         ("xinyongban", "王信用(信用办)", Role::Admin, None),
         ("renhang", "李金融(人行)", Role::Unit, Some("人行青川市中心支行")),
@@ -63,7 +62,7 @@ pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError
         ("guest", "访客", Role::Viewer, None),
     ] {
         let u = unit_name.and_then(unit);
-        accounts::create_user(store, username, name, PASSWORD, role, u.as_ref(), "demo").await?;
+        ws.create_user(username, name, PASSWORD, role, u.as_ref(), &Actor("demo".to_owned())).await?;
     }
     let pboc = Actor("renhang".to_owned());
     ws.set_values(
@@ -104,7 +103,7 @@ pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError
             _ => 24,
         };
         let offset = if matches!(task.code.as_str(), "T2.1" | "T3.3" | "T8.2") { -3 } else { offset };
-        store.update_task(ws.assessment().id, &task.code, Some(&day(offset)), task.lead_unit_id, "demo").await?;
+        ws.update_task(&task.code, task.lead_unit_id, &day(offset), &Actor("demo".to_owned())).await?;
     }
     ws.move_task("T7.1", TaskStatus::Submitted, &pboc).await?;
     ws.move_task("T4.circulation", TaskStatus::InProgress, &Actor("shangwu".to_owned())).await?;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use creditcity_app::accounts::{self, Role, unit_rules, unit_tasks};
-use creditcity_app::{Actor, AppError, SetValue, status};
+use creditcity_app::{Actor, AppError, ReviewState, SetValue, status};
 use creditcity_rubric::{GateStatus, InputId, InputKind, Status, explain_gate, explain_rule, format};
 use creditcity_store::{AuditFilter, Decision, TaskStatus, UnitRow};
 use minijinja::{Value, context};
@@ -58,7 +58,6 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-use creditcity_app::values::review_label as state_label;
 
 fn size_label(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
@@ -111,7 +110,7 @@ pub async fn login(State(s): Shared, ConnectInfo(addr): ConnectInfo<SocketAddr>,
         tracing::warn!(username = %f.username, ip = %addr.ip(), "login throttled");
         return login_form(&s, &f.username, Some("登录失败次数过多,请 15 分钟后再试。"), StatusCode::TOO_MANY_REQUESTS);
     }
-    if let Some(session) = accounts::login(s.ws.store(), &f.username, &f.password).await? {
+    if let Some(session) = s.ws.login(&f.username, &f.password).await? {
         s.throttle.succeeded(&user_key);
         tracing::info!(username = %session.user.username, "signed in");
         let mut resp = see_other("/");
@@ -136,7 +135,7 @@ pub struct CsrfForm {
 pub async fn logout(State(s): Shared, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     auth.check_csrf(&f.csrf)?;
-    accounts::logout(s.ws.store(), &auth.token).await?;
+    s.ws.logout(&auth.token).await?;
     let mut resp = see_other("/login");
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, s.secure_cookies));
     Ok(resp)
@@ -227,7 +226,7 @@ pub async fn rules(State(s): Shared, headers: HeaderMap) -> Result<Response, Web
                 .zip(&card.rules[sec.rules.clone()])
                 .map(|(rule, res)| {
                     let with = (1..=rule.evidence.len())
-                        .filter(|n| evidence.iter().any(|e| e.rule_id == rule.id && e.item == Some(*n as i64) && e.review_state != "returned"))
+                        .filter(|n| evidence.iter().any(|e| e.rule_id == rule.id && e.item == Some(*n as i64) && e.review_state != ReviewState::Returned))
                         .count();
                     json!({ "id": rule.id, "title": rule.title, "hi": rule.hi, "score": format::points(res.score), "max": format::plain(rule.max),
                             "status": res.status().as_str(), "status_label": if res.status() == Status::Scored { "已计分" } else { "待填报" },
@@ -259,15 +258,15 @@ pub async fn rule(State(s): Shared, headers: HeaderMap, Path(id): Path<String>) 
         inputs.push(json!({
             "key": input.key, "label": input.label, "unit_of_measure": input.unit,
             "value": row.map(|v| creditcity_app::values::display_json(&v.value_json)), "unit": row.and_then(|v| v.unit.clone()),
-            "source": row.map(|v| v.source_kind.clone()), "source_ref": row.map(|v| v.source_ref.clone()),
+            "source": row.map(|v| v.source_kind.label()), "source_ref": row.map(|v| v.source_ref.clone()),
             "set_by": row.map(|v| v.set_by.clone()), "set_at": row.map(|v| v.set_at.clone()), "note": row.map(|v| v.note.clone()).filter(|n| !n.is_empty()),
-            "review_state": row.map(|v| v.review_state.clone()), "review_label": row.map(|v| state_label(&v.review_state)), "history": history,
+            "review_state": row.map(|v| v.review_state.as_str()), "review_label": row.map(|v| v.review_state.label()), "history": history,
         }));
     }
     let evidence = &snap.evidence;
     let file = |e: &creditcity_store::EvidenceRow| {
-        json!({ "id": e.id, "name": e.original_name, "unit": e.unit, "size": size_label(e.size), "review_state": e.review_state,
-                "review_label": state_label(&e.review_state), "image": e.media_type.starts_with("image/") })
+        json!({ "id": e.id, "name": e.original_name, "unit": e.unit, "size": size_label(e.size), "review_state": e.review_state.as_str(),
+                "review_label": e.review_state.label(), "image": e.media_type.starts_with("image/") })
     };
     let checklist: Vec<_> = rule
         .evidence
@@ -361,16 +360,13 @@ pub async fn export_evidence(State(s): Shared, headers: HeaderMap) -> Result<Res
 
 pub async fn evidence_file(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
-    let e = s.ws.store().evidence_item(id).await.map_err(AppError::from)?;
-    let in_assessment = s.ws.snapshot(&today()).await?.evidence.iter().any(|x| x.id == e.id);
-    if !in_assessment {
+    let Some((e, bytes)) = s.ws.evidence_file(id).await? else {
         return Err(WebError::NotFound);
-    }
+    };
     let allowed = auth.user.role.sees_everything() || (auth.user.role == Role::Unit && e.unit_id.is_some() && e.unit_id == auth.user.unit_id);
     if !allowed {
         return Err(WebError::Forbidden);
     }
-    let bytes = s.ws.store().blobs().read(&e.sha256).map_err(|err| WebError::Internal(err.to_string()))?;
     let inline = ["application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"].contains(&e.media_type.as_str());
     let content_type = if e.media_type == "text/plain" { "text/plain; charset=utf-8".to_owned() } else if inline { e.media_type.clone() } else { "application/octet-stream".to_owned() };
     let disposition = format!("{}; filename*=UTF-8''{}", if inline { "inline" } else { "attachment" }, percent_encode(&e.original_name));
@@ -451,8 +447,8 @@ async fn unit_page(
             let text = typed.get(&input.key).cloned().or_else(|| row.map(|v| creditcity_app::values::display_json(&v.value_json))).unwrap_or_default();
             json!({
                 "rule": rule.id, "key": input.key, "label": input.label, "hint": creditcity_app::values::hint(input), "text": text,
-                "error": errors.get(&input.key), "source": row.map(|v| format!("{} · {} {}", v.unit.clone().unwrap_or_default(), v.source_kind, v.source_ref)),
-                "review_state": row.map(|v| v.review_state.clone()), "review_label": row.map(|v| state_label(&v.review_state)),
+                "error": errors.get(&input.key), "source": row.map(|v| v.unit.as_ref().map_or_else(|| creditcity_app::provenance(v.source_kind, &v.source_ref), |u| format!("{u} · {}", creditcity_app::provenance(v.source_kind, &v.source_ref)))),
+                "review_state": row.map(|v| v.review_state.as_str()), "review_label": row.map(|v| v.review_state.label()),
             })
         })
         .collect();
@@ -467,20 +463,20 @@ async fn unit_page(
         .iter()
         .filter(|e| e.unit_id == Some(unit.id))
         .map(|e| json!({ "id": e.id, "name": e.original_name, "size": size_label(e.size), "rule": e.rule_id, "item": e.item,
-                         "by": e.uploaded_by, "at": e.uploaded_at, "review_state": e.review_state, "review_label": state_label(&e.review_state) }))
+                         "by": e.uploaded_by, "at": e.uploaded_at, "review_state": e.review_state.as_str(), "review_label": e.review_state.label() }))
         .collect();
     // What was returned, and why: the latest return of each object still returned.
     let reviews = &snap.reviews;
     let mut returned = Vec::new();
     let latest = |kind: &str, id: i64| reviews.iter().rev().find(|x| x.target_kind == kind && x.target_id == id && x.decision == "return");
     let responsible = |key: &str| r.input_id(key).is_some_and(|i| ids.contains(&i));
-    for v in current.iter().filter(|v| (v.unit_id == Some(unit.id) || responsible(&v.input_key)) && v.review_state == "returned") {
+    for v in current.iter().filter(|v| (v.unit_id == Some(unit.id) || responsible(&v.input_key)) && v.review_state == ReviewState::Returned) {
         if let Some(rv) = latest("input", v.id) {
             let label = r.input_id(&v.input_key).map_or(v.input_key.clone(), |i| r.input(i).label.clone());
             returned.push(json!({ "what": format!("数据 {label}"), "comment": rv.comment, "reviewer": rv.reviewer, "at": rv.at }));
         }
     }
-    for e in evidence.iter().filter(|e| e.unit_id == Some(unit.id) && e.review_state == "returned") {
+    for e in evidence.iter().filter(|e| e.unit_id == Some(unit.id) && e.review_state == ReviewState::Returned) {
         if let Some(rv) = latest("evidence", e.id) {
             returned.push(json!({ "what": format!("材料 {}", e.original_name), "comment": rv.comment, "reviewer": rv.reviewer, "at": rv.at }));
         }
@@ -520,7 +516,7 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
     let r = s.ws.rubric();
     let plan = s.ws.plan().await?;
     let allowed: Vec<InputId> = accounts::unit_inputs(r, &plan.tasks, &unit).into_iter().collect();
-    let current = s.ws.store().current_raw(s.ws.assessment().id).await.map_err(AppError::from)?;
+    let current = s.ws.current_raw().await?;
     let mut typed = HashMap::new();
     let mut items = Vec::new();
     for (name, value) in &fields {
@@ -530,7 +526,7 @@ pub async fn unit_inputs(State(s): Shared, headers: HeaderMap, Path(id): Path<i6
         }
         let text = value.trim();
         typed.insert(key.to_owned(), text.to_owned());
-        let before = current.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| creditcity_app::values::display_json(v)).unwrap_or_default();
+        let before = current.iter().find(|c| c.key == key).map(|c| creditcity_app::values::display_json(&c.value_json)).unwrap_or_default();
         if text.is_empty() || text == before {
             continue;
         }
@@ -660,20 +656,20 @@ async fn review_page(s: &AppState, auth: &Auth, errors: &HashMap<String, String>
     let current = &snap.current;
     let inputs: Vec<_> = current
         .iter()
-        .filter(|v| v.review_state == "pending")
+        .filter(|v| v.review_state == ReviewState::Pending)
         .filter_map(|v| {
             let id = r.input_id(&v.input_key)?;
             if matches!(r.input(id).kind, InputKind::Judged { .. }) {
                 return None;
             }
             Some(json!({ "rule": rule_of(id), "key": v.input_key, "label": r.input(id).label, "value": creditcity_app::values::display_json(&v.value_json),
-                         "unit": v.unit, "source": v.source_kind, "source_ref": v.source_ref, "set_by": v.set_by, "set_at": v.set_at }))
+                         "unit": v.unit, "source": v.source_kind.label(), "source_ref": v.source_ref, "set_by": v.set_by, "set_at": v.set_at }))
         })
         .collect();
     let files: Vec<_> = snap
         .evidence
         .iter()
-        .filter(|e| e.review_state == "pending")
+        .filter(|e| e.review_state == ReviewState::Pending)
         .map(|e| {
             let item_text = r.rule(&e.rule_id).and_then(|x| x.evidence.get(usize::try_from(e.item.unwrap_or(0) - 1).ok()?)).cloned();
             json!({ "id": e.id, "name": e.original_name, "size": size_label(e.size), "rule": e.rule_id, "item": e.item, "item_text": item_text, "unit": e.unit, "by": e.uploaded_by })
@@ -743,13 +739,8 @@ pub async fn review_judged(State(s): Shared, headers: HeaderMap, Path(key): Path
         return Err(WebError::NotFound);
     }
     let who = Actor(auth.user.username.clone());
-    let item = SetValue { key: key.clone(), text: f.value.trim().to_owned(), source: Some("note".to_owned()), note: f.justification.trim().to_owned(), ..SetValue::default() };
-    match s.ws.set_values(&[item], &who).await {
-        Ok(_) => {
-            // The evaluator's own judgment is accepted as it is recorded.
-            s.ws.review("input", &key, Decision::Accept, "评估专家酌情计分", &who).await?;
-            Ok(see_other("/review?m=saved"))
-        }
+    match s.ws.set_judged(&key, f.value.trim(), f.justification.trim(), &who).await {
+        Ok(_) => Ok(see_other("/review?m=saved")),
         Err(AppError::Inputs(errors)) => {
             let errs: HashMap<String, String> = errors.0.iter().map(|e| (e.key.clone(), e.message.clone())).collect();
             review_page(&s, &auth, &errs, (Some("有错误,未保存。"), "err"), StatusCode::UNPROCESSABLE_ENTITY).await
@@ -765,10 +756,8 @@ pub async fn admin(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<
     auth.require_admin()?;
     let users: Vec<_> = s
         .ws
-        .store()
         .users()
-        .await
-        .map_err(AppError::from)?
+        .await?
         .iter()
         .map(|u| json!({ "username": u.username, "display_name": u.display_name, "role": Role::parse(&u.role).map_or("?", Role::label), "unit": u.unit, "active": u.active == 1 }))
         .collect();
@@ -777,10 +766,8 @@ pub async fn admin(State(s): Shared, headers: HeaderMap, Query(q): Q) -> Result<
     let current = s.ws.assessment().id;
     let assessments: Vec<_> = s
         .ws
-        .store()
         .assessments()
-        .await
-        .map_err(AppError::from)?
+        .await?
         .iter()
         .map(|a| json!({ "id": a.id, "city": a.city, "rubric_edition": a.rubric_edition, "period": a.period, "current": a.id == current }))
         .collect();
@@ -820,7 +807,7 @@ pub async fn admin_create_user(State(s): Shared, headers: HeaderMap, Form(f): Fo
         let id: i64 = f.unit.parse().map_err(|_| WebError::BadRequest("unit: 单位无效".to_owned()))?;
         Some(unit_of(&s, id).await?)
     };
-    accounts::create_user(s.ws.store(), &f.username, &f.display_name, &f.password, role, unit.as_ref(), &auth.user.username).await?;
+    s.ws.create_user(&f.username, &f.display_name, &f.password, role, unit.as_ref(), &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=created"))
 }
 
@@ -835,7 +822,7 @@ pub async fn admin_password(State(s): Shared, headers: HeaderMap, Path(name): Pa
     let auth = require(&s, &headers).await?;
     auth.check_csrf(&f.csrf)?;
     auth.require_admin()?;
-    accounts::set_password(s.ws.store(), &name, &f.password, &auth.user.username).await?;
+    s.ws.set_password(&name, &f.password, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }
 
@@ -853,7 +840,7 @@ pub async fn admin_active(State(s): Shared, headers: HeaderMap, Path(name): Path
     if name == auth.user.username {
         return Err(WebError::BadRequest("不能停用自己的账号".to_owned()));
     }
-    accounts::set_active(s.ws.store(), &name, f.active == "true", &auth.user.username).await?;
+    s.ws.set_active(&name, f.active == "true", &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }
 
@@ -869,15 +856,7 @@ pub async fn admin_add_unit(State(s): Shared, headers: HeaderMap, Form(f): Form<
     let auth = require(&s, &headers).await?;
     auth.check_csrf(&f.csrf)?;
     auth.require_admin()?;
-    let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return Err(WebError::BadRequest("name: 单位名称须为 1–60 个字".to_owned()));
-    }
-    if !creditcity_app::plan::UNIT_KINDS.contains(&f.kind.as_str()) {
-        return Err(WebError::BadRequest("kind: 单位类型无效".to_owned()));
-    }
-    let unit = creditcity_store::PlanUnit { name: name.to_owned(), kind: f.kind.clone(), parent: None, contact: String::new() };
-    s.ws.store().add_unit(s.ws.assessment(), &unit, &auth.user.username).await.map_err(AppError::from)?;
+    s.ws.add_unit(&f.name, &f.kind, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=created"))
 }
 
@@ -894,16 +873,8 @@ pub async fn admin_task(State(s): Shared, headers: HeaderMap, Path(code): Path<S
     let auth = require(&s, &headers).await?;
     auth.check_csrf(&f.csrf)?;
     auth.require_admin()?;
-    let due = f.due.trim();
-    let due = if due.is_empty() {
-        None
-    } else {
-        time::Date::parse(due, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| WebError::BadRequest(format!("due: “{due}”应为 YYYY-MM-DD 日期")))?;
-        Some(due)
-    };
     let lead = unit_of(&s, f.lead).await?;
-    s.ws.store().update_task(s.ws.assessment().id, &code, due, lead.id, &auth.user.username).await.map_err(AppError::from)?;
+    s.ws.update_task(&code, lead.id, &f.due, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }
 

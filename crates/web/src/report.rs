@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use creditcity_app::Workspace;
+use creditcity_app::{ReviewState, Workspace};
 use creditcity_rubric::{GateStatus, explain_rule, format};
 use minijinja::Value;
 use serde_json::json;
@@ -40,7 +40,7 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
                             let files: Vec<&str> = snap
                                 .evidence
                                 .iter()
-                                .filter(|x| x.rule_id == rule.id && x.item == Some(n as i64 + 1) && x.review_state != "returned")
+                                .filter(|x| x.rule_id == rule.id && x.item == Some(n as i64 + 1) && x.review_state != ReviewState::Returned)
                                 .map(|x| x.original_name.as_str())
                                 .collect();
                             json!({ "text": text, "files": files.join("、") })

@@ -1,0 +1,172 @@
+//! Accounts and sessions.
+
+use super::*;
+
+impl Store {
+
+    pub async fn create_user(&self, u: &NewUser, actor: &str) -> Result<UserRow> {
+        let mut tx = self.write_tx().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(&u.username).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!("用户名“{}”已存在", u.username)));
+        }
+        sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&u.username)
+        .bind(&u.display_name)
+        .bind(&u.password_hash)
+        .bind(&u.role)
+        .bind(u.unit_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        let after = json_obj(&[("username", &u.username), ("role", &u.role), ("unit", &u.unit_id.map(|x| x.to_string()).unwrap_or_default())]);
+        write_audit(&mut tx, actor, "create", None, "user", &u.username, None, Some(&after)).await?;
+        tx.commit().await?;
+        self.user_by_name(&u.username).await?.ok_or_else(|| StoreError::NotFound(u.username.clone()))
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
+        Ok(sqlx::query_as::<_, UserRow>(&format!("{USER_SELECT} WHERE u.username = $1")).bind(username).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRow>> {
+        Ok(sqlx::query_as::<_, UserRow>(&format!("{USER_SELECT} ORDER BY u.id")).fetch_all(&self.pool).await?)
+    }
+
+    /// Changes a user's password hash, role, unit or active flag.
+    pub async fn update_user(&self, username: &str, change: &UserChange, actor: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before: Option<(String, Option<i64>, i64)> = sqlx::query_as("SELECT role, unit_id, active FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((role, unit, active)) = before else {
+            return Err(StoreError::NotFound(format!("没有用户“{username}”")));
+        };
+        if let Some(hash) = &change.password_hash {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2").bind(hash).bind(username).execute(&mut *tx).await?;
+            // A new password ends every session of the account.
+            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)").bind(username).execute(&mut *tx).await?;
+        }
+        let new_role = change.role.clone().unwrap_or_else(|| role.clone());
+        let new_unit = change.unit_id.unwrap_or(unit);
+        let new_active = change.active.map_or(active, i64::from);
+        sqlx::query("UPDATE users SET role = $1, unit_id = $2, active = $3 WHERE username = $4")
+            .bind(&new_role)
+            .bind(new_unit)
+            .bind(new_active)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if new_active == 0 {
+            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)").bind(username).execute(&mut *tx).await?;
+        }
+        let before = format!("{{\"role\":{},\"unit\":{},\"active\":{active}}}", json_str(&role), unit.map_or_else(|| "null".to_owned(), |u| u.to_string()));
+        let after = format!(
+            "{{\"role\":{},\"unit\":{},\"active\":{new_active},\"password_changed\":{}}}",
+            json_str(&new_role),
+            new_unit.map_or_else(|| "null".to_owned(), |u| u.to_string()),
+            change.password_hash.is_some()
+        );
+        write_audit(&mut tx, actor, "update", None, "user", username, Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(now())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The session's user and CSRF token, if the session exists, has not expired and
+    /// its user is active.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
+        type Row = (i64, String, String, String, String, Option<i64>, Option<String>, i64, String);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name, u.active, s.csrf \
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, csrf)| {
+            (UserRow { id, username, display_name, password_hash, role, unit_id, unit, active }, csrf)
+        }))
+    }
+
+    /// A number that grows with every change of the workspace: the newest audit entry
+    /// (every change writes one in its own transaction).
+    pub async fn version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(&self.pool).await?)
+    }
+
+    /// A number that grows with every change of units or tasks (the plan).
+    pub async fn plan_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT MAX(COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'unit'), 0), \
+                        COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'task'), 0))",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// How many values each input has had.
+    pub async fn history_counts(&self, assessment_id: i64) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT input_key, COUNT(*) FROM input_values WHERE assessment_id = $1 GROUP BY input_key")
+            .bind(assessment_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Adds a unit to a city.
+    pub async fn add_unit(&self, assessment: &AssessmentRow, unit: &PlanUnit, actor: &str) -> Result<()> {
+        let plan = PlanData { units: vec![unit.clone()], tasks: Vec::new() };
+        let summary = self.import_plan(assessment, &plan, actor).await?;
+        if summary.units_added == 0 {
+            return Err(StoreError::Conflict(format!("单位“{}”已存在", unit.name)));
+        }
+        Ok(())
+    }
+
+    /// Changes a task's due date and lead unit.
+    pub async fn update_task(&self, assessment_id: i64, code: &str, due_date: Option<&str>, lead_unit_id: i64, actor: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before: Option<(Option<String>, i64)> = sqlx::query_as("SELECT due_date, lead_unit_id FROM tasks WHERE assessment_id = $1 AND code = $2")
+            .bind(assessment_id)
+            .bind(code)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((due, lead)) = before else {
+            return Err(StoreError::NotFound(format!("没有任务 {code}")));
+        };
+        sqlx::query("UPDATE tasks SET due_date = $1, lead_unit_id = $2 WHERE assessment_id = $3 AND code = $4")
+            .bind(due_date)
+            .bind(lead_unit_id)
+            .bind(assessment_id)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+        let before = format!("{{\"due\":{},\"lead\":{lead}}}", due.as_deref().map_or_else(|| "null".to_owned(), json_str));
+        let after = format!("{{\"due\":{},\"lead\":{lead_unit_id}}}", due_date.map_or_else(|| "null".to_owned(), json_str));
+        write_audit(&mut tx, actor, "update", Some(assessment_id), "task", code, Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+}

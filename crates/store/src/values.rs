@@ -1,0 +1,211 @@
+//! Input values: every value ever set, the current one, and its history.
+
+use super::*;
+
+impl Store {
+
+    /// The current value of every input that has one.
+    pub async fn current_values(&self, assessment_id: i64) -> Result<Vec<ValueRow>> {
+        Ok(sqlx::query_as::<_, ValueRow>(&format!(
+            "{VALUE_SELECT} WHERE v.assessment_id = $1 AND v.superseded_at IS NULL ORDER BY v.id"
+        ))
+        .bind(assessment_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The current values without provenance: the lean read that validation needs.
+    pub async fn current_raw(&self, assessment_id: i64) -> Result<Vec<CurrentValue>> {
+        let mut conn = self.pool.acquire().await?;
+        current_raw_on(&mut conn, assessment_id).await
+    }
+
+    /// Every value an input has had, oldest first.
+    pub async fn value_history(&self, assessment_id: i64, key: &str) -> Result<Vec<ValueRow>> {
+        Ok(sqlx::query_as::<_, ValueRow>(&format!(
+            "{VALUE_SELECT} WHERE v.assessment_id = $1 AND v.input_key = $2 ORDER BY v.id"
+        ))
+        .bind(assessment_id)
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Sets input values in one transaction: each current value (if any) is
+    /// superseded, never overwritten. Returns the new rows. No check: see
+    /// [`Store::set_values_checked`] for writes that must keep relations between values.
+    pub async fn set_values(&self, values: &[NewValue], actor: &str) -> Result<Vec<ValueRow>> {
+        let job = ValueJob { assessment_id: values.first().map_or(0, |v| v.assessment_id), values: values.to_vec(), actor: actor.to_owned(), accept_with: None };
+        let mut results = self.set_values_checked(vec![job], |_, _| Ok::<(), std::convert::Infallible>(())).await?;
+        match results.pop() {
+            Some(Ok(rows)) => Ok(rows),
+            Some(Err(JobError::Store(e))) => Err(e),
+            Some(Err(JobError::Refused(never))) => match never {},
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Writes several independent changes of values in one transaction (group commit),
+    /// each all-or-nothing on its own.
+    ///
+    /// `check` sees the values current *inside* the write transaction, which holds the
+    /// store's write lock: a change is validated against what is committed, whichever
+    /// process wrote it, and nobody can write in between. A change that `check` refuses,
+    /// or that fails in the database, is rolled back to its savepoint and the others
+    /// go on. Changes of one batch see each other in order.
+    pub async fn set_values_checked<E>(
+        &self,
+        jobs: Vec<ValueJob>,
+        mut check: impl FnMut(&[CurrentValue], &ValueJob) -> std::result::Result<(), E>,
+    ) -> Result<Vec<std::result::Result<Vec<ValueRow>, JobError<E>>>> {
+        let mut tx = self.write_tx().await?;
+        let mut current: std::collections::HashMap<i64, Vec<CurrentValue>> = std::collections::HashMap::new();
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            if !current.contains_key(&job.assessment_id) {
+                let rows = current_raw_on(&mut tx, job.assessment_id).await?;
+                current.insert(job.assessment_id, rows);
+            }
+            let state = current.get_mut(&job.assessment_id).ok_or_else(|| StoreError::Corrupt("batch state".to_owned()))?;
+            if let Err(e) = check(state, job) {
+                outcomes.push(Err(JobError::Refused(e)));
+                continue;
+            }
+            let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+            match write_job(&mut savepoint, job).await {
+                Ok(ids) => {
+                    savepoint.commit().await?;
+                    for v in &job.values {
+                        state.retain(|c| c.key != v.key);
+                        let review_state = if job.accept_with.is_some() { ReviewState::Accepted } else { ReviewState::Pending };
+                        state.push(CurrentValue { key: v.key.clone(), value_json: v.value_json.clone(), review_state });
+                    }
+                    outcomes.push(Ok(ids));
+                }
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    outcomes.push(Err(JobError::Store(e)));
+                }
+            }
+        }
+        tx.commit().await?;
+        let mut results = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            results.push(match outcome {
+                Ok(ids) => {
+                    let mut rows = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        rows.push(sqlx::query_as::<_, ValueRow>(&format!("{VALUE_SELECT} WHERE v.id = $1")).bind(id).fetch_one(&self.pool).await?);
+                    }
+                    Ok(rows)
+                }
+                Err(e) => Err(e),
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// One change of values: a unit's form, a file, a command.
+#[derive(Debug, Clone)]
+pub struct ValueJob {
+    pub assessment_id: i64,
+    pub values: Vec<NewValue>,
+    pub actor: String,
+    /// Accept the new values as they are written, with this comment: an evaluator's
+    /// own judged score is reviewed in the same transaction that records it.
+    pub accept_with: Option<String>,
+}
+
+/// Why one change of a batch was not written.
+#[derive(Debug)]
+pub enum JobError<E> {
+    /// The check refused it.
+    Refused(E),
+    /// The database refused it (the other changes of the batch are kept).
+    Store(StoreError),
+}
+
+/// A current value, as validation needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentValue {
+    pub key: String,
+    pub value_json: String,
+    pub review_state: ReviewState,
+}
+
+async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: i64) -> Result<Vec<CurrentValue>> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT input_key, value_json, review_state FROM input_values WHERE assessment_id = $1 AND superseded_at IS NULL")
+            .bind(assessment_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.into_iter().map(|(key, value_json, state)| Ok(CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })).collect()
+}
+
+async fn write_job(tx: &mut Transaction<'_, Sqlite>, job: &ValueJob) -> Result<Vec<i64>> {
+    let ids = write_values(tx, &job.values, &job.actor).await?;
+    if let Some(comment) = &job.accept_with {
+        for id in &ids {
+            let review = NewReview {
+                assessment_id: job.assessment_id,
+                target: ReviewTarget::Input,
+                target_id: *id,
+                decision: Decision::Accept,
+                comment: comment.clone(),
+            };
+            crate::reviews::write_review(tx, &review, &job.actor).await?;
+        }
+    }
+    Ok(ids)
+}
+
+async fn write_values(tx: &mut Transaction<'_, Sqlite>, values: &[NewValue], actor: &str) -> Result<Vec<i64>> {
+    let at = now();
+    let mut ids = Vec::with_capacity(values.len());
+    for v in values {
+        let before: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, value_json FROM input_values WHERE assessment_id = $1 AND input_key = $2 AND superseded_at IS NULL",
+        )
+        .bind(v.assessment_id)
+        .bind(&v.key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((id, _)) = &before {
+            sqlx::query("UPDATE input_values SET superseded_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut **tx).await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO input_values (assessment_id, input_key, value_json, unit_id, source_kind, source_ref, note, set_by, set_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(v.assessment_id)
+        .bind(&v.key)
+        .bind(&v.value_json)
+        .bind(v.unit_id)
+        .bind(v.source_kind.as_str())
+        .bind(&v.source_ref)
+        .bind(&v.note)
+        .bind(actor)
+        .bind(&at)
+        .fetch_one(&mut **tx)
+        .await?;
+        for evidence in &v.evidence_ids {
+            sqlx::query("INSERT INTO input_evidence (input_value_id, evidence_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(evidence)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let after = format!(
+            "{{\"value\":{},\"source\":{},\"ref\":{},\"note\":{}}}",
+            v.value_json,
+            json_str(v.source_kind.as_str()),
+            json_str(&v.source_ref),
+            json_str(&v.note)
+        );
+        let before_json = before.map(|(_, value)| format!("{{\"value\":{value}}}"));
+        write_audit(tx, actor, "set", Some(v.assessment_id), "input", &v.key, before_json.as_deref(), Some(&after)).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
