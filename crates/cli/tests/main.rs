@@ -1,4 +1,5 @@
 //! The `creditcity` binary as people use it.
 
+mod race;
 mod report;
 mod workspace;

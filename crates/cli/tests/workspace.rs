@@ -14,7 +14,7 @@ fn examples() -> PathBuf {
 }
 
 /// Runs creditcity in `dir` (the store is `dir/creditcity.db`).
-fn cc(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn cc(dir: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
         .current_dir(dir)
@@ -25,7 +25,7 @@ fn cc(dir: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run creditcity: {e}"))
 }
 
-fn ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     let o = cc(dir, args);
     assert!(o.status.success(), "creditcity {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -37,7 +37,7 @@ fn refused(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn example(name: &str) -> String {
+pub(crate) fn example(name: &str) -> String {
     examples().join(name).to_string_lossy().into_owned()
 }
 
