@@ -6,10 +6,12 @@
 //! problem, and a refused change leaves the store as it was.
 
 pub mod accounts;
+pub mod clock;
 pub mod gaps;
 pub mod package;
 pub mod plan;
 pub mod status;
+pub mod timeline;
 pub mod values;
 
 use std::io::Read as _;
@@ -87,11 +89,7 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> AppError {
     AppError::Invalid { field: field.into(), problem: problem.into() }
 }
 
-/// Today's date (UTC) as YYYY-MM-DD: the day deadlines are counted from.
-pub fn today() -> String {
-    let d = time::OffsetDateTime::now_utc().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+pub use clock::{beijing_time, today};
 
 /// Who acts: recorded on every change.
 #[derive(Debug, Clone)]
@@ -144,6 +142,8 @@ pub struct Snapshot {
     pub evidence: Vec<EvidenceRow>,
     pub reviews: Vec<creditcity_store::ReviewRow>,
     pub history_counts: std::collections::HashMap<String, usize>,
+    /// The working and confirmed score at the end of each day something changed.
+    pub timeline: Vec<timeline::DayScore>,
 }
 
 /// One value to set, as typed.
@@ -624,6 +624,12 @@ impl Workspace {
         Ok(self.store.value_history(self.assessment.id, key).await?)
     }
 
+    /// A page of the audit log of this assessment, newest first (see [`Store::audit_page`]).
+    pub async fn audit_page(&self, mut filter: AuditFilter, before: Option<i64>, limit: u32) -> Result<creditcity_store::AuditPage> {
+        filter.assessment_id = Some(self.assessment.id);
+        Ok(self.store.audit_page(&filter, before, limit).await?)
+    }
+
     pub async fn audit(&self, mut filter: AuditFilter) -> Result<Vec<AuditRow>> {
         filter.assessment_id = Some(self.assessment.id);
         Ok(self.store.audit(&filter).await?)
@@ -966,12 +972,16 @@ impl Workspace {
         let evidence = self.store.evidence(self.assessment.id).await?;
         let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
         progress.invalid.clone_from(&scores.invalid);
+        let reviews = self.store.reviews(self.assessment.id).await?;
+        let history = self.store.all_values(self.assessment.id).await?;
+        let timeline = timeline::compute(&self.rubric, &history, &reviews, today);
         let snapshot = std::sync::Arc::new(Snapshot {
             version,
             today: today.to_owned(),
             progress,
             current: self.store.current_values(self.assessment.id).await?,
-            reviews: self.store.reviews(self.assessment.id).await?,
+            reviews,
+            timeline,
             history_counts: self
                 .store
                 .history_counts(self.assessment.id)

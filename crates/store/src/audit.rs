@@ -4,19 +4,42 @@ use super::*;
 
 impl Store {
 
-    /// Audit entries, newest last; `entity` and `actor` filter when given.
+    /// Audit entries, oldest first; `entity`, `entity_id` and `actor` filter when given.
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
-        Ok(sqlx::query_as::<_, AuditRow>(
-            "SELECT id, at, actor, action, assessment_id, entity, entity_id, before_json, after_json FROM audit_log \
-             WHERE ($1 IS NULL OR assessment_id = $1) AND ($2 IS NULL OR entity = $2) AND ($3 IS NULL OR actor = $3) \
-             AND ($4 IS NULL OR entity_id = $4) ORDER BY id",
-        )
-        .bind(filter.assessment_id)
-        .bind(&filter.entity)
-        .bind(&filter.actor)
-        .bind(&filter.entity_id)
-        .fetch_all(&self.pool)
-        .await?)
+        let (clause, binds) = audit_where(filter);
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log {clause} ORDER BY id");
+        let mut q = sqlx::query_as::<_, AuditRow>(&sql);
+        for b in &binds {
+            q = b.bind_to(q);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// One page of audit entries, newest first: those older than `before` (an entry id),
+    /// at most `limit`; with the number of entries the filter matches in all.
+    pub async fn audit_page(&self, filter: &AuditFilter, before: Option<i64>, limit: u32) -> Result<AuditPage> {
+        let (clause, mut binds) = audit_where(filter);
+        let total_sql = format!("SELECT COUNT(*) FROM audit_log {clause}");
+        let mut count = sqlx::query_scalar::<_, i64>(&total_sql);
+        for b in &binds {
+            count = b.bind_to_scalar(count);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let mut clause = clause;
+        if let Some(id) = before {
+            binds.push(Bind::Int(id));
+            clause = format!("{clause} {} id < ${}", if clause.is_empty() { "WHERE" } else { "AND" }, binds.len());
+        }
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log {clause} ORDER BY id DESC LIMIT {}", limit.max(1) + 1);
+        let mut q = sqlx::query_as::<_, AuditRow>(&sql);
+        for b in &binds {
+            q = b.bind_to(q);
+        }
+        let mut rows = q.fetch_all(&self.pool).await?;
+        let more = rows.len() > limit.max(1) as usize;
+        rows.truncate(limit.max(1) as usize);
+        let next_before = if more { rows.last().map(|r| r.id) } else { None };
+        Ok(AuditPage { rows, total: u64::try_from(total).unwrap_or(0), next_before })
     }
 
     /// Checks the database's integrity and every evidence file against its hash.
@@ -46,4 +69,49 @@ impl Store {
         Ok(CheckSummary { values: usize::try_from(values).unwrap_or(0), files: hashes.len(), audit_entries: usize::try_from(audit).unwrap_or(0) })
     }
 
+}
+
+const AUDIT_COLUMNS: &str = "id, at, actor, action, assessment_id, entity, entity_id, before_json, after_json";
+
+/// A value bound to a placeholder of a query built from the filters present: a
+/// `($1 IS NULL OR …)` form would keep SQLite from using the indexes.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl Bind {
+    fn bind_to<'q, O>(&'q self, q: sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>) -> sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            Self::Int(i) => q.bind(*i),
+            Self::Text(s) => q.bind(s.as_str()),
+        }
+    }
+
+    fn bind_to_scalar<'q, O>(
+        &'q self,
+        q: sqlx::query::QueryScalar<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            Self::Int(i) => q.bind(*i),
+            Self::Text(s) => q.bind(s.as_str()),
+        }
+    }
+}
+
+fn audit_where(filter: &AuditFilter) -> (String, Vec<Bind>) {
+    let mut parts = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(a) = filter.assessment_id {
+        binds.push(Bind::Int(a));
+        parts.push(format!("assessment_id = ${}", binds.len()));
+    }
+    for (column, value) in [("entity", &filter.entity), ("entity_id", &filter.entity_id), ("actor", &filter.actor)] {
+        if let Some(v) = value {
+            binds.push(Bind::Text(v.clone()));
+            parts.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let clause = if parts.is_empty() { String::new() } else { format!("WHERE {}", parts.join(" AND ")) };
+    (clause, binds)
 }

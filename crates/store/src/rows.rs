@@ -408,3 +408,13 @@ impl SourceKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s || k.label() == s)
     }
 }
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Entries the filter matches in all pages.
+    pub total: u64,
+    /// The `before` of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+}

@@ -20,6 +20,14 @@ impl Store {
         current_raw_on(&mut conn, assessment_id).await
     }
 
+    /// Every value every input has had, oldest first: the campaign's history.
+    pub async fn all_values(&self, assessment_id: i64) -> Result<Vec<ValueRow>> {
+        Ok(sqlx::query_as::<_, ValueRow>(&format!("{VALUE_SELECT} WHERE v.assessment_id = $1 ORDER BY v.id"))
+            .bind(assessment_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Every value an input has had, oldest first.
     pub async fn value_history(&self, assessment_id: i64, key: &str) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!(
