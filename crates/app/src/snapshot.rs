@@ -1,0 +1,137 @@
+//! What the pages of an assessment read: the scores, the plan and a snapshot of everything, computed once per change of the store.
+
+use creditcity_rubric::{Assessment, Meta, Scorecard, score};
+use creditcity_store::{EvidenceRow, TaskRow, UnitRow, ValueRow};
+
+use crate::validation::{InvalidRule, entries_of, invalid_rules, validate_stored};
+use crate::{Result, Workspace, status, timeline};
+
+/// The units and tasks of an assessment.
+/// The units and tasks of an assessment.
+pub struct Plan {
+    pub units: Vec<UnitRow>,
+    pub tasks: Vec<TaskRow>,
+}
+
+/// Everything the pages of an assessment show, computed once per change of the store.
+/// Everything the pages of an assessment show, computed once per change of the store.
+pub struct Snapshot {
+    /// The store's version this was computed at.
+    pub version: i64,
+    /// The day progress was computed for.
+    pub today: String,
+    pub scores: Scores,
+    pub progress: status::Progress,
+    pub current: Vec<ValueRow>,
+    pub units: Vec<UnitRow>,
+    pub tasks: Vec<TaskRow>,
+    pub evidence: Vec<EvidenceRow>,
+    pub reviews: Vec<creditcity_store::ReviewRow>,
+    pub history_counts: std::collections::HashMap<String, usize>,
+    /// The working and confirmed score at the end of each day something changed.
+    pub timeline: Vec<timeline::DayScore>,
+}
+
+/// The two scores of an assessment.
+/// The two scores of an assessment.
+pub struct Scores {
+    /// All current values.
+    pub working: (Assessment, Scorecard),
+    /// Accepted values only.
+    pub confirmed: (Assessment, Scorecard),
+    /// Stored values that break a rule of the rubric and were left out of the score.
+    pub problems: Vec<creditcity_rubric::InputError>,
+    /// The rules those values touch.
+    pub invalid: Vec<InvalidRule>,
+}
+
+impl Workspace {
+    /// The assessment of the current values, and of the accepted ones.
+    pub async fn scores(&self) -> Result<Scores> {
+        let meta = Meta {
+            city: Some(self.assessment.city.clone()),
+            rubric: Some(self.assessment.rubric_edition.clone()),
+            period: Some(self.assessment.period.clone()),
+            as_of: None,
+        };
+        let rows = self.store.current_raw(self.assessment.id).await?;
+        let (working, problems) = validate_stored(&self.rubric, &meta, entries_of(&rows, false)?);
+        // Accepted values alone may break a relation (a part accepted, its whole not yet):
+        // what cannot be validated is left out of the confirmed score, without a problem.
+        let (confirmed, _) = validate_stored(&self.rubric, &meta, entries_of(&rows, true)?);
+        let working_card = score(&self.rubric, &working);
+        let confirmed_card = score(&self.rubric, &confirmed);
+        let invalid = invalid_rules(&self.rubric, &problems);
+        Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card), problems, invalid })
+    }
+
+    /// Units and tasks, read again only when the plan has changed.
+    pub async fn plan(&self) -> Result<std::sync::Arc<Plan>> {
+        let version = self.store.plan_version().await?;
+        let mut slot = self.plan.lock().await;
+        if let Some((v, plan)) = slot.as_ref() {
+            if *v == version {
+                return Ok(plan.clone());
+            }
+        }
+        let plan = std::sync::Arc::new(Plan { units: self.units().await?, tasks: self.tasks().await? });
+        *slot = Some((version, plan.clone()));
+        Ok(plan)
+    }
+
+    /// The current snapshot: recomputed only when the store has changed (by this
+    /// process or another) or the day has turned.
+    pub async fn snapshot(&self, today: &str) -> Result<std::sync::Arc<Snapshot>> {
+        let version = self.store.version().await?;
+        let mut slot = self.snapshot.lock().await;
+        if let Some(s) = slot.as_ref().filter(|s| s.version == version && s.today == today) {
+            return Ok(s.clone());
+        }
+        let scores = self.scores().await?;
+        let units = self.units().await?;
+        let tasks = self.tasks().await?;
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        progress.invalid.clone_from(&scores.invalid);
+        let reviews = self.store.reviews(self.assessment.id).await?;
+        let history = self.store.all_values(self.assessment.id).await?;
+        let timeline = timeline::compute(&self.rubric, &history, &reviews, today);
+        let snapshot = std::sync::Arc::new(Snapshot {
+            version,
+            today: today.to_owned(),
+            progress,
+            current: self.store.current_values(self.assessment.id).await?,
+            reviews,
+            timeline,
+            history_counts: self
+                .store
+                .history_counts(self.assessment.id)
+                .await?
+                .into_iter()
+                .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
+                .collect(),
+            scores,
+            units,
+            tasks,
+            evidence,
+        });
+        *slot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// Progress by unit and by section, as of `today` (YYYY-MM-DD).
+    pub async fn progress(&self, today: &str) -> Result<status::Progress> {
+        let scores = self.scores().await?;
+        self.progress_with(&scores, today).await
+    }
+
+    /// Progress, from scores already computed.
+    pub async fn progress_with(&self, scores: &Scores, today: &str) -> Result<status::Progress> {
+        let units = self.units().await?;
+        let tasks = self.tasks().await?;
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        progress.invalid.clone_from(&scores.invalid);
+        Ok(progress)
+    }
+}
