@@ -8,7 +8,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, Reader, open_workbook_from_rs};
 use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, Workbook};
 
 /// The sheet the values are filled in.
@@ -72,12 +72,72 @@ pub struct Template {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExcelError {
-    #[error("cannot write the workbook: {0}")]
+    #[error("无法生成工作簿:{0}")]
     Write(String),
-    #[error("not a readable .xlsx workbook: {0}")]
-    Read(String),
-    #[error("sheet “{sheet}”: {problem}")]
+    /// A workbook of a known format that could not be read (damaged, encrypted…).
+    #[error("无法读取这个 {format} 工作簿:{problem}")]
+    Read { format: &'static str, problem: String },
+    /// Not a workbook at all: what it looks like instead.
+    #[error("这不是工作簿(.xlsx、.xls 或 .ods),而是{0};请在 Excel 或 WPS 中另存为 .xlsx 后再导入")]
+    NotAWorkbook(&'static str),
+    #[error("工作表“{sheet}”:{problem}")]
     Layout { sheet: String, problem: String },
+}
+
+/// The spreadsheet formats read: what WPS and Excel save by default today (.xlsx),
+/// what older offices still send (.xls, Excel 97–2003), and LibreOffice's (.ods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkbookFormat {
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+impl WorkbookFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Xlsx => ".xlsx",
+            Self::Xls => ".xls",
+            Self::Ods => ".ods",
+        }
+    }
+
+    /// The format of a file from its first bytes, or what it is instead.
+    pub fn sniff(bytes: &[u8]) -> Result<Self, ExcelError> {
+        const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        if bytes.starts_with(OLE2) {
+            return Ok(Self::Xls);
+        }
+        if bytes.starts_with(b"PK\x03\x04") {
+            // An OpenDocument file stores its media type uncompressed, first.
+            let head = &bytes[..bytes.len().min(128)];
+            if head.windows(46).any(|w| w == b"application/vnd.oasis.opendocument.spreadsheet") {
+                return Ok(Self::Ods);
+            }
+            if head.windows(38).any(|w| w.starts_with(b"application/vnd.oasis.opendocument")) {
+                return Err(ExcelError::NotAWorkbook("OpenDocument 文本或演示文稿"));
+            }
+            let is_xlsx = bytes.windows(3).any(|w| w == b"xl/");
+            let is_docx = bytes.windows(5).any(|w| w == b"word/");
+            return match (is_xlsx, is_docx) {
+                (true, _) => Ok(Self::Xlsx),
+                (false, true) => Err(ExcelError::NotAWorkbook("Word 文档(.docx)")),
+                (false, false) => Err(ExcelError::NotAWorkbook("ZIP 压缩包")),
+            };
+        }
+        let looks_like = if bytes.is_empty() {
+            "空文件"
+        } else if bytes.starts_with(b"%PDF") {
+            "PDF 文件"
+        } else if bytes.starts_with(&[0x89, b'P', b'N', b'G']) || bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "图片"
+        } else if std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok() {
+            "文本文件(如 CSV)"
+        } else {
+            "无法识别的文件"
+        };
+        Err(ExcelError::NotAWorkbook(looks_like))
+    }
 }
 
 /// A value read from a filled template, with its sheet and cell.
@@ -204,12 +264,19 @@ fn cell_text(d: &Data) -> String {
 /// merged-away cells and empty trailing rows. A file that cannot be read is an error,
 /// never a panic.
 pub fn read_filled(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
+    let format = WorkbookFormat::sniff(bytes)?;
     // The reader is a large third-party parser: hostile files must not bring us down.
-    std::panic::catch_unwind(|| read_filled_inner(bytes)).unwrap_or_else(|_| Err(ExcelError::Read("the workbook is damaged".to_owned())))
+    std::panic::catch_unwind(|| read_filled_inner(bytes, format))
+        .unwrap_or_else(|_| Err(ExcelError::Read { format: format.name(), problem: "文件已损坏".to_owned() }))
 }
 
-fn read_filled_inner(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| ExcelError::Read(e.to_string()))?;
+fn read_filled_inner(bytes: &[u8], format: WorkbookFormat) -> Result<Vec<FilledValue>, ExcelError> {
+    let read_error = |e: &dyn std::fmt::Display| ExcelError::Read { format: format.name(), problem: e.to_string() };
+    let mut wb: calamine::Sheets<_> = match format {
+        WorkbookFormat::Xlsx => calamine::Sheets::Xlsx(open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| read_error(&e))?),
+        WorkbookFormat::Xls => calamine::Sheets::Xls(open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsError| read_error(&e))?),
+        WorkbookFormat::Ods => calamine::Sheets::Ods(open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::OdsError| read_error(&e))?),
+    };
     let mut out = Vec::new();
     let mut found = false;
     for sheet in wb.sheet_names() {
@@ -245,6 +312,48 @@ fn read_filled_inner(bytes: &[u8]) -> Result<Vec<FilledValue>, ExcelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use calamine::Xlsx;
+
+    fn filled(bytes: &[u8]) -> Vec<(String, String, String)> {
+        read_filled(bytes).unwrap_or_else(|e| panic!("{e}")).into_iter().map(|v| (v.key, v.text, v.cell)).collect()
+    }
+
+    #[test]
+    fn xls_and_ods_workbooks_are_read_like_xlsx() {
+        // Written by xlwt (Excel 97–2003, what WPS still saves by default in many offices)
+        // and odfpy (LibreOffice's format): tests/fixtures/make.py.
+        let expected = [
+            ("s7.cases_received".to_owned(), "812".to_owned(), "C3".to_owned()),
+            ("s7.npl_ratio".to_owned(), "1.8%".to_owned(), "C4".to_owned()),
+            ("s7.major_risk".to_owned(), "否".to_owned(), "C5".to_owned()),
+        ];
+        assert_eq!(filled(include_bytes!("../tests/fixtures/filled.xls")), expected);
+        assert_eq!(filled(include_bytes!("../tests/fixtures/filled.ods")), expected);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_workbook_is_named_for_what_it_is() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"%PDF-1.4 ...", "PDF 文件"),
+            ("键,填报值\ns7.cases_received,812\n".as_bytes(), "文本文件(如 CSV)"),
+            (b"", "空文件"),
+            (&[0x89, b'P', b'N', b'G', 0, 0], "图片"),
+            (b"PK\x03\x04\x14\0\0\0word/document.xml", "Word 文档(.docx)"),
+        ];
+        for (bytes, what) in cases {
+            match read_filled(bytes) {
+                Err(ExcelError::NotAWorkbook(w)) => assert_eq!(w, what),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        // A damaged .xls names its format.
+        let mut xls = include_bytes!("../tests/fixtures/filled.xls").to_vec();
+        xls.truncate(600);
+        match read_filled(&xls) {
+            Err(e @ ExcelError::Read { format: ".xls", .. }) => assert!(e.to_string().contains(".xls"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn cells_are_named_as_excel_names_them() {
