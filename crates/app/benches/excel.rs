@@ -54,8 +54,7 @@ fn main() {
         let scores = ws.export_scores(false).await.unwrap_or_else(|e| panic!("{e}"));
         println!("export the score sheet ({} bytes): {:.1} ms", scores.len(), t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
-        let mut buf = std::io::Cursor::new(Vec::new());
-        ws.export_evidence(&mut buf).await.unwrap_or_else(|e| panic!("{e}"));
+        ws.export_evidence_bytes().await.unwrap_or_else(|e| panic!("{e}"));
         println!("export the evidence package: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     });
 }

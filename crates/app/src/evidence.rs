@@ -5,7 +5,7 @@ use std::path::Path;
 
 use creditcity_store::{EvidenceRow, NewEvidence, StoreError};
 
-use crate::{ACCEPTED_TYPES, Actor, Result, Workspace, invalid, package, sanitize_name};
+use crate::{ACCEPTED_TYPES, Actor, AppError, Result, Workspace, files, invalid, package, sanitize_name};
 
 impl Workspace {
     /// An evidence item of this assessment and its bytes; `None` when it is not one.
@@ -29,14 +29,14 @@ impl Workspace {
     /// Attaches a file as evidence for a rule's checklist item (1-based), and a task.
     pub async fn attach(&self, path: &Path, rule_id: &str, item: Option<i64>, task: Option<&str>, unit: Option<&str>, actor: &Actor) -> Result<EvidenceRow> {
         self.check_item(rule_id, item)?;
-        let meta = std::fs::metadata(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        let meta = std::fs::metadata(path).map_err(|source| AppError::FileRead { path: path.to_path_buf(), source })?;
         if !meta.is_file() {
             return Err(invalid("file", format!("{} 不是文件", path.display())));
         }
         if meta.len() > self.max_evidence_bytes {
             return Err(invalid("file", format!("{} 有 {} 字节,超过上限 {} 字节", path.display(), meta.len(), self.max_evidence_bytes)));
         }
-        let mut file = std::fs::File::open(path).map_err(|e| invalid("file", format!("{}: {e}", path.display())))?;
+        let mut file = std::fs::File::open(path).map_err(|source| AppError::FileRead { path: path.to_path_buf(), source })?;
         let name = path.file_name().map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned());
         self.attach_reader(&name, &mut file, rule_id, item, task, unit, actor).await
     }
@@ -102,9 +102,27 @@ impl Workspace {
     }
 
     /// The evidence package (迎检材料) as a zip written to `out`.
-    pub async fn export_evidence(&self, out: impl std::io::Write + std::io::Seek) -> Result<package::PackageSummary> {
+    /// The evidence package in memory (a download).
+    pub async fn export_evidence_bytes(&self) -> Result<(Vec<u8>, package::PackageSummary)> {
         let evidence = self.store.evidence(self.assessment.id).await?;
-        package::write(&self.rubric, &self.assessment.city, &evidence, self.store.blobs(), out)
+        let (rubric, city, blobs) = (self.rubric.clone(), self.assessment.city.clone(), self.store.blobs().clone());
+        // Reading every file and compressing it is blocking work: off the async runtime.
+        tokio::task::spawn_blocking(move || {
+            let mut out = std::io::Cursor::new(Vec::new());
+            let summary = package::write(&rubric, &city, &evidence, &blobs, &mut out)?;
+            Ok((out.into_inner(), summary))
+        })
+        .await
+        .map_err(|e| AppError::Package(zip::result::ZipError::Io(std::io::Error::other(e.to_string()))))?
+    }
+
+    /// Writes the evidence package to a file: complete and on disk, or not at all.
+    pub async fn export_evidence_to(&self, path: &Path) -> Result<package::PackageSummary> {
+        let evidence = self.store.evidence(self.assessment.id).await?;
+        let (rubric, city, blobs, path) = (self.rubric.clone(), self.assessment.city.clone(), self.store.blobs().clone(), path.to_path_buf());
+        tokio::task::spawn_blocking(move || files::write_atomically(&path, |w| package::write(&rubric, &city, &evidence, &blobs, w)))
+            .await
+            .map_err(|e| AppError::Package(zip::result::ZipError::Io(std::io::Error::other(e.to_string()))))?
     }
 
     pub async fn evidence(&self) -> Result<Vec<EvidenceRow>> {

@@ -10,6 +10,7 @@ mod admin;
 pub mod clock;
 mod errors;
 mod evidence;
+pub mod files;
 pub mod gaps;
 mod maintenance;
 pub mod package;
@@ -23,7 +24,7 @@ pub mod values;
 mod workbooks;
 mod writing;
 
-pub use errors::{AppError, CellProblem, Result};
+pub use errors::{AppError, CellProblem, Result, describe_io};
 pub(crate) use errors::invalid;
 pub use maintenance::{BrokenAssessment, CheckReport, restore};
 pub use snapshot::{Plan, Scores, Snapshot};
@@ -186,15 +187,7 @@ impl Workspace {
     /// Imports a plan file (units and tasks); all or nothing.
     pub async fn import_plan(&self, text: &str, actor: &Actor) -> Result<ImportSummary> {
         let known: Vec<String> = self.units().await?.into_iter().map(|u| u.name).collect();
-        let plan = plan::parse(text, &self.rubric, &known).map_err(|issues| {
-            AppError::Plan(
-                issues
-                    .iter()
-                    .map(|i| i.line.map_or_else(|| i.message.clone(), |l| format!("line {l}: {}", i.message)))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })?;
+        let plan = plan::parse(text, &self.rubric, &known).map_err(AppError::Plan)?;
         Ok(self.store.import_plan(&self.assessment, &plan, &actor.0).await?)
     }
 

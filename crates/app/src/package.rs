@@ -32,8 +32,8 @@ fn safe(s: &str, max: usize) -> String {
 
 /// Writes the package. Returned evidence is left out of the folders but listed.
 pub fn write(rubric: &Rubric, city: &str, evidence: &[EvidenceRow], blobs: &Blobs, out: impl Write + Seek) -> Result<PackageSummary> {
-    let zerr = |e: zip::result::ZipError| AppError::Invalid { field: "package".to_owned(), problem: e.to_string() };
-    let ioerr = |e: std::io::Error| AppError::Invalid { field: "package".to_owned(), problem: e.to_string() };
+    let zerr = AppError::Package;
+    let ioerr = |e: std::io::Error| AppError::Package(zip::result::ZipError::Io(e));
     let mut zip = zip::ZipWriter::new(out);
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     let root = format!("{}迎检材料", safe(city, 40));

@@ -65,6 +65,15 @@ pub struct PlanIssue {
     pub message: String,
 }
 
+impl std::fmt::Display for PlanIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "第 {l} 行:{}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 /// Parses and checks a plan; every problem at once, each with its line.
 /// The longest unit name accepted, in characters.
 pub const UNIT_NAME_MAX: usize = 60;

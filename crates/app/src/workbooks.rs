@@ -181,7 +181,7 @@ impl Workspace {
     /// is applied if anything is wrong. Values are recorded with the file and its hash as
     /// their source. Returns how many values changed.
     pub async fn import_template(&self, bytes: &[u8], file_name: &str, unit: Option<&str>, actor: &Actor) -> Result<usize> {
-        let filled = creditcity_excel::read_filled(bytes).map_err(|e| invalid("file", e.to_string()))?;
+        let filled = creditcity_excel::read_filled(bytes)?;
         let plan = self.plan().await?;
         let allowed = match unit {
             Some(name) => {

@@ -269,9 +269,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            eprintln!("错误:{}", f.message);
             if let Some(h) = f.hint {
-                eprintln!("hint: {h}");
+                eprintln!("提示:{h}");
             }
             ExitCode::from(f.code)
         }
@@ -468,7 +468,7 @@ fn run(cli: &Cli) -> Result<String, Failure> {
 
 fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Option<&Path>) -> Result<String, Failure> {
     let fail = |code: u8, message: String| Failure { code, message, hint: None };
-    let mut config = creditcity_web::Config::load(file).map_err(|m| fail(1, format!("config: {m}")))?;
+    let mut config = creditcity_web::Config::load(file).map_err(|m| fail(1, format!("配置:{m}")))?;
     if let Some(l) = listen {
         config.listen = l;
     }
@@ -490,15 +490,15 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| fail(5, format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| fail(5, format!("无法启动运行时:{e}")))?;
     runtime.block_on(async {
         let location = Location::at(&config.store);
         if config.demo && creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)? {
-            tracing::info!(store = %location.db.display(), "demo loaded: accounts xinyongban, renhang, shangwu, zhuanjia, guest; password {}", creditcity_web::demo::PASSWORD);
+            tracing::info!(store = %location.db.display(), "demo loaded");
         }
         let ws = creditcity_app::Workspace::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
             let mut f = Failure::from(e);
-            f.hint = Some("create an assessment with `creditcity init --city 城市名`, or try `creditcity serve --demo`".to_owned());
+            f.hint = Some("先用 creditcity init --city 城市名 建立评估,或试试 creditcity serve --demo".to_owned());
             f
         })?;
         let users = ws.users().await.map_err(Failure::from)?;
@@ -516,31 +516,27 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
             );
         }
         let state = creditcity_web::state(ws, &config).map_err(|m| fail(5, m))?;
-        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| fail(1, format!("cannot listen on {}: {e}", config.listen)))?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| fail(1, format!("无法监听 {}:{e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| fail(5, e.to_string()))?;
-        eprintln!("creditcity: serving {} on http://{addr}/ (Ctrl-C to stop)", config.store.display());
+        eprintln!("creditcity:正在提供 {} 的服务,地址 http://{addr}/ (按 Ctrl-C 停止)", config.store.display());
         if config.demo {
-            eprintln!("demo accounts (password {}): xinyongban 信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
+            eprintln!("演示账号(密码 {}):xinyongban 信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
         }
-        creditcity_web::serve(state, listener).await.map_err(|e| fail(5, format!("server: {e}")))?;
+        creditcity_web::serve(state, listener).await.map_err(|e| fail(5, format!("服务器:{e}")))?;
         Ok(String::new())
     })
 }
 
 fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure {
-        code: 4,
-        message: format!("cannot read {}: {e}", path.display()),
-        hint: None,
-    })
+    Ok(creditcity_app::files::read_text(path)?)
 }
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(rubric_failure)`
 fn rubric_failure(e: creditcity_rubric::RubricError) -> Failure {
     Failure {
         code: 3,
-        message: format!("invalid rubric, {} problem(s):\n{e}", e.issues.len()),
-        hint: Some("the format is described at the top of rubrics/2019.toml".to_owned()),
+        message: format!("细则文件有 {} 处错误:\n{e}", e.issues.len()),
+        hint: Some("细则文件的格式见 rubrics/2019.toml 开头的说明".to_owned()),
     }
 }
 
@@ -616,8 +612,8 @@ fn show(rubric: &Rubric, id: &str) -> Result<String, Failure> {
         let ids: Vec<&str> = rubric.rules.iter().map(|r| r.id.as_str()).collect();
         return Err(Failure {
             code: 1,
-            message: format!("no rule or gate `{id}` in the {} rubric", rubric.edition),
-            hint: Some(format!("rule ids: {}; gates: G1–G{}", ids.join(" "), rubric.gates.len())),
+            message: format!("{} 版细则中没有规则或硬指标“{id}”", rubric.edition),
+            hint: Some(format!("规则编号:{};硬指标:G1–G{}", ids.join(" "), rubric.gates.len())),
         });
     };
     let section = rubric.section_of(rule);

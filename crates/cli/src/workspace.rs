@@ -19,14 +19,14 @@ pub struct Failure {
 impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
         let code = match &e {
-            AppError::Store(StoreError::Db(_) | StoreError::Migrate(_) | StoreError::Io(_) | StoreError::Corrupt(_)) => 5,
+            AppError::FileRead { .. } | AppError::FileWrite { .. } => 4,
+            AppError::Store(StoreError::Db(_) | StoreError::Migrate(_) | StoreError::Io(_) | StoreError::Corrupt(_)) | AppError::Package(_) => 5,
             _ => 1,
         };
         let hint = match &e {
-            AppError::Store(StoreError::NotFound(m)) if m.starts_with("no store") => {
-                Some("create one with `creditcity init --city 城市名`, or point to it with --store".to_owned())
-            }
-            AppError::Inputs(_) => Some("键与单位见 `creditcity rubric show 规则编号`;比率可写作 0.018 或 1.8%".to_owned()),
+            AppError::Store(StoreError::NoStore(_)) => Some("先用 creditcity init --city 城市名 建立存储,或用 --store 指向已有的存储".to_owned()),
+            AppError::Inputs(_) => Some("键与单位见 creditcity rubric show 规则编号;比率可写作 0.018 或 1.8%".to_owned()),
+            AppError::Workbook(_) => Some("请导入由 creditcity export template 生成并填写的工作簿(.xlsx、.xls 或 .ods)".to_owned()),
             _ => None,
         };
         let message = match e {
@@ -35,7 +35,11 @@ impl From<AppError> for Failure {
                 errors.0.len(),
                 errors.0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
             ),
-            AppError::Plan(m) => format!("计划文件有错误,未导入任何内容:\n{m}"),
+            AppError::Plan(issues) => format!(
+                "计划文件有 {} 处错误,未导入任何内容:\n{}",
+                issues.len(),
+                issues.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n")
+            ),
             AppError::Cells(problems) => format!(
                 "表格有 {} 处错误,未导入任何内容:\n{}",
                 problems.len(),
@@ -59,7 +63,7 @@ impl Context {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Failure { code: 5, message: format!("cannot start the runtime: {e}"), hint: None })
+            .map_err(|e| Failure { code: 5, message: format!("无法启动运行时:{e}"), hint: None })
     }
 
     pub async fn open(&self) -> Result<Workspace, Failure> {
@@ -68,7 +72,7 @@ impl Context {
 }
 
 pub fn read(path: &Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure { code: 4, message: format!("cannot read {}: {e}", path.display()), hint: None })
+    Ok(creditcity_app::files::read_text(path)?)
 }
 
 pub async fn init(ctx: &Context, city: &str, period: &str) -> Result<String, Failure> {
@@ -139,7 +143,7 @@ pub async fn set(ctx: &Context, a: SetArgs) -> Result<String, Failure> {
         format!("已从 {} 导入 {n} 项输入(来源记为该文件)\n", file.display())
     } else {
         let (Some(key), Some(value)) = (a.key, a.value) else {
-            return Err(Failure { code: 2, message: "set needs KEY VALUE, or --file FILE".to_owned(), hint: None });
+            return Err(Failure { code: 2, message: "set 需要“键 值”,或 --file 文件".to_owned(), hint: None });
         };
         let item = SetValue {
             key,
@@ -453,12 +457,12 @@ pub async fn export_template(ctx: &Context, unit: Option<&str>, out: &Path) -> R
     let ws = ctx.open().await?;
     let bytes = ws.export_template(unit).await?;
     ws.close().await;
-    std::fs::write(out, &bytes).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    creditcity_app::files::write_file(out, &bytes)?;
     Ok(format!("已导出 {}({} 字节):工作表“填报”中填写“填报值”一列后,用 creditcity import 导入\n", out.display(), bytes.len()))
 }
 
 pub async fn import_template(ctx: &Context, file: &Path, unit: Option<&str>) -> Result<String, Failure> {
-    let bytes = std::fs::read(file).map_err(|e| Failure { code: 4, message: format!("cannot read {}: {e}", file.display()), hint: None })?;
+    let bytes = creditcity_app::files::read_bytes(file)?;
     let ws = ctx.open().await?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let n = ws.import_template(&bytes, &name, unit, &ctx.actor).await?;
@@ -470,25 +474,16 @@ pub async fn export_scores(ctx: &Context, out: &Path, confirmed: bool) -> Result
     let ws = ctx.open().await?;
     let bytes = ws.export_scores(confirmed).await?;
     ws.close().await;
-    std::fs::write(out, &bytes).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    creditcity_app::files::write_file(out, &bytes)?;
     Ok(format!("已导出评分表 {}({} 字节)\n", out.display(), bytes.len()))
 }
 
 pub async fn export_evidence(ctx: &Context, out: &Path) -> Result<String, Failure> {
     let ws = ctx.open().await?;
-    // Written beside the target, renamed when complete: never a half-written package.
-    let tmp = out.with_extension("zip.partial");
-    let file = std::fs::File::create(&tmp).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", tmp.display()), hint: None })?;
-    let result = ws.export_evidence(std::io::BufWriter::new(file)).await;
+    // Written beside the target, renamed when complete and on disk: never a half-written package.
+    let result = ws.export_evidence_to(out).await;
     ws.close().await;
-    let s = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    std::fs::rename(&tmp, out).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    let s = result?;
     Ok(format!(
         "已导出迎检材料 {}:{} 项佐证材料中 {} 项已有文件、{} 项缺;打包 {} 个文件\n",
         out.display(),
@@ -501,9 +496,9 @@ pub async fn export_evidence(ctx: &Context, out: &Path) -> Result<String, Failur
 
 pub async fn report(ctx: &Context, out: &Path, pdf: Option<&Path>) -> Result<String, Failure> {
     let ws = ctx.open().await?;
-    let html = creditcity_web::report::html(&ws).await.map_err(|e| Failure { code: 5, message: format!("report: {e:?}"), hint: None })?;
+    let html = creditcity_web::report::html(&ws).await.map_err(|e| Failure { code: 5, message: format!("生成报告失败:{e:?}"), hint: None })?;
     ws.close().await;
-    std::fs::write(out, &html).map_err(|e| Failure { code: 4, message: format!("cannot write {}: {e}", out.display()), hint: None })?;
+    creditcity_app::files::write_file(out, html.as_bytes())?;
     let mut said = format!("已生成自评报告 {}(可在浏览器中打开并打印)\n", out.display());
     if let Some(pdf) = pdf {
         creditcity_web::report::to_pdf(out, pdf).map_err(|m| Failure { code: 5, message: format!("PDF: {m}"), hint: None })?;

@@ -99,7 +99,7 @@ fn invalid_input_exits_1_and_names_every_key() {
         assert!(err.contains(key), "{key} not named in:\n{err}");
     }
     assert!(err.contains("s8.units_total"), "suggests the closest key:\n{err}");
-    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.starts_with("错误:"), "{err}");
     assert!(err.contains("line 2"), "{err}");
 }
 
@@ -107,7 +107,8 @@ fn invalid_input_exits_1_and_names_every_key() {
 fn an_unreadable_file_exits_4() {
     let o = run(&["score", "examples/no-such-city.toml"]);
     assert_eq!(o.status.code(), Some(4));
-    assert!(stderr(&o).contains("no-such-city.toml"));
+    let err = stderr(&o);
+    assert!(err.contains("no-such-city.toml") && err.contains("不存在"), "{err}");
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn refusals_name_the_field_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let d = dir.path();
     let err = refused(d, &["status"]);
-    assert!(err.contains("no store") && err.contains("init"), "{err}");
+    assert!(err.starts_with("错误:") && err.contains("没有存储") && err.contains("init"), "{err}");
     ok(d, &["init", "--city", "临江市"]);
     ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
     let before = ok(d, &["audit"]);
@@ -108,7 +108,36 @@ fn refusals_name_the_field_and_change_nothing() {
     assert!(refused(d, &["attach", "x.pdf", "--rule", "99.9"]).contains("99.9"));
     assert!(refused(d, &["review", "input", "s7.npl_ratio", "accept"]).contains("s7.npl_ratio"));
     assert!(refused(d, &["init", "--city", "临江市"]).contains("临江市"));
+    // Files that cannot be read exit 4 and say why, in Chinese.
+    let missing = cc(d, &["attach", "没有这个文件.pdf", "--rule", "7.2a"]);
+    assert_eq!(missing.status.code(), Some(4), "attach of a missing file exits 4");
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("没有这个文件.pdf") && err.contains("不存在"), "{err}");
+    std::fs::write(d.join("gbk.toml"), [0xC7, 0xE0, 0xB4, 0xA8, b'\n']).unwrap_or_default();
+    let gbk = cc(d, &["set", "--file", "gbk.toml"]);
+    assert_eq!(gbk.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&gbk.stderr);
+    assert!(err.contains("gbk.toml") && err.contains("UTF-8") && !err.contains("stream did not contain"), "{err}");
+    // A PDF given as a workbook is named for what it is.
+    let err = refused(d, &["import", "x.pdf"]);
+    assert!(err.contains("PDF") && err.contains(".xlsx"), "{err}");
     assert_eq!(ok(d, &["audit"]), before, "nothing was written");
+}
+
+#[test]
+fn an_xls_workbook_from_wps_imports_like_xlsx() {
+    for fixture in ["filled.xls", "filled.ods"] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = dir.path();
+        ok(d, &["init", "--city", "青川市"]);
+        ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../excel/tests/fixtures").join(fixture);
+        let out = ok(d, &["import", &path.to_string_lossy(), "--unit", "人行青川市中心支行"]);
+        assert!(out.contains('3') || out.contains('2'), "{out}");
+        let history = ok(d, &["history", "s7.cases_received"]);
+        assert!(history.contains("812") && history.contains(fixture) && history.contains("SHA-256"), "{history}");
+        assert!(!history.contains(&*env!("CARGO_MANIFEST_DIR")), "the importer's path is not recorded: {history}");
+    }
 }
 
 /// Writers are killed with SIGKILL in the middle of writes, three times over; the store

@@ -30,19 +30,22 @@ pub use values::{CurrentValue, JobError, ValueJob};
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
+    #[error("数据库:{0}")]
     Db(#[from] sqlx::Error),
-    #[error("migration: {0}")]
+    #[error("数据库结构升级:{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("file: {0}")]
+    #[error("存储的文件:{0}")]
     Io(String),
-    #[error("the file is larger than the limit of {limit} bytes")]
+    #[error("文件超过上限 {limit} 字节")]
     TooLarge { limit: u64 },
+    /// There is no store at this path (nothing was created).
+    #[error("{} 处没有存储", .0.display())]
+    NoStore(PathBuf),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("damaged: {0}")]
+    #[error("存储已损坏:{0}")]
     Corrupt(String),
 }
 
@@ -98,7 +101,7 @@ impl Store {
     /// Opens an existing store; an error naming the path if there is none.
     pub async fn open_existing(location: &Location) -> Result<Self> {
         if !location.db.exists() {
-            return Err(StoreError::NotFound(format!("no store at {}", location.db.display())));
+            return Err(StoreError::NoStore(location.db.clone()));
         }
         Self::open(location).await
     }

@@ -353,9 +353,8 @@ pub async fn export_scores(State(s): Shared, headers: HeaderMap, Query(q): Q) ->
 pub async fn export_evidence(State(s): Shared, headers: HeaderMap) -> Result<Response, WebError> {
     let auth = require(&s, &headers).await?;
     auth.require_reviewer()?;
-    let mut buf = std::io::Cursor::new(Vec::new());
-    s.ws.export_evidence(&mut buf).await?;
-    Ok(download(buf.into_inner(), "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
+    let (bytes, _) = s.ws.export_evidence_bytes().await?;
+    Ok(download(bytes, "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
 }
 
 pub async fn evidence_file(State(s): Shared, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, WebError> {
