@@ -204,3 +204,58 @@ fn server_and_cli_writing_at_once_never_store_a_broken_relation() {
     }
     assert_eq!(web_won + cli_won, rounds);
 }
+
+/// Values written behind the application's back (an older version, a hand edit of the
+/// database) that break a relation: everything else is still scored, the rules they
+/// touch are named as invalid with the reason, `check` names what is broken, and the
+/// dashboard stays up.
+#[test]
+fn a_broken_stored_state_is_named_and_never_takes_anything_down() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    ok(d, &["init", "--city", "青川市"]);
+    ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
+    ok(d, &["set", "--file", &example("qingchuan-complete.toml")]);
+    add_user(d, &["wang", "--role", "admin"]);
+    let healthy = ok(d, &["score", "--format", "json"]);
+    // Closed 700 against pending + received of 400: the store API itself does not check.
+    let location = creditcity_store::Location::at(&d.join("creditcity.db"));
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}")).block_on(async {
+        let store = creditcity_store::Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
+        let assessment = store.assessments().await.unwrap_or_else(|e| panic!("{e}")).remove(0).id;
+        let value = |key: &str, json: &str| creditcity_store::NewValue {
+            assessment_id: assessment,
+            key: key.to_owned(),
+            value_json: json.to_owned(),
+            unit_id: None,
+            source_kind: creditcity_store::SourceKind::Note,
+            source_ref: String::new(),
+            note: "written behind the application's back".to_owned(),
+            evidence_ids: Vec::new(),
+        };
+        store
+            .set_values(&[value("s7.cases_pending_prior", "200"), value("s7.cases_received", "200"), value("s7.cases_closed", "700")], "tester")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store.close().await;
+    });
+    let score = ok(d, &["score", "--format", "json"]);
+    assert_ne!(score, healthy, "the broken rule no longer scores");
+    assert!(score.contains("\"total\""), "everything else is still scored: {score}");
+    let status = ok(d, &["status"]);
+    assert!(status.contains("无法计分的规则") && status.contains("7.2a") && status.contains("s7.cases_closed"), "{status}");
+    let check = cc(d, &["check"]);
+    assert_eq!(check.status.code(), Some(5), "check fails on a broken relation");
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(err.contains("s7.cases_closed") && err.contains("7.2a"), "check names what is broken: {err}");
+    let server = serve(d).unwrap_or_else(|e| panic!("{e}"));
+    let mut admin = Browser::new(&server.base);
+    admin.login("wang");
+    let (status, body, _) = admin.get("/");
+    assert_eq!(status, 200, "the dashboard stays up: {body}");
+    let (status, _, _) = admin.get("/rules/7.2a");
+    assert_eq!(status, 200, "the broken rule's page stays up");
+    // Fixing one value repairs the store.
+    ok(d, &["set", "s7.cases_closed", "300"]);
+    assert!(cc(d, &["check"]).status.success());
+}
