@@ -77,13 +77,32 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
 
 /// Prints an HTML file to PDF with headless Chromium (`CHROME` names another binary).
 /// Fails, saying what to install, without Chromium or without a CJK font.
+///
+/// The report's CSS asks for WenQuanYi Micro Hei (fonts-wqy-microhei), a TrueType face
+/// that Chromium embeds as a CID font: crisp at any zoom, selectable and searchable.
+/// Without it another CJK font is used (Noto CJK is CFF, embedded as Type 3 outlines:
+/// still vector and searchable).
 pub fn to_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
     let chrome = std::env::var("CHROME").unwrap_or_else(|_| "chromium".to_owned());
     let fonts = Command::new("fc-list").arg(":lang=zh").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
     if fonts.trim().is_empty() {
-        return Err("no Chinese font is installed: the PDF would show no Chinese text (apt-get install fonts-noto-cjk)".to_owned());
+        return Err("没有安装中文字体,PDF 中的中文将无法显示(apt-get install fonts-wqy-microhei)".to_owned());
     }
-    let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
+    // Printed beside the target and renamed when complete: never a half-written PDF.
+    let name = pdf.file_name().map_or_else(|| "report.pdf".into(), |n| n.to_string_lossy().into_owned());
+    let partial = pdf.with_file_name(format!(".{name}.partial-{}.pdf", std::process::id()));
+    let result = print(&chrome, html, &partial);
+    match result {
+        Ok(()) => std::fs::rename(&partial, pdf).map_err(|e| format!("无法写入 {}:{e}", pdf.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+fn print(chrome: &str, html: &Path, pdf: &Path) -> Result<(), String> {
+    let profile = tempfile::tempdir().map_err(|e| format!("无法建立临时目录:{e}"))?;
     let html = std::fs::canonicalize(html).map_err(|e| format!("{}: {e}", html.display()))?;
     let out = Command::new(&chrome)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -92,11 +111,11 @@ pub fn to_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", html.display()))
         .output()
-        .map_err(|e| format!("cannot run {chrome} (apt-get install chromium): {e}"))?;
+        .map_err(|e| format!("无法运行 {chrome}(apt-get install chromium):{e}"))?;
     let ok = std::fs::metadata(pdf).is_ok_and(|m| m.len() > 0);
     if out.status.success() && ok {
         Ok(())
     } else {
-        Err(format!("{chrome} did not print the PDF: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")))
+        Err(format!("{chrome} 未能生成 PDF:{}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")))
     }
 }

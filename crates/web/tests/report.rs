@@ -31,4 +31,8 @@ fn the_report_has_cover_summary_rules_and_gap_plan_and_prints_to_pdf_with_chines
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("社会信用体系建设示范城市创建自评报告"), "{}", text.chars().take(300).collect::<String>());
     assert!(text.contains("失分分析与争取计划"));
+    // Embedded as CID fonts, not Type 3 glyph procedures (fonts-wqy-microhei, no faked bold).
+    let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap_or_else(|e| panic!("pdffonts (poppler-utils): {e}"));
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(fonts.contains("CID TrueType") && !fonts.contains("Type 3"), "{fonts}");
 }
