@@ -409,10 +409,15 @@ async fn the_evidence_package_has_a_folder_per_rule_and_an_index_of_what_is_miss
     let file = names.iter().find(|n| n.ends_with("执结统计.pdf")).unwrap_or_else(|| panic!("not packed: {names:?}"));
     assert!(file.starts_with("青川市迎检材料/七、金融生态环境建设/7.2a 金融案件执结率/1-"), "{file}");
     assert!(!names.iter().any(|n| n.ends_with("旧版统计.pdf")), "a returned file is not packed");
-    let mut index = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("青川市迎检材料/索引.html").unwrap_or_else(|e| panic!("{e}")), &mut index).unwrap_or_default();
-    assert!(index.contains(&kept.sha256) && index.contains("人行青川市中心支行") && index.contains("已退回"));
-    assert!(index.contains("<td colspan=\"4\">缺</td>"), "missing items are listed");
+    let mut index = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("青川市迎检材料/索引.xlsx").unwrap_or_else(|e| panic!("{e}")), &mut index).unwrap_or_else(|e| panic!("{e}"));
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(index)).unwrap_or_else(|e: calamine::XlsxError| panic!("{e}"));
+    let range = calamine::Reader::worksheet_range(&mut wb, "索引").unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(ToString::to_string).collect()).collect();
+    let kept_row = rows.iter().find(|r| r.get(4) == Some(&kept.sha256)).unwrap_or_else(|| panic!("the kept file is indexed: {rows:?}"));
+    assert_eq!(kept_row.get(5).map(String::as_str), Some("人行青川市中心支行"));
+    assert!(rows.iter().any(|r| r.get(3).map(String::as_str) == Some("旧版统计.pdf") && r.get(6).map(String::as_str) == Some("已退回")), "a returned file is listed as such");
+    assert!(rows.iter().any(|r| r.get(3).map(String::as_str) == Some("缺")), "missing items are listed");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The `creditcity` binary as people use it.
 
+mod layering;
 mod race;
 mod report;
 mod workspace;

@@ -107,7 +107,7 @@ impl Browser {
         let marker = "name=\"csrf\" value=\"";
         if let Some(at) = body.find(marker).map(|i| i + marker.len()) {
             if let Some(end) = body[at..].find('"') {
-                self.csrf = body[at..at + end].to_owned();
+                body[at..at + end].clone_into(&mut self.csrf);
             }
         }
         (status, body, location)

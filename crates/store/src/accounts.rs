@@ -1,9 +1,8 @@
 //! Accounts and sessions.
 
-use super::*;
+use crate::{AssessmentRow, NewUser, PlanData, PlanUnit, Result, Store, StoreError, USER_SELECT, UserChange, UserRow, json_obj, json_str, now, write_audit};
 
 impl Store {
-
     pub async fn create_user(&self, u: &NewUser, actor: &str) -> Result<UserRow> {
         let mut tx = self.write_tx().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1").bind(&u.username).fetch_optional(&mut *tx).await?;

@@ -1,9 +1,8 @@
 //! Cities and assessments.
 
-use super::*;
+use crate::{ASSESSMENT_SELECT, AssessmentRow, Result, Store, StoreError, json_obj, now, write_audit};
 
 impl Store {
-
     /// Creates the city if needed, and the assessment (refused if it exists).
     pub async fn create_assessment(&self, city: &str, edition: &str, period: &str, actor: &str) -> Result<AssessmentRow> {
         let mut tx = self.write_tx().await?;

@@ -1,9 +1,9 @@
 //! The audit log, and the check of the whole store.
 
-use super::*;
+use sqlx::Sqlite;
+use crate::{AuditFilter, AuditPage, AuditRow, CheckSummary, Result, Store, StoreError};
 
 impl Store {
-
     /// Audit entries, oldest first; `entity`, `entity_id` and `actor` filter when given.
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
         let (clause, binds) = audit_where(filter);

@@ -1,9 +1,9 @@
 //! Backup and restore.
 
-use super::*;
+use std::path::Path;
+use crate::{blobs, BackupSummary, Blobs, Location, Result, Store, StoreError};
 
 impl Store {
-
     /// A consistent copy while the store is in use: a snapshot of the database
     /// (`VACUUM INTO`) and the evidence files it refers to (immutable, by hash).
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {

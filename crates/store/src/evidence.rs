@@ -1,9 +1,8 @@
 //! Evidence files and their records.
 
-use super::*;
+use crate::{EVIDENCE_SELECT, EvidenceRow, NewEvidence, Result, Store, StoreError, json_str, now, write_audit};
 
 impl Store {
-
     /// Stores the file's content (once per hash) and records it as evidence.
     pub async fn add_evidence(&self, e: &NewEvidence, source: &mut (dyn std::io::Read + Send), limit: u64, actor: &str) -> Result<EvidenceRow> {
         let blob = self.blobs.put(source, limit)?;

@@ -1,9 +1,8 @@
 //! Units, tasks and the plan.
 
-use super::*;
+use crate::{AssessmentRow, ImportSummary, PlanData, Result, Store, StoreError, TaskRow, TaskStatus, UnitRow, json_obj, unit_id, write_audit};
 
 impl Store {
-
     pub async fn units(&self, city_id: i64) -> Result<Vec<UnitRow>> {
         Ok(sqlx::query_as::<_, UnitRow>(
             "SELECT id, city_id, name, kind, parent_id, contact FROM units WHERE city_id = $1 ORDER BY id",

@@ -1,9 +1,9 @@
 //! Reviews: accept or return an input, a file or a task.
 
-use super::*;
+use sqlx::{Sqlite, Transaction};
+use crate::{NewReview, Result, ReviewRow, ReviewTarget, Store, StoreError, json_str, now, write_audit};
 
 impl Store {
-
     /// Records a review and sets the reviewed object's state, in one transaction.
     pub async fn review(&self, r: &NewReview, actor: &str) -> Result<()> {
         self.review_all(std::slice::from_ref(r), actor).await

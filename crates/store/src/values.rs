@@ -1,9 +1,9 @@
 //! Input values: every value ever set, the current one, and its history.
 
-use super::*;
+use sqlx::{Sqlite, Transaction};
+use crate::{Decision, NewReview, NewValue, Result, ReviewState, ReviewTarget, Store, StoreError, VALUE_SELECT, ValueRow, json_str, now, write_audit};
 
 impl Store {
-
     /// The current value of every input that has one.
     pub async fn current_values(&self, assessment_id: i64) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!(
@@ -70,11 +70,10 @@ impl Store {
         let mut current: std::collections::HashMap<i64, Vec<CurrentValue>> = std::collections::HashMap::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            if !current.contains_key(&job.assessment_id) {
-                let rows = current_raw_on(&mut tx, job.assessment_id).await?;
-                current.insert(job.assessment_id, rows);
-            }
-            let state = current.get_mut(&job.assessment_id).ok_or_else(|| StoreError::Corrupt("batch state".to_owned()))?;
+            let state = match current.entry(job.assessment_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(current_raw_on(&mut tx, job.assessment_id).await?),
+            };
             if let Err(e) = check(state, job) {
                 outcomes.push(Err(JobError::Refused(e)));
                 continue;

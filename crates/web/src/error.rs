@@ -20,13 +20,11 @@ impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid { field, problem } => Self::BadRequest(format!("{field}: {problem}")),
-            AppError::Inputs(errors) => Self::BadRequest(errors.to_string()),
-            e @ AppError::Cells(_) => Self::BadRequest(e.to_string()),
+            e @ (AppError::Inputs(_) | AppError::Cells(_) | AppError::Plan(_) | AppError::Workbook(_) | AppError::Store(StoreError::TooLarge { .. })) => {
+                Self::BadRequest(e.to_string())
+            }
             AppError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
-            AppError::Plan(issues) => Self::BadRequest(issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")),
             AppError::Store(StoreError::NotFound(_)) => Self::NotFound,
-            AppError::Store(StoreError::TooLarge { limit }) => Self::BadRequest(format!("文件超过上限 {limit} 字节")),
-            e @ AppError::Workbook(_) => Self::BadRequest(e.to_string()),
             AppError::Store(other) => Self::Internal(other.to_string()),
             e @ (AppError::FileRead { .. } | AppError::FileWrite { .. } | AppError::Package(_)) => Self::Internal(e.to_string()),
         }

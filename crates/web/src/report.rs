@@ -104,7 +104,7 @@ pub fn to_pdf(html: &Path, pdf: &Path) -> Result<(), String> {
 fn print(chrome: &str, html: &Path, pdf: &Path) -> Result<(), String> {
     let profile = tempfile::tempdir().map_err(|e| format!("无法建立临时目录:{e}"))?;
     let html = std::fs::canonicalize(html).map_err(|e| format!("{}: {e}", html.display()))?;
-    let out = Command::new(&chrome)
+    let out = Command::new(chrome)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-pdf-header-footer"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
