@@ -92,8 +92,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
+        migrate(&options).await?;
         let pool = SqlitePoolOptions::new().max_connections(16).connect_with(options).await?;
-        MIGRATOR.run(&pool).await?;
         std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
         Ok(Self { pool, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
     }
@@ -181,4 +181,96 @@ pub fn json_str(s: &str) -> String {
 pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
     let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect();
     format!("{{{}}}", body.join(","))
+}
+
+/// Runs the migrations on a connection of its own with foreign keys off: rebuilding a
+/// table (to add a CHECK constraint) drops and renames parent tables, which foreign key
+/// enforcement would take for deleting their rows. Migrations that rebuild tables check
+/// every reference themselves before they commit.
+async fn migrate(options: &SqliteConnectOptions) -> Result<()> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::SqliteConnection::connect_with(&options.clone().foreign_keys(false)).await?;
+    MIGRATOR.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pool(db: &Path) -> SqlitePool {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filename(db)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A store made by the first four migrations, with a row in every table, upgrades to
+    /// the checked schema with nothing lost; afterwards the database refuses what the
+    /// application does not know.
+    #[tokio::test]
+    async fn an_existing_store_upgrades_to_check_constraints_with_nothing_lost() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = dir.path().join("old.db");
+        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
+        let p = pool(&db).await;
+        old.run(&p).await.unwrap_or_else(|e| panic!("{e}"));
+        for sql in [
+            "INSERT INTO cities (id, name, created_at) VALUES (1, '青川市', 'x')",
+            "INSERT INTO assessments (id, city_id, rubric_edition, period, created_at) VALUES (1, 1, '2019', 'p', 'x')",
+            "INSERT INTO units (id, city_id, name, kind) VALUES (1, 1, '市信用办', '市直部门')",
+            "INSERT INTO tasks (id, assessment_id, code, title, description, lead_unit_id, status) VALUES (1, 1, 'T1', 't', 'd', 1, 'submitted')",
+            "INSERT INTO input_values (id, assessment_id, input_key, value_json, unit_id, source_kind, set_by, set_at) VALUES (1, 1, 's7.cases_closed', '700', 1, 'document', 'a', 'x')",
+            "INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ('ab', 1, 'application/pdf', 'x')",
+            "INSERT INTO evidence (id, assessment_id, rule_id, task_id, unit_id, sha256, original_name, uploaded_by, uploaded_at) VALUES (1, 1, '7.2a', 1, 1, 'ab', 'f.pdf', 'a', 'x')",
+            "INSERT INTO input_evidence (input_value_id, evidence_id) VALUES (1, 1)",
+            "INSERT INTO reviews (assessment_id, target_kind, target_id, decision, comment, reviewer, at) VALUES (1, 'input', 1, 'accept', 'ok', 'e', 'x')",
+            "INSERT INTO users (id, username, display_name, password_hash, role, unit_id, created_at) VALUES (1, 'renhang', 'r', 'h', 'unit', 1, 'x')",
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ('t', 1, 'c', 'x', 'y')",
+        ] {
+            sqlx::query(sql).execute(&p).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        p.close().await;
+        let options = SqliteConnectOptions::from_str("sqlite:").unwrap_or_else(|e| panic!("{e}")).filename(&db).foreign_keys(true);
+        migrate(&options).await.unwrap_or_else(|e| panic!("upgrade: {e}"));
+        let p = pool(&db).await;
+        for (table, n) in [("tasks", 1), ("input_values", 1), ("evidence", 1), ("input_evidence", 1), ("reviews", 1), ("users", 1), ("sessions", 1)] {
+            let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&p).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(count, n, "{table} kept its rows");
+        }
+        let fk: i64 = sqlx::query_scalar("SELECT foreign_keys FROM pragma_foreign_keys").fetch_one(&p).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fk, 1, "foreign keys are on again after the upgrade");
+        for bad in [
+            "UPDATE input_values SET review_state = 'maybe' WHERE id = 1",
+            "UPDATE input_values SET source_kind = 'rumour' WHERE id = 1",
+            "UPDATE evidence SET review_state = 'lost' WHERE id = 1",
+            "UPDATE tasks SET status = 'done' WHERE id = 1",
+            "UPDATE users SET role = 'root' WHERE id = 1",
+            "UPDATE users SET unit_id = NULL WHERE id = 1",
+            "INSERT INTO input_values (assessment_id, input_key, value_json, source_kind, set_by, set_at) VALUES (1, 's7.cases_closed', '1', 'note', 'a', 'y')",
+            "DELETE FROM units WHERE id = 1",
+        ] {
+            assert!(sqlx::query(bad).execute(&p).await.is_err(), "the database accepted: {bad}");
+        }
+        p.close().await;
+    }
+
+    /// A reference that points nowhere (written with enforcement off, by hand) stops the
+    /// upgrade instead of being carried into the checked schema.
+    #[tokio::test]
+    async fn an_upgrade_refuses_a_store_with_dangling_references() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = dir.path().join("old.db");
+        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
+        let options = SqliteConnectOptions::from_str("sqlite:").unwrap_or_else(|e| panic!("{e}")).filename(&db).create_if_missing(true).foreign_keys(false);
+        let p = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        old.run(&p).await.unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("INSERT INTO input_evidence (input_value_id, evidence_id) VALUES (41, 99)").execute(&p).await.unwrap_or_else(|e| panic!("{e}"));
+        p.close().await;
+        let err = migrate(&options).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("dangling reference"), "{err}");
+    }
 }
