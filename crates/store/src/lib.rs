@@ -189,8 +189,9 @@ pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
 /// every reference themselves before they commit.
 async fn migrate(options: &SqliteConnectOptions) -> Result<()> {
     use sqlx::Connection as _;
-    let mut conn = sqlx::SqliteConnection::connect_with(&options.clone().foreign_keys(false)).await?;
-    MIGRATOR.run(&mut conn).await?;
+    let unchecked = options.clone().foreign_keys(false);
+    let mut conn = sqlx::SqliteConnection::connect_with(&unchecked).await?;
+    MIGRATOR.run_direct(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }
