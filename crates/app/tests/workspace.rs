@@ -27,9 +27,9 @@ async fn example_city(dir: &Path) -> (Location, Workspace) {
     let location = Location::at(&dir.join("city.db"));
     init(&location, &rubric(), "青川市", "2019", &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
     let ws = Workspace::open(&location, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_default();
+    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_else(|e| panic!("{e}"));
     ws.import_plan(&plan, &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
-    let inputs = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_default();
+    let inputs = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_else(|e| panic!("{e}"));
     ws.import_inputs(&inputs, "qingchuan-complete.toml", Some("市信用办"), &actor("信用办"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -37,15 +37,15 @@ async fn example_city(dir: &Path) -> (Location, Workspace) {
 }
 
 async fn audit_len(ws: &Workspace) -> usize {
-    ws.audit(AuditFilter::default()).await.map_or(usize::MAX, |a| a.len())
+    ws.audit(AuditFilter::default()).await.map(|a| a.len()).unwrap_or_else(|e| panic!("audit: {e}"))
 }
 
 #[tokio::test]
 async fn the_example_plan_covers_every_rule_and_names_its_units() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (_, ws) = example_city(dir.path()).await;
-    let tasks = ws.tasks().await.unwrap_or_default();
-    let units = ws.units().await.unwrap_or_default();
+    let tasks = ws.tasks().await.unwrap_or_else(|e| panic!("{e}"));
+    let units = ws.units().await.unwrap_or_else(|e| panic!("{e}"));
     for rule in &rubric().rules {
         assert!(tasks.iter().any(|t| t.rules.contains(&rule.id)), "no task for rule {}", rule.id);
     }
@@ -71,7 +71,7 @@ async fn the_store_scores_like_the_file_and_like_its_export() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (_, ws) = example_city(dir.path()).await;
     let r = rubric();
-    let text = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_default();
+    let text = std::fs::read_to_string(examples().join("qingchuan-complete.toml")).unwrap_or_else(|e| panic!("{e}"));
     let from_file = score(&r, &r.parse_assessment(&text).unwrap_or_else(|e| panic!("{e}")));
     let scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(scores.working.1, from_file);
@@ -91,8 +91,8 @@ async fn confirmed_scores_count_accepted_values_only() {
     ws.review("input", "s7.major_risk", Decision::Return, "缺少说明材料", &reviewer).await.unwrap_or_else(|e| panic!("{e}"));
     let scores = ws.scores().await.unwrap_or_else(|e| panic!("{e}"));
     let rules = &rubric().rules;
-    let i = rules.iter().position(|r| r.id == "7.1a").unwrap_or(0);
-    let j = rules.iter().position(|r| r.id == "7.1b").unwrap_or(0);
+    let i = rules.iter().position(|r| r.id == "7.1a").unwrap_or_else(|| panic!("no rule 7.1a"));
+    let j = rules.iter().position(|r| r.id == "7.1b").unwrap_or_else(|| panic!("no rule 7.1b"));
     assert!((scores.confirmed.1.rules[i].score - scores.working.1.rules[i].score).abs() < 1e-12);
     assert!(scores.confirmed.1.rules[j].missing.len() == 1, "a returned value does not count");
     // A new value needs a new review: it is pending again.
@@ -114,7 +114,7 @@ async fn values_are_never_overwritten_silently() {
         ..SetValue::default()
     };
     ws.set_values(&[item], &actor("李华")).await.unwrap_or_else(|e| panic!("{e}"));
-    let history = ws.history("s8.halls_connected").await.unwrap_or_default();
+    let history = ws.history("s8.halls_connected").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].value_json, "14");
     assert!(history[0].superseded_at.is_some());
@@ -125,7 +125,7 @@ async fn values_are_never_overwritten_silently() {
     let audit = ws
         .audit(AuditFilter { entity_id: Some("s8.halls_connected".to_owned()), ..AuditFilter::default() })
         .await
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[1].before_json.as_deref(), Some("{\"value\":14}"));
 }
@@ -159,7 +159,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let e = ws.set_values(&[set("s1.judged", "4")], &who).await.err();
     assert!(matches!(&e, Some(AppError::Inputs(errs)) if errs.to_string().contains("理由")), "{e:?}");
     // A duplicate task: the whole plan is refused.
-    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_default();
+    let plan = std::fs::read_to_string(examples().join("qingchuan-plan.toml")).unwrap_or_else(|e| panic!("{e}"));
     let e = ws.import_plan(&plan, &who).await.err();
     assert!(matches!(&e, Some(AppError::Store(StoreError::Conflict(m))) if m.contains("T1.1")), "{e:?}");
     // A plan naming an unknown rule and an unknown unit.
@@ -169,7 +169,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert!(matches!(&e, Some(AppError::Plan(_))) && text.contains("12.1") && text.contains("火星局") && text.contains("第 1 行"), "{e:?}");
     // A file over the limit.
     let big = dir.path().join("big.pdf");
-    std::fs::write(&big, vec![b'%'; 2048]).unwrap_or_default();
+    std::fs::write(&big, vec![b'%'; 2048]).unwrap_or_else(|e| panic!("{e}"));
     let ws = ws.with_max_evidence_bytes(1024);
     let e = ws.attach(&big, "7.2a", Some(1), None, None, &who).await.err();
     assert!(matches!(&e, Some(AppError::Invalid { field, .. }) if field == "file"), "{e:?}");
@@ -179,7 +179,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
 
     assert_eq!(audit_len(&ws).await, before_audit, "nothing was written");
     assert_eq!(ws.scores().await.unwrap_or_else(|e| panic!("{e}")).working.1, before_scores);
-    assert!(ws.evidence().await.unwrap_or_default().is_empty());
+    assert!(ws.evidence().await.unwrap_or_else(|e| panic!("{e}")).is_empty());
 }
 
 #[tokio::test]
@@ -188,8 +188,8 @@ async fn evidence_is_stored_once_by_content_and_reviewed() {
     let (location, ws) = example_city(dir.path()).await;
     let a = dir.path().join("执结统计.pdf");
     let b = dir.path().join("执结统计(副本).pdf");
-    std::fs::write(&a, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_default();
-    std::fs::write(&b, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_default();
+    std::fs::write(&a, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&b, b"%PDF-1.4 \xe6\x89\xa7\xe7\xbb\x93").unwrap_or_else(|e| panic!("{e}"));
     let who = actor("人行");
     let e1 = ws.attach(&a, "7.2a", Some(1), Some("T7.2"), Some("人行青川市中心支行"), &who).await.unwrap_or_else(|e| panic!("{e}"));
     let e2 = ws.attach(&b, "7.2a", Some(1), None, None, &who).await.unwrap_or_else(|e| panic!("{e}"));
@@ -234,7 +234,7 @@ async fn backup_while_in_use_restores_the_same_scores_history_and_files() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (_, ws) = example_city(dir.path()).await;
     let file = dir.path().join("平台截图.png");
-    std::fs::write(&file, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).unwrap_or_default();
+    std::fs::write(&file, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).unwrap_or_else(|e| panic!("{e}"));
     let e = ws.attach(&file, "8.2b", Some(1), None, None, &actor("信息中心")).await.unwrap_or_else(|e| panic!("{e}"));
     // Writes go on while the backup runs.
     let backup_dir = dir.path().join("backup");
@@ -250,7 +250,7 @@ async fn backup_while_in_use_restores_the_same_scores_history_and_files() {
     restore(&backup_dir, &restored_at).await.unwrap_or_else(|e| panic!("{e}"));
     let back = Workspace::open(&restored_at, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
     // The snapshot is one consistent state: its history ends with its current value.
-    let history = back.history("s10.jrp_cases").await.unwrap_or_default();
+    let history = back.history("s10.jrp_cases").await.unwrap_or_else(|e| panic!("{e}"));
     let current: Vec<_> = history.iter().filter(|h| h.superseded_at.is_none()).collect();
     assert_eq!(current.len(), 1);
     assert_eq!(history.last().map(|h| h.id), current.first().map(|h| h.id));
@@ -344,7 +344,7 @@ async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
     let template = ws.export_template(Some(unit)).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(&template[..2], b"PK", "an .xlsx");
     // The exported template reads back with nothing filled in.
-    assert_eq!(ws.import_template(&template, "模板.xlsx", Some(unit), &actor("人行")).await.unwrap_or(usize::MAX), 0);
+    assert_eq!(ws.import_template(&template, "模板.xlsx", Some(unit), &actor("人行")).await.unwrap_or_else(|e| panic!("{e}")), 0);
     let who = actor("人行");
     let filled = filled_workbook(&[
         ("s7.cases_received", "８１２"),
@@ -357,12 +357,12 @@ async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
     let n = ws.import_template(&filled, "人行填报.xlsx", Some(unit), &who).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 5, "s7.major_risk was already 否");
     let current = ws.current_raw().await.unwrap_or_else(|e| panic!("{e}"));
-    let value = |k: &str| current.iter().find(|c| c.key == k).map(|c| c.value_json.clone()).unwrap_or_default();
+    let value = |k: &str| current.iter().find(|c| c.key == k).map(|c| c.value_json.clone()).unwrap_or_else(|| panic!("{k} has no value"));
     assert_eq!(value("s7.cases_received"), "812");
     assert_eq!(value("s7.npl_ratio"), "0.025");
     assert_eq!(value("s7.cases_closed"), "650");
     assert_eq!(value("s9.credit_loans_yuan"), "13000000000");
-    let history = ws.history("s7.npl_ratio").await.unwrap_or_default();
+    let history = ws.history("s7.npl_ratio").await.unwrap_or_else(|e| panic!("{e}"));
     let last = history.last().unwrap_or_else(|| panic!("no history"));
     assert!(last.source_kind == creditcity_app::SourceKind::File && last.source_ref.starts_with("人行填报.xlsx (SHA-256 "), "{last:?}");
     assert_eq!(last.set_by, "人行");
@@ -395,9 +395,9 @@ async fn the_evidence_package_has_a_folder_per_rule_and_an_index_of_what_is_miss
     let (_, ws) = example_city(dir.path()).await;
     let who = actor("人行");
     let a = dir.path().join("执结统计.pdf");
-    std::fs::write(&a, b"%PDF-1.4 stats").unwrap_or_default();
+    std::fs::write(&a, b"%PDF-1.4 stats").unwrap_or_else(|e| panic!("{e}"));
     let b = dir.path().join("旧版统计.pdf");
-    std::fs::write(&b, b"%PDF-1.4 old").unwrap_or_default();
+    std::fs::write(&b, b"%PDF-1.4 old").unwrap_or_else(|e| panic!("{e}"));
     let kept = ws.attach(&a, "7.2a", Some(1), None, Some("人行青川市中心支行"), &who).await.unwrap_or_else(|e| panic!("{e}"));
     let old = ws.attach(&b, "7.2b", Some(1), None, None, &who).await.unwrap_or_else(|e| panic!("{e}"));
     ws.review("evidence", &old.id.to_string(), Decision::Return, "版本过旧", &actor("专家")).await.unwrap_or_else(|e| panic!("{e}"));
@@ -440,7 +440,7 @@ async fn the_city_template_has_a_sheet_per_section_and_reads_back_from_any_sheet
         sheet.write_string(1, 0, key).unwrap_or_else(|e| panic!("{e}"));
         sheet.write_string(1, 1, value).unwrap_or_else(|e| panic!("{e}"));
     }
-    let e = ws.import_template(&book.save_to_buffer().unwrap_or_default(), "全市.xlsx", None, &actor("信用办")).await.err();
+    let e = ws.import_template(&book.save_to_buffer().unwrap_or_else(|e| panic!("{e}")), "全市.xlsx", None, &actor("信用办")).await.err();
     let Some(AppError::Cells(problems)) = e else { panic!("expected a cell problem, got {e:?}") };
     assert_eq!(problems.len(), 1);
     assert_eq!((problems[0].sheet.as_str(), problems[0].cell.as_str()), ("十、信用监管", "B2"));

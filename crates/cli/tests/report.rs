@@ -113,7 +113,7 @@ fn an_unreadable_file_exits_4() {
 
 #[test]
 fn a_broken_rubric_exits_3_with_file_line_and_key() {
-    let text = std::fs::read_to_string(root().join("rubrics/2019.toml")).unwrap_or_default();
+    let text = std::fs::read_to_string(root().join("rubrics/2019.toml")).unwrap_or_else(|e| panic!("{e}"));
     let path = temp_file("broken-rubric.toml", &text.replacen("max = 22", "max = 21", 1));
     let p = path.to_str().unwrap_or_default();
     let o = run(&["rubric", "check", p]);
@@ -157,7 +157,7 @@ proptest! {
         let card = score(&r, &a);
         let report = render::report(&r, &a, &card);
         let text = render::text(&r, &report);
-        let json: serde_json::Value = serde_json::from_str(&render::json(&report)).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&render::json(&report)).unwrap_or_else(|e| panic!("{e}"));
         let mut rest = text.as_str();
         for rule in json["rules"].as_array().into_iter().flatten() {
             let id = rule["id"].as_str().unwrap_or_default();

@@ -50,7 +50,7 @@ fn the_readme_walk_through() {
     ok(d, &["set", "--file", &example("qingchuan-complete.toml"), "--unit", "市信用办"]);
     let out = ok(d, &["set", "s7.cases_closed", "700", "--unit", "人行青川市中心支行", "--source", "document", "--ref", "法院统计表"]);
     assert!(out.contains("s7.cases_closed = 700"), "{out}");
-    std::fs::write(d.join("执结统计.pdf"), b"%PDF-1.4 statistics").unwrap_or_default();
+    std::fs::write(d.join("执结统计.pdf"), b"%PDF-1.4 statistics").unwrap_or_else(|e| panic!("{e}"));
     let out = ok(d, &["attach", "执结统计.pdf", "--rule", "7.2a", "--item", "1", "--task", "T7.2"]);
     assert!(out.contains("application/pdf"), "{out}");
     ok(d, &["task", "submit", "T7.2"]);
@@ -79,7 +79,7 @@ fn the_readme_walk_through() {
     ok(d, &["export", "scores", "--out", "评分表.xlsx"]);
     assert!(ok(d, &["export", "evidence", "--out", "迎检材料.zip"]).contains("项佐证材料"));
     ok(d, &["report", "--out", "自评报告.html"]);
-    let report = std::fs::read_to_string(d.join("自评报告.html")).unwrap_or_default();
+    let report = std::fs::read_to_string(d.join("自评报告.html")).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.contains("社会信用体系建设示范城市创建自评报告") && report.contains("失分分析与争取计划"));
     for f in ["人行.xlsx", "评分表.xlsx", "迎检材料.zip"] {
         assert!(std::fs::read(d.join(f)).is_ok_and(|b| b.starts_with(b"PK")), "{f} is a zip-based file");
@@ -104,7 +104,7 @@ fn refusals_name_the_field_and_change_nothing() {
     assert!(refused(d, &["set", "s7.npl_rato", "0.01"]).contains("s7.npl_ratio"));
     assert!(refused(d, &["set", "s7.npl_ratio", "0.01", "--unit", "火星局"]).contains("火星局"));
     assert!(refused(d, &["plan", "import", &example("qingchuan-plan.toml")]).contains("T1.1"));
-    std::fs::write(d.join("x.pdf"), b"%PDF").unwrap_or_default();
+    std::fs::write(d.join("x.pdf"), b"%PDF").unwrap_or_else(|e| panic!("{e}"));
     assert!(refused(d, &["attach", "x.pdf", "--rule", "99.9"]).contains("99.9"));
     assert!(refused(d, &["review", "input", "s7.npl_ratio", "accept"]).contains("s7.npl_ratio"));
     assert!(refused(d, &["init", "--city", "临江市"]).contains("临江市"));
@@ -113,7 +113,7 @@ fn refusals_name_the_field_and_change_nothing() {
     assert_eq!(missing.status.code(), Some(4), "attach of a missing file exits 4");
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(err.contains("没有这个文件.pdf") && err.contains("不存在"), "{err}");
-    std::fs::write(d.join("gbk.toml"), [0xC7, 0xE0, 0xB4, 0xA8, b'\n']).unwrap_or_default();
+    std::fs::write(d.join("gbk.toml"), [0xC7, 0xE0, 0xB4, 0xA8, b'\n']).unwrap_or_else(|e| panic!("{e}"));
     let gbk = cc(d, &["set", "--file", "gbk.toml"]);
     assert_eq!(gbk.status.code(), Some(4));
     let err = String::from_utf8_lossy(&gbk.stderr);
@@ -151,7 +151,7 @@ fn a_store_killed_mid_write_opens_consistent_with_every_acknowledged_write() {
     ok(d, &["plan", "import", &example("qingchuan-plan.toml")]);
     let file = example("linjiang-midway.toml");
     let entries = ok(d, &["set", "--file", &file]);
-    let per_file: usize = entries.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or(0);
+    let per_file: usize = entries.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or_else(|| panic!("no count in {entries}"));
     assert!(per_file > 100, "{entries}");
     let mut acked: Vec<u32> = Vec::new();
     let mut next = 1u32;
