@@ -37,7 +37,7 @@ async fn example_city(dir: &Path) -> (Location, Workspace) {
 }
 
 async fn audit_len(ws: &Workspace) -> usize {
-    ws.audit(AuditFilter::default()).await.map(|a| a.len()).unwrap_or_else(|e| panic!("audit: {e}"))
+    ws.audit(AuditFilter::default()).await.map_or_else(|e| panic!("audit: {e}"), |a| a.len())
 }
 
 #[tokio::test]
@@ -357,7 +357,7 @@ async fn an_excel_template_round_trips_and_a_broken_one_changes_nothing() {
     let n = ws.import_template(&filled, "人行填报.xlsx", Some(unit), &who).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(n, 5, "s7.major_risk was already 否");
     let current = ws.current_raw().await.unwrap_or_else(|e| panic!("{e}"));
-    let value = |k: &str| current.iter().find(|c| c.key == k).map(|c| c.value_json.clone()).unwrap_or_else(|| panic!("{k} has no value"));
+    let value = |k: &str| current.iter().find(|c| c.key == k).map_or_else(|| panic!("{k} has no value"), |c| c.value_json.clone());
     assert_eq!(value("s7.cases_received"), "812");
     assert_eq!(value("s7.npl_ratio"), "0.025");
     assert_eq!(value("s7.cases_closed"), "650");
