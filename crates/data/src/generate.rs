@@ -1,0 +1,1 @@
+//! Generators (filled below).
