@@ -640,7 +640,14 @@ impl RowSink for RegisterChecker<'_> {
             report,
         };
         if has_code && (flags.revoked || flags.abnormal || flags.lost || flags.rated_poor || flags.report.is_some()) {
-            self.facts.flagged.insert(key, flags);
+            // Two rows with one code (a duplicate): the code carries both rows' flags.
+            let f = self.facts.flagged.entry(key).or_default();
+            f.revoked |= flags.revoked;
+            f.abnormal |= flags.abnormal;
+            f.lost |= flags.lost;
+            f.rated_poor |= flags.rated_poor;
+            f.existing_at_start |= flags.existing_at_start;
+            f.report = f.report.max(flags.report);
         }
         // 原注册号 is read only so that a row with it is not mistaken for a malformed one.
         let _ = r.cell(rec, reg::OLD_NUMBER);
@@ -719,6 +726,9 @@ impl RowSink for DecisionChecker<'_> {
             None => matches!(code_status, CodeStatus::Valid) && is_legal_code(code_cell),
         };
         let number = r.required(rec, c.number, Feeds::NONE).map(str::to_string);
+        for &col in c.plain_required {
+            let _ = r.required(rec, col, Feeds::NONE);
+        }
         let kind_cell = r.cell(rec, c.kind);
         if kind_cell.is_empty() {
             let _ = r.required(rec, c.kind, Feeds::NONE);

@@ -147,6 +147,8 @@ pub(crate) struct DecisionColumns {
     pub uploaded: usize,
     pub valid_from: Option<usize>,
     pub valid_to: Option<usize>,
+    /// Other required columns that need only be non-empty (许可机关; 违法行为类型, 处罚机关).
+    pub plain_required: &'static [usize],
 }
 
 pub(crate) const LICENCE_COLUMNS: DecisionColumns = DecisionColumns {
@@ -161,6 +163,7 @@ pub(crate) const LICENCE_COLUMNS: DecisionColumns = DecisionColumns {
     unit: 9,
     published: 15,
     uploaded: 18,
+    plain_required: &[8],
 };
 static LICENCES: &[Column] = &[
     req("行政相对人名称", Some("XK_XDR_MC")),
@@ -196,6 +199,7 @@ pub(crate) const PENALTY_COLUMNS: DecisionColumns = DecisionColumns {
     unit: 8,
     published: 13,
     uploaded: 16,
+    plain_required: &[4, 7],
 };
 static PENALTIES: &[Column] = &[
     req("行政相对人名称", Some("CF_XDR_MC")),
