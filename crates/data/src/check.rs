@@ -6,7 +6,9 @@ use crate::date::{CellDate, Date, parse_cell};
 use crate::derive::InputKey;
 use crate::problem::{Detail, Feeds, Problem, ProblemKind, normalize_name};
 use crate::read::{RowIssue, RowSink};
-use crate::schema::{self, ColumnMap, DatasetKind, DecisionColumns, approval, case, commitment, list, reg};
+use crate::schema::{
+    self, ColumnMap, DatasetKind, DecisionColumns, approval, case, commitment, list, reg,
+};
 use crate::workdays::{Calendar, publication_deadline};
 use crate::{FileError, PublicationBasis, Settings};
 use csv::StringRecord;
@@ -28,6 +30,7 @@ pub enum Facts {
 
 /// Flags of a register entity that other datasets' derivations look up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of a register row, not a state machine
 pub struct EntityFlags {
     /// 登记状态 吊销.
     pub revoked: bool,
@@ -231,7 +234,14 @@ impl<'s> Rows<'s> {
     }
 
     /// Start a row: the malformed-row checks, then the owning unit from `unit_col`.
-    fn begin(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>, unit_col: Option<usize>, flag_unknown: bool) {
+    fn begin(
+        &mut self,
+        row: u64,
+        rec: &StringRecord,
+        issue: Option<RowIssue>,
+        unit_col: Option<usize>,
+        flag_unknown: bool,
+    ) {
         self.row = row;
         self.raw = None;
         self.unit_name = None;
@@ -239,13 +249,13 @@ impl<'s> Rows<'s> {
         if let Some(col) = unit_col {
             let name = self.cell(rec, col);
             if !name.is_empty() {
-                let (name_arc, unit) = match self.unit_cache.get(name) {
-                    Some(v) => v.clone(),
-                    None => {
-                        let v: (Arc<str>, Option<usize>) = (Arc::from(name), self.settings.units.find(name));
-                        self.unit_cache.insert(name.to_string(), v.clone());
-                        v
-                    }
+                let (name_arc, unit) = if let Some(v) = self.unit_cache.get(name) {
+                    v.clone()
+                } else {
+                    let v: (Arc<str>, Option<usize>) =
+                        (Arc::from(name), self.settings.units.find(name));
+                    self.unit_cache.insert(name.to_string(), v.clone());
+                    v
                 };
                 self.unit_name = Some(name_arc);
                 self.unit = unit;
@@ -254,7 +264,10 @@ impl<'s> Rows<'s> {
                         rec,
                         ProblemKind::UnknownUnit,
                         Some(col),
-                        format!("{}“{name}”不是本市已登记的责任单位,请使用单位全称或在单位别名中补充", self.column_name(col)),
+                        format!(
+                            "{}“{name}”不是本市已登记的责任单位,请使用单位全称或在单位别名中补充",
+                            self.column_name(col)
+                        ),
                         None,
                         Feeds::NONE,
                     );
@@ -263,7 +276,14 @@ impl<'s> Rows<'s> {
         }
         match issue {
             Some(RowIssue::BadBytes) => {
-                self.push(rec, ProblemKind::MalformedRow, None, "本行有无法解码的字符(已显示为 \u{FFFD}),请检查文件编码".into(), None, Feeds::NONE);
+                self.push(
+                    rec,
+                    ProblemKind::MalformedRow,
+                    None,
+                    "本行有无法解码的字符(已显示为 \u{FFFD}),请检查文件编码".into(),
+                    None,
+                    Feeds::NONE,
+                );
             }
             Some(RowIssue::Short { cells, header }) => {
                 self.push(
@@ -279,8 +299,19 @@ impl<'s> Rows<'s> {
         }
     }
 
-    fn push(&mut self, rec: &StringRecord, kind: ProblemKind, col: Option<usize>, message: String, detail: Option<Detail>, feeds: Feeds) {
-        let raw = self.raw.get_or_insert_with(|| rec.iter().map(str::to_string).collect::<Vec<_>>().into()).clone();
+    fn push(
+        &mut self,
+        rec: &StringRecord,
+        kind: ProblemKind,
+        col: Option<usize>,
+        message: String,
+        detail: Option<Detail>,
+        feeds: Feeds,
+    ) {
+        let raw = self
+            .raw
+            .get_or_insert_with(|| rec.iter().map(str::to_string).collect::<Vec<_>>().into())
+            .clone();
         self.problems.push(Problem {
             dataset: self.kind,
             row: self.row,
@@ -298,7 +329,14 @@ impl<'s> Rows<'s> {
     fn required<'r>(&mut self, rec: &'r StringRecord, col: usize, feeds: Feeds) -> Option<&'r str> {
         let v = self.cell(rec, col);
         if v.is_empty() {
-            self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
+            self.push(
+                rec,
+                ProblemKind::MissingField,
+                Some(col),
+                format!("{}为空,此项必填", self.column_name(col)),
+                None,
+                feeds,
+            );
             None
         } else {
             Some(v)
@@ -306,23 +344,41 @@ impl<'s> Rows<'s> {
     }
 
     /// A date cell: missing (when required), unreadable, or after today are problems.
-    fn date(&mut self, rec: &StringRecord, col: usize, required: bool, not_future: bool, feeds: Feeds) -> Option<CellDate> {
+    fn date(
+        &mut self,
+        rec: &StringRecord,
+        col: usize,
+        required: bool,
+        not_future: bool,
+        feeds: Feeds,
+    ) -> Option<CellDate> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             if required {
-                self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
+                self.push(
+                    rec,
+                    ProblemKind::MissingField,
+                    Some(col),
+                    format!("{}为空,此项必填", self.column_name(col)),
+                    None,
+                    feeds,
+                );
             }
             return None;
         }
-        match parse_cell(v) {
-            Ok(d) => {
+        if let Ok(d) = parse_cell(v) {
+            {
                 if let (true, CellDate::Day(day)) = (not_future, d) {
                     if day > self.settings.today {
                         self.push(
                             rec,
                             ProblemKind::FutureDate,
                             Some(col),
-                            format!("{}“{v}”晚于今天({}),日期不可能在将来", self.column_name(col), self.settings.today),
+                            format!(
+                                "{}“{v}”晚于今天({}),日期不可能在将来",
+                                self.column_name(col),
+                                self.settings.today
+                            ),
                             None,
                             feeds,
                         );
@@ -330,7 +386,8 @@ impl<'s> Rows<'s> {
                 }
                 Some(d)
             }
-            Err(()) => {
+        } else {
+            {
                 self.push(
                     rec,
                     ProblemKind::BadDate,
@@ -344,12 +401,27 @@ impl<'s> Rows<'s> {
         }
     }
 
-    fn day(&mut self, rec: &StringRecord, col: usize, required: bool, feeds: Feeds) -> Option<Date> {
-        self.date(rec, col, required, true, feeds).and_then(CellDate::day)
+    fn day(
+        &mut self,
+        rec: &StringRecord,
+        col: usize,
+        required: bool,
+        feeds: Feeds,
+    ) -> Option<Date> {
+        self.date(rec, col, required, true, feeds)
+            .and_then(CellDate::day)
     }
 
     /// A code cell. `required`: whether a code must be there (placeholder or empty is a problem).
-    fn code(&mut self, rec: &StringRecord, col: usize, required: bool, feeds_wrong: Feeds, feeds_missing: Feeds, individual: bool) -> CodeStatus {
+    fn code(
+        &mut self,
+        rec: &StringRecord,
+        col: usize,
+        required: bool,
+        feeds_wrong: Feeds,
+        feeds_missing: Feeds,
+        individual: bool,
+    ) -> CodeStatus {
         let v = self.cell(rec, col);
         let status = code::classify(v);
         match status {
@@ -379,18 +451,36 @@ impl<'s> Rows<'s> {
             }
             CodeStatus::Placeholder if required => {
                 let message = if individual {
-                    format!("{}为占位码 {},个体工商户尚未赋码,应完成新旧代码映射", self.column_name(col), code::PLACEHOLDER)
+                    format!(
+                        "{}为占位码 {},个体工商户尚未赋码,应完成新旧代码映射",
+                        self.column_name(col),
+                        code::PLACEHOLDER
+                    )
                 } else {
-                    format!("{}为占位码 {},此主体必须填写统一社会信用代码", self.column_name(col), code::PLACEHOLDER)
+                    format!(
+                        "{}为占位码 {},此主体必须填写统一社会信用代码",
+                        self.column_name(col),
+                        code::PLACEHOLDER
+                    )
                 };
-                self.push(rec, ProblemKind::PlaceholderCode, Some(col), message, None, feeds_missing);
+                self.push(
+                    rec,
+                    ProblemKind::PlaceholderCode,
+                    Some(col),
+                    message,
+                    None,
+                    feeds_missing,
+                );
             }
             CodeStatus::Empty if required => {
                 self.push(
                     rec,
                     ProblemKind::MissingField,
                     Some(col),
-                    format!("{}为空,此主体必须填写统一社会信用代码", self.column_name(col)),
+                    format!(
+                        "{}为空,此主体必须填写统一社会信用代码",
+                        self.column_name(col)
+                    ),
                     None,
                     feeds_missing,
                 );
@@ -402,11 +492,25 @@ impl<'s> Rows<'s> {
 
     /// A value that must be one of `allowed` (index returned); empty is a missing field
     /// when `required`.
-    fn category(&mut self, rec: &StringRecord, col: usize, allowed: &[&str], required: bool, feeds: Feeds) -> Option<usize> {
+    fn category(
+        &mut self,
+        rec: &StringRecord,
+        col: usize,
+        allowed: &[&str],
+        required: bool,
+        feeds: Feeds,
+    ) -> Option<usize> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             if required {
-                self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
+                self.push(
+                    rec,
+                    ProblemKind::MissingField,
+                    Some(col),
+                    format!("{}为空,此项必填", self.column_name(col)),
+                    None,
+                    feeds,
+                );
             }
             return None;
         }
@@ -417,7 +521,11 @@ impl<'s> Rows<'s> {
             rec,
             ProblemKind::UnknownCategory,
             Some(col),
-            format!("{}“{v}”不在规定范围内,应为:{}", self.column_name(col), allowed.join("、")),
+            format!(
+                "{}“{v}”不在规定范围内,应为:{}",
+                self.column_name(col),
+                allowed.join("、")
+            ),
             None,
             feeds,
         );
@@ -432,7 +540,14 @@ impl<'s> Rows<'s> {
             "否" | "N" | "n" | "0" | "FALSE" | "false" => false,
             "" => {
                 if required {
-                    self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,应填“是”或“否”", self.column_name(col)), None, feeds);
+                    self.push(
+                        rec,
+                        ProblemKind::MissingField,
+                        Some(col),
+                        format!("{}为空,应填“是”或“否”", self.column_name(col)),
+                        None,
+                        feeds,
+                    );
                 }
                 false
             }
@@ -441,7 +556,10 @@ impl<'s> Rows<'s> {
                     rec,
                     ProblemKind::UnknownCategory,
                     Some(col),
-                    format!("{}“{other}”不在规定范围内,应为:是、否", self.column_name(col)),
+                    format!(
+                        "{}“{other}”不在规定范围内,应为:是、否",
+                        self.column_name(col)
+                    ),
                     None,
                     feeds,
                 );
@@ -479,12 +597,32 @@ pub(crate) trait Checker: RowSink {
 pub(crate) fn checker(kind: DatasetKind, settings: &Settings) -> Box<dyn Checker + '_> {
     match kind {
         DatasetKind::Register => Box::new(RegisterChecker::new(settings)),
-        DatasetKind::Licences => Box::new(DecisionChecker::new(kind, schema::LICENCE_COLUMNS, settings)),
-        DatasetKind::Penalties => Box::new(DecisionChecker::new(kind, schema::PENALTY_COLUMNS, settings)),
-        DatasetKind::Lists => Box::new(ListChecker { rows: Rows::new(kind, settings), facts: ListFacts::default() }),
-        DatasetKind::Commitments => Box::new(CommitmentChecker { rows: Rows::new(kind, settings), facts: CommitmentFacts::default() }),
-        DatasetKind::ApprovalItems => Box::new(ApprovalChecker { rows: Rows::new(kind, settings), facts: ApprovalFacts::default() }),
-        DatasetKind::Cases => Box::new(CaseChecker { rows: Rows::new(kind, settings), facts: CaseFacts::default() }),
+        DatasetKind::Licences => Box::new(DecisionChecker::new(
+            kind,
+            schema::LICENCE_COLUMNS,
+            settings,
+        )),
+        DatasetKind::Penalties => Box::new(DecisionChecker::new(
+            kind,
+            schema::PENALTY_COLUMNS,
+            settings,
+        )),
+        DatasetKind::Lists => Box::new(ListChecker {
+            rows: Rows::new(kind, settings),
+            facts: ListFacts::default(),
+        }),
+        DatasetKind::Commitments => Box::new(CommitmentChecker {
+            rows: Rows::new(kind, settings),
+            facts: CommitmentFacts::default(),
+        }),
+        DatasetKind::ApprovalItems => Box::new(ApprovalChecker {
+            rows: Rows::new(kind, settings),
+            facts: ApprovalFacts::default(),
+        }),
+        DatasetKind::Cases => Box::new(CaseChecker {
+            rows: Rows::new(kind, settings),
+            facts: CaseFacts::default(),
+        }),
     }
 }
 
@@ -536,13 +674,25 @@ impl RowSink for RegisterChecker<'_> {
         let name = r.required(rec, reg::NAME, Feeds::NONE);
         let category = r.category(rec, reg::CATEGORY, &ENTITY_CATEGORIES, true, Feeds::NONE);
         let status = r.category(rec, reg::STATUS, &STATUSES, true, Feeds::NONE);
-        let founded = r.day(rec, reg::FOUNDED, true, Feeds::of(&[InputKey::CodeConversionRate, InputKey::NewMarketEntities]));
+        let founded = r.day(
+            rec,
+            reg::FOUNDED,
+            true,
+            Feeds::of(&[InputKey::CodeConversionRate, InputKey::NewMarketEntities]),
+        );
         let gone = matches!(status, Some(2 | 3));
         let closed = if gone && r.has(reg::CLOSED) {
             let d = r.day(rec, reg::CLOSED, true, Feeds::NONE);
             if let (Some(c), Some(f)) = (d, founded) {
                 if c < f {
-                    r.push(rec, ProblemKind::DateOrder, Some(reg::CLOSED), format!("注销日期 {c} 早于成立日期 {f}"), None, Feeds::NONE);
+                    r.push(
+                        rec,
+                        ProblemKind::DateOrder,
+                        Some(reg::CLOSED),
+                        format!("注销日期 {c} 早于成立日期 {f}"),
+                        None,
+                        Feeds::NONE,
+                    );
                 }
             }
             d
@@ -551,13 +701,22 @@ impl RowSink for RegisterChecker<'_> {
         };
         // Existing at a date: founded by then and not gone before it. A 注销/迁出 entity
         // without a readable 注销日期 is taken as gone.
-        let exists_at = |d: Date| founded.is_some_and(|f| f <= d) && (!gone || closed.is_some_and(|c| c >= d));
+        let exists_at =
+            |d: Date| founded.is_some_and(|f| f <= d) && (!gone || closed.is_some_and(|c| c >= d));
         let at_start = exists_at(w.start);
         let at_end = exists_at(w.end);
         let in_error_population = !gone || closed.is_some_and(|c| c >= w.start);
         let individual = category == Some(2);
-        let conversion = if at_start { Feeds::of(&[InputKey::CodeConversionRate]) } else { Feeds::NONE };
-        let error_feed = if in_error_population { Feeds::of(&[InputKey::CodeErrorRate]) } else { Feeds::NONE };
+        let conversion = if at_start {
+            Feeds::of(&[InputKey::CodeConversionRate])
+        } else {
+            Feeds::NONE
+        };
+        let error_feed = if in_error_population {
+            Feeds::of(&[InputKey::CodeErrorRate])
+        } else {
+            Feeds::NONE
+        };
         let code_cell = r.cell(rec, reg::CODE);
         let status_code = r.code(rec, reg::CODE, true, error_feed, conversion, individual);
         let has_code = matches!(status_code, CodeStatus::Valid | CodeStatus::Wrong(_));
@@ -629,8 +788,16 @@ impl RowSink for RegisterChecker<'_> {
         }
         let abnormal = r.has(reg::ABNORMAL) && r.yes_no(rec, reg::ABNORMAL, false, Feeds::NONE);
         let lost = r.has(reg::LOST) && r.yes_no(rec, reg::LOST, false, Feeds::NONE);
-        let rating = if r.has(reg::RATING) { r.category(rec, reg::RATING, &RATINGS, false, Feeds::NONE) } else { None };
-        let report = if r.has(reg::REPORT) { r.day(rec, reg::REPORT, false, Feeds::NONE) } else { None };
+        let rating = if r.has(reg::RATING) {
+            r.category(rec, reg::RATING, &RATINGS, false, Feeds::NONE)
+        } else {
+            None
+        };
+        let report = if r.has(reg::REPORT) {
+            r.day(rec, reg::REPORT, false, Feeds::NONE)
+        } else {
+            None
+        };
         let flags = EntityFlags {
             revoked: status == Some(1),
             abnormal,
@@ -639,7 +806,13 @@ impl RowSink for RegisterChecker<'_> {
             existing_at_start: at_start,
             report,
         };
-        if has_code && (flags.revoked || flags.abnormal || flags.lost || flags.rated_poor || flags.report.is_some()) {
+        if has_code
+            && (flags.revoked
+                || flags.abnormal
+                || flags.lost
+                || flags.rated_poor
+                || flags.report.is_some())
+        {
             // Two rows with one code (a duplicate): the code carries both rows' flags.
             let f = self.facts.flagged.entry(key).or_default();
             f.revoked |= flags.revoked;
@@ -663,7 +836,13 @@ impl Checker for RegisterChecker<'_> {
 
 // ---------------------------------------------------------------- licences and penalties
 
-const SUBJECT_CATEGORIES: [&str; 5] = ["法人及非法人组织", "法人", "非法人组织", "自然人", "个体工商户"];
+const SUBJECT_CATEGORIES: [&str; 5] = [
+    "法人及非法人组织",
+    "法人",
+    "非法人组织",
+    "自然人",
+    "个体工商户",
+];
 const LICENCE_KINDS: [&str; 6] = ["普通", "特许", "认可", "核准", "登记", "其他"];
 const PENALTY_KINDS: [&str; 17] = [
     "警告",
@@ -695,7 +874,13 @@ struct DecisionChecker<'s> {
 
 impl<'s> DecisionChecker<'s> {
     fn new(kind: DatasetKind, cols: DecisionColumns, settings: &'s Settings) -> Self {
-        DecisionChecker { rows: Rows::new(kind, settings), cols, facts: DecisionFacts::default(), numbers: FastMap::default(), calendar: Calendar::official() }
+        DecisionChecker {
+            rows: Rows::new(kind, settings),
+            cols,
+            facts: DecisionFacts::default(),
+            numbers: FastMap::default(),
+            calendar: Calendar::official(),
+        }
     }
 }
 
@@ -719,7 +904,14 @@ impl RowSink for DecisionChecker<'_> {
         let category = r.category(rec, c.category, &SUBJECT_CATEGORIES, true, Feeds::NONE);
         let needs_code = matches!(category, Some(0 | 1 | 2 | 4));
         let code_cell = r.cell(rec, c.code);
-        let code_status = r.code(rec, c.code, needs_code, Feeds::NONE, Feeds::NONE, category == Some(4));
+        let code_status = r.code(
+            rec,
+            c.code,
+            needs_code,
+            Feeds::NONE,
+            Feeds::NONE,
+            category == Some(4),
+        );
         let legal = match category {
             Some(0..=2) => true,
             Some(_) => false,
@@ -733,9 +925,20 @@ impl RowSink for DecisionChecker<'_> {
         if kind_cell.is_empty() {
             let _ = r.required(rec, c.kind, Feeds::NONE);
         } else if !self_kind_ok(r.kind, kind_cell) {
-            let allowed = if r.kind == DatasetKind::Licences { LICENCE_KINDS.join("、") } else { PENALTY_KINDS.join("、") };
+            let allowed = if r.kind == DatasetKind::Licences {
+                LICENCE_KINDS.join("、")
+            } else {
+                PENALTY_KINDS.join("、")
+            };
             let name = r.column_name(c.kind);
-            r.push(rec, ProblemKind::UnknownCategory, Some(c.kind), format!("{name}“{kind_cell}”不在规定范围内,应为:{allowed}"), None, Feeds::NONE);
+            r.push(
+                rec,
+                ProblemKind::UnknownCategory,
+                Some(c.kind),
+                format!("{name}“{kind_cell}”不在规定范围内,应为:{allowed}"),
+                None,
+                Feeds::NONE,
+            );
         }
         let window_feed = Feeds::of(&[InputKey::DecisionsTotal, InputKey::DecisionsReported]);
         let decided = r.day(rec, c.decided, true, window_feed);
@@ -745,7 +948,14 @@ impl RowSink for DecisionChecker<'_> {
             let to = r.date(rec, to_col, true, false, Feeds::NONE);
             if let (Some(CellDate::Day(f)), Some(CellDate::Day(t))) = (from, to) {
                 if f > t {
-                    r.push(rec, ProblemKind::DateOrder, Some(from_col), format!("有效期自 {f} 晚于有效期至 {t},应不晚于有效期至"), None, Feeds::NONE);
+                    r.push(
+                        rec,
+                        ProblemKind::DateOrder,
+                        Some(from_col),
+                        format!("有效期自 {f} 晚于有效期至 {t},应不晚于有效期至"),
+                        None,
+                        Feeds::NONE,
+                    );
                 }
             }
         }
@@ -753,12 +963,27 @@ impl RowSink for DecisionChecker<'_> {
             PublicationBasis::PublicationDate => c.published,
             PublicationBasis::UploadTime => c.uploaded,
         };
-        let reported_feed = if in_window { Feeds::of(&[InputKey::DecisionsReported]) } else { Feeds::NONE };
-        let published = if r.has(pub_col) { r.day(rec, pub_col, false, reported_feed) } else { None };
+        let reported_feed = if in_window {
+            Feeds::of(&[InputKey::DecisionsReported])
+        } else {
+            Feeds::NONE
+        };
+        let published = if r.has(pub_col) {
+            r.day(rec, pub_col, false, reported_feed)
+        } else {
+            None
+        };
         if let (Some(p), Some(d)) = (published, decided) {
             if p < d {
                 let name = r.column_name(pub_col);
-                r.push(rec, ProblemKind::DateOrder, Some(pub_col), format!("{name} {p} 早于决定日期 {d},公示不能先于决定"), None, Feeds::NONE);
+                r.push(
+                    rec,
+                    ProblemKind::DateOrder,
+                    Some(pub_col),
+                    format!("{name} {p} 早于决定日期 {d},公示不能先于决定"),
+                    None,
+                    Feeds::NONE,
+                );
             }
         }
         if let Some(number) = number {
@@ -802,7 +1027,10 @@ impl RowSink for DecisionChecker<'_> {
                     ProblemKind::Unpublished,
                     Some(pub_col),
                     format!("决定日期 {decided},截至 {} 尚未公示{when}", w.end),
-                    Some(Detail::Unpublished { decided, deadline: dl }),
+                    Some(Detail::Unpublished {
+                        decided,
+                        deadline: dl,
+                    }),
                     Feeds::of(&[InputKey::DecisionsReported]),
                 );
             }
@@ -823,7 +1051,14 @@ impl RowSink for DecisionChecker<'_> {
                     Ok(_) => self.facts.on_time += 1,
                     Err(e) => {
                         self.facts.undecided += 1;
-                        r.push(rec, ProblemKind::OutsideCalendar, Some(c.decided), format!("无法判断是否逾期公示:{e}"), None, Feeds::NONE);
+                        r.push(
+                            rec,
+                            ProblemKind::OutsideCalendar,
+                            Some(c.decided),
+                            format!("无法判断是否逾期公示:{e}"),
+                            None,
+                            Feeds::NONE,
+                        );
                     }
                 }
             }
@@ -845,7 +1080,11 @@ fn self_kind_ok(kind: DatasetKind, v: &str) -> bool {
 impl Checker for DecisionChecker<'_> {
     fn finish(self: Box<Self>) -> Result<(Facts, Vec<Problem>), FileError> {
         self.rows.region_check()?;
-        let facts = if self.rows.kind == DatasetKind::Licences { Facts::Licences(self.facts) } else { Facts::Penalties(self.facts) };
+        let facts = if self.rows.kind == DatasetKind::Licences {
+            Facts::Licences(self.facts)
+        } else {
+            Facts::Penalties(self.facts)
+        };
         Ok((facts, self.rows.problems))
     }
 }
@@ -869,7 +1108,10 @@ impl RowSink for ListChecker<'_> {
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(list::UNIT), true);
-        let feeds = Feeds::of(&[InputKey::OperatingBlacklist, InputKey::OperatingRedBlackSubjects]);
+        let feeds = Feeds::of(&[
+            InputKey::OperatingBlacklist,
+            InputKey::OperatingRedBlackSubjects,
+        ]);
         let code_cell = r.cell(rec, list::CODE);
         let status = r.code(rec, list::CODE, true, feeds, feeds, false);
         let _ = r.required(rec, list::NAME, Feeds::NONE);
@@ -877,9 +1119,25 @@ impl RowSink for ListChecker<'_> {
         let _ = r.required(rec, list::DOMAIN, Feeds::NONE);
         let _ = r.required(rec, list::UNIT, Feeds::NONE);
         let decided = r.day(rec, list::DECIDED, true, feeds);
-        let removed = if r.has(list::REMOVED) { r.day(rec, list::REMOVED, false, Feeds::of(&[InputKey::BlacklistExited])) } else { None };
+        let removed = if r.has(list::REMOVED) {
+            r.day(
+                rec,
+                list::REMOVED,
+                false,
+                Feeds::of(&[InputKey::BlacklistExited]),
+            )
+        } else {
+            None
+        };
         let reason = if r.has(list::REASON) {
-            r.category(rec, list::REASON, &REMOVAL_REASONS, false, Feeds::of(&[InputKey::BlacklistExited])).map(|i| match i {
+            r.category(
+                rec,
+                list::REASON,
+                &REMOVAL_REASONS,
+                false,
+                Feeds::of(&[InputKey::BlacklistExited]),
+            )
+            .map(|i| match i {
                 0 => RemovalReason::Rectified,
                 1 => RemovalReason::Repaired,
                 2 => RemovalReason::Expired,
@@ -888,21 +1146,57 @@ impl RowSink for ListChecker<'_> {
         } else {
             None
         };
-        let trained = if r.has(list::TRAINED) { r.day(rec, list::TRAINED, false, Feeds::of(&[InputKey::RepairTrained])) } else { None };
-        let report = if r.has(list::REPORT) { r.day(rec, list::REPORT, false, Feeds::of(&[InputKey::ReportsSubmitted])) } else { None };
+        let trained = if r.has(list::TRAINED) {
+            r.day(
+                rec,
+                list::TRAINED,
+                false,
+                Feeds::of(&[InputKey::RepairTrained]),
+            )
+        } else {
+            None
+        };
+        let report = if r.has(list::REPORT) {
+            r.day(
+                rec,
+                list::REPORT,
+                false,
+                Feeds::of(&[InputKey::ReportsSubmitted]),
+            )
+        } else {
+            None
+        };
         if let (Some(d), Some(x)) = (decided, removed) {
             if x < d {
-                r.push(rec, ProblemKind::DateOrder, Some(list::REMOVED), format!("移出日期 {x} 早于认定日期 {d},应不早于认定日期"), None, Feeds::NONE);
+                r.push(
+                    rec,
+                    ProblemKind::DateOrder,
+                    Some(list::REMOVED),
+                    format!("移出日期 {x} 早于认定日期 {d},应不早于认定日期"),
+                    None,
+                    Feeds::NONE,
+                );
             }
         }
-        let (Some(kind), Some(decided)) = (kind, decided) else { return };
+        let (Some(kind), Some(decided)) = (kind, decided) else {
+            return;
+        };
         if !matches!(status, CodeStatus::Valid | CodeStatus::Wrong(_)) {
             return;
         }
         if decided <= w.end && is_legal_code(code_cell) {
             self.facts.portal_records += 1;
         }
-        self.facts.entries.push(ListEntry { code: CodeKey::of(code_cell), black: kind == 1, decided, removed, reason, trained, report, row });
+        self.facts.entries.push(ListEntry {
+            code: CodeKey::of(code_cell),
+            black: kind == 1,
+            decided,
+            removed,
+            reason,
+            trained,
+            report,
+            row,
+        });
     }
 }
 
@@ -916,7 +1210,14 @@ impl Checker for ListChecker<'_> {
 // ---------------------------------------------------------------- commitments
 
 /// 主动公示型 is also written 主动承诺型 (the rubric's word); both are the first kind.
-const COMMITMENT_KINDS: [&str; 6] = ["主动公示型", "行业自律型", "审批替代型", "容缺受理型", "信用修复型", "主动承诺型"];
+const COMMITMENT_KINDS: [&str; 6] = [
+    "主动公示型",
+    "行业自律型",
+    "审批替代型",
+    "容缺受理型",
+    "信用修复型",
+    "主动承诺型",
+];
 
 struct CommitmentChecker<'s> {
     rows: Rows<'s>,
@@ -944,7 +1245,9 @@ impl RowSink for CommitmentChecker<'_> {
         let status = r.code(rec, commitment::CODE, true, feeds, feeds, false);
         let kind = r.category(rec, commitment::KIND, &COMMITMENT_KINDS, true, Feeds::NONE);
         let date = r.day(rec, commitment::DATE, true, feeds);
-        let (Some(kind), Some(date)) = (kind, date) else { return };
+        let (Some(kind), Some(date)) = (kind, date) else {
+            return;
+        };
         let has_code = matches!(status, CodeStatus::Valid | CodeStatus::Wrong(_));
         if has_code && date <= w.end && is_legal_code(code_cell) {
             self.facts.portal_records += 1;
@@ -987,10 +1290,30 @@ impl RowSink for ApprovalChecker<'_> {
         let r = &mut self.rows;
         let unit_col = r.has(approval::UNIT).then_some(approval::UNIT);
         r.begin(row, rec, issue, unit_col, true);
-        let _ = r.required(rec, approval::NAME, Feeds::of(&[InputKey::ApprovalItemsTotal]));
-        let substitution = r.yes_no(rec, approval::SUBSTITUTION, true, Feeds::of(&[InputKey::SubstitutionItems]));
-        let tolerance = r.yes_no(rec, approval::TOLERANCE, true, Feeds::of(&[InputKey::ToleranceItems]));
-        let in_35 = !self.facts.has_35_column || r.yes_no(rec, approval::IN_35, false, Feeds::of(&[InputKey::SubstitutionItems]));
+        let _ = r.required(
+            rec,
+            approval::NAME,
+            Feeds::of(&[InputKey::ApprovalItemsTotal]),
+        );
+        let substitution = r.yes_no(
+            rec,
+            approval::SUBSTITUTION,
+            true,
+            Feeds::of(&[InputKey::SubstitutionItems]),
+        );
+        let tolerance = r.yes_no(
+            rec,
+            approval::TOLERANCE,
+            true,
+            Feeds::of(&[InputKey::ToleranceItems]),
+        );
+        let in_35 = !self.facts.has_35_column
+            || r.yes_no(
+                rec,
+                approval::IN_35,
+                false,
+                Feeds::of(&[InputKey::SubstitutionItems]),
+            );
         self.facts.total += 1;
         if substitution && in_35 {
             self.facts.substitution += 1;
@@ -1025,8 +1348,12 @@ impl RowSink for CaseChecker<'_> {
         let feeds = Feeds::of(&[InputKey::JrpCases]);
         self.facts.total += 1;
         let status = r.code(rec, case::CODE, true, feeds, feeds, false);
-        let departments: HashSet<&str> =
-            r.cell(rec, case::DEPARTMENTS).split(['、', ';', '\u{FF1B}', ',', '\u{FF0C}']).map(str::trim).filter(|d| !d.is_empty()).collect();
+        let departments: HashSet<&str> = r
+            .cell(rec, case::DEPARTMENTS)
+            .split(['、', ';', '\u{FF1B}', ',', '\u{FF0C}'])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .collect();
         if departments.is_empty() {
             let _ = r.required(rec, case::DEPARTMENTS, feeds);
         } else if departments.len() < 2 {
@@ -1034,7 +1361,8 @@ impl RowSink for CaseChecker<'_> {
                 rec,
                 ProblemKind::MissingField,
                 Some(case::DEPARTMENTS),
-                "实施部门只有 1 个:有效的联合奖惩案例须由两个以上部门实施(多个部门以“、”或“;”分隔)".into(),
+                "实施部门只有 1 个:有效的联合奖惩案例须由两个以上部门实施(多个部门以“、”或“;”分隔)"
+                    .into(),
                 None,
                 feeds,
             );

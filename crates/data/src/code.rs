@@ -46,7 +46,9 @@ static ORG_VALUE: [u8; 256] = {
 };
 
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// The entity types each registration authority (position 1) may give (position 2), as a
@@ -114,7 +116,9 @@ impl CodeError {
     /// The check character the code calls for, when a check character is what failed.
     pub fn expected(self) -> Option<char> {
         match self {
-            CodeError::OrganizationCheck { expected, .. } | CodeError::Check { expected, .. } => Some(expected),
+            CodeError::OrganizationCheck { expected, .. } | CodeError::Check { expected, .. } => {
+                Some(expected)
+            }
             _ => None,
         }
     }
@@ -124,12 +128,17 @@ impl fmt::Display for CodeError {
     /// Chinese: what is wrong and what is right.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            CodeError::Length { found } => write!(f, "长度为 {found} 位,统一社会信用代码应为 18 位"),
+            CodeError::Length { found } => {
+                write!(f, "长度为 {found} 位,统一社会信用代码应为 18 位")
+            }
             CodeError::Character { position, found } => write!(
                 f,
                 "第 {position} 位“{found}”不是代码字符(只可用数字和除 I、O、S、V、Z 外的大写字母)"
             ),
-            CodeError::AuthorityType { authority, entity_type } => write!(
+            CodeError::AuthorityType {
+                authority,
+                entity_type,
+            } => write!(
                 f,
                 "登记管理部门码“{authority}”与机构类别码“{entity_type}”的组合未在 GB 32100-2015 中定义"
             ),
@@ -189,7 +198,9 @@ pub fn classify(cell: &str) -> CodeStatus {
 pub fn check_uscc(code: &str) -> Result<(), CodeError> {
     let b = code.as_bytes();
     if b.len() != 18 {
-        return Err(CodeError::Length { found: code.chars().count() });
+        return Err(CodeError::Length {
+            found: code.chars().count(),
+        });
     }
     let mut sum = 0u32;
     let mut bad = 0u8;
@@ -242,10 +253,15 @@ fn first_bad_character(code: &str) -> CodeError {
     for (i, c) in code.chars().enumerate() {
         let ok = c.is_ascii() && USCC_VALUE[c as usize] != INVALID;
         if !ok {
-            return CodeError::Character { position: (i + 1) as u8, found: c };
+            return CodeError::Character {
+                position: (i + 1) as u8,
+                found: c,
+            };
         }
     }
-    CodeError::Length { found: code.chars().count() }
+    CodeError::Length {
+        found: code.chars().count(),
+    }
 }
 
 /// The organization code check value of 8 body characters (0–10, 10 = `X`), or
@@ -282,11 +298,16 @@ fn org_check_char(value: u8) -> char {
 pub fn check_organization_code(code: &str) -> Result<(), CodeError> {
     let compact: Vec<u8> = code.trim().bytes().filter(|&c| c != b'-').collect();
     if compact.len() != 9 {
-        return Err(CodeError::Length { found: compact.len() });
+        return Err(CodeError::Length {
+            found: compact.len(),
+        });
     }
     for (i, &c) in compact[..8].iter().enumerate() {
         if ORG_VALUE[c as usize] == INVALID {
-            return Err(CodeError::Character { position: (i + 1) as u8, found: char::from(c) });
+            return Err(CodeError::Character {
+                position: (i + 1) as u8,
+                found: char::from(c),
+            });
         }
     }
     let expected = org_check_char(org_check_value(&compact[..8]));
@@ -302,7 +323,8 @@ pub fn check_organization_code(code: &str) -> Result<(), CodeError> {
 pub fn region(code: &str) -> Option<&str> {
     let code = code.trim();
     if code.len() == 18 && code.is_ascii() {
-        code.get(2..8).filter(|r| r.bytes().all(|c| c.is_ascii_digit()))
+        code.get(2..8)
+            .filter(|r| r.bytes().all(|c| c.is_ascii_digit()))
     } else {
         None
     }

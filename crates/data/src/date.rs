@@ -10,7 +10,11 @@ pub struct Date(i32);
 impl Date {
     /// The date of a year, month and day, if it exists.
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || !(1..=9999).contains(&year) {
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+            || !(1..=9999).contains(&year)
+        {
             return None;
         }
         // Howard Hinnant's days_from_civil.
@@ -114,33 +118,40 @@ impl CellDate {
     }
 }
 
+/// A cell that is not a date in any accepted form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadDate;
+
 /// Parse a date cell (surrounding whitespace ignored; the cell must not be empty).
 /// Accepts `YYYY/MM/DD`, `YYYY-MM-DD`, `YYYY.MM.DD` and `YYYY年MM月DD日` with one- or
 /// two-digit month and day, and `YYYYMMDD`; each optionally followed by a time
 /// (`HH:MM[:SS[.fff]]`, after a space or `T`).
-pub fn parse_cell(cell: &str) -> Result<CellDate, ()> {
+pub fn parse_cell(cell: &str) -> Result<CellDate, BadDate> {
     let s = cell.trim();
     if s == "长期" {
         return Ok(CellDate::LongTerm);
     }
     let b = s.as_bytes();
-    let (date, rest) = if b.len() >= 8 && b[..8].iter().all(u8::is_ascii_digit) && (b.len() == 8 || !b[8].is_ascii_digit()) {
+    let (date, rest) = if b.len() >= 8
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && (b.len() == 8 || !b[8].is_ascii_digit())
+    {
         let y = num(&b[0..4]);
         let m = num(&b[4..6]);
         let d = num(&b[6..8]);
         (Date::new(y as i32, m, d), &s[8..])
     } else {
-        let (y, r) = digits(s, 4, 4).ok_or(())?;
-        let r = sep(r).ok_or(())?;
-        let (m, r) = digits(r, 1, 2).ok_or(())?;
-        let r = sep(r).ok_or(())?;
-        let (d, r) = digits(r, 1, 2).ok_or(())?;
+        let (y, r) = digits(s, 4, 4).ok_or(BadDate)?;
+        let r = sep(r).ok_or(BadDate)?;
+        let (m, r) = digits(r, 1, 2).ok_or(BadDate)?;
+        let r = sep(r).ok_or(BadDate)?;
+        let (d, r) = digits(r, 1, 2).ok_or(BadDate)?;
         let r = r.strip_prefix('日').unwrap_or(r);
         (Date::new(y as i32, m, d), r)
     };
-    let date = date.ok_or(())?;
+    let date = date.ok_or(BadDate)?;
     if !rest.is_empty() && !is_time(rest) {
-        return Err(());
+        return Err(BadDate);
     }
     if date == LONG_TERM_DAY {
         Ok(CellDate::LongTerm)
@@ -173,10 +184,16 @@ fn sep(s: &str) -> Option<&str> {
 }
 
 fn is_time(rest: &str) -> bool {
-    let t = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')).unwrap_or("");
+    let t = rest
+        .strip_prefix('T')
+        .or_else(|| rest.strip_prefix(' '))
+        .unwrap_or("");
     let t = t.trim_start();
     let t = t.strip_suffix('Z').unwrap_or(t);
-    !t.is_empty() && t.as_bytes()[0].is_ascii_digit() && t.bytes().all(|c| c.is_ascii_digit() || c == b':' || c == b'.')
+    !t.is_empty()
+        && t.as_bytes()[0].is_ascii_digit()
+        && t.bytes()
+            .all(|c| c.is_ascii_digit() || c == b':' || c == b'.')
 }
 
 #[cfg(test)]

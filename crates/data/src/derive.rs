@@ -2,7 +2,8 @@
 //! behind it and a Chinese formula an explanation can show.
 
 use crate::check::{
-    ApprovalFacts, CaseFacts, CommitmentFacts, DecisionFacts, Facts, ListEntry, ListFacts, RegisterFacts, RemovalReason,
+    ApprovalFacts, CaseFacts, CommitmentFacts, DecisionFacts, Facts, ListEntry, ListFacts,
+    RegisterFacts, RemovalReason,
 };
 use crate::code::CodeKey;
 use crate::schema::DatasetKind;
@@ -92,17 +93,25 @@ impl InputKey {
     pub fn datasets(self) -> &'static [DatasetKind] {
         use DatasetKind as D;
         match self {
-            InputKey::CodeConversionRate | InputKey::CodeErrorRate | InputKey::LegalEntities | InputKey::NewMarketEntities => {
-                &[D::Register]
-            }
+            InputKey::CodeConversionRate
+            | InputKey::CodeErrorRate
+            | InputKey::LegalEntities
+            | InputKey::NewMarketEntities => &[D::Register],
             InputKey::DecisionsTotal | InputKey::DecisionsReported => &[D::Licences, D::Penalties],
             InputKey::PortalRecords => &[D::Licences, D::Penalties, D::Register],
-            InputKey::VoluntaryCommitments | InputKey::SelfDisciplineCommitments => &[D::Commitments],
-            InputKey::SubstitutionItems | InputKey::ToleranceItems | InputKey::ApprovalItemsTotal => &[D::ApprovalItems],
-            InputKey::OperatingBlacklist | InputKey::BlacklistExited | InputKey::RepairTrained => &[D::Lists, D::Register],
+            InputKey::VoluntaryCommitments | InputKey::SelfDisciplineCommitments => {
+                &[D::Commitments]
+            }
+            InputKey::SubstitutionItems
+            | InputKey::ToleranceItems
+            | InputKey::ApprovalItemsTotal => &[D::ApprovalItems],
+            InputKey::OperatingBlacklist
+            | InputKey::BlacklistExited
+            | InputKey::RepairTrained
+            | InputKey::ReportSubjectsTotal
+            | InputKey::ReportsSubmitted
+            | InputKey::OperatingRedBlackSubjects => &[D::Lists, D::Register],
             InputKey::RepairCommitments => &[D::Lists, D::Register, D::Commitments],
-            InputKey::ReportSubjectsTotal | InputKey::ReportsSubmitted => &[D::Lists, D::Register],
-            InputKey::OperatingRedBlackSubjects => &[D::Lists, D::Register],
             InputKey::JrpCases => &[D::Cases],
         }
     }
@@ -120,7 +129,10 @@ impl DerivedValue {
     pub fn as_f64(self) -> f64 {
         match self {
             DerivedValue::Count(n) => n as f64,
-            DerivedValue::Ratio { numerator, denominator } => {
+            DerivedValue::Ratio {
+                numerator,
+                denominator,
+            } => {
                 if denominator == 0 {
                     0.0
                 } else {
@@ -229,7 +241,11 @@ fn percent(num: u64, den: u64) -> String {
         return "—".into();
     }
     let p = num as f64 * 100.0 / den as f64;
-    let s = if p != 0.0 && p < 0.1 { format!("{p:.3}") } else { format!("{p:.2}") };
+    let s = if p != 0.0 && p < 0.1 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.2}")
+    };
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}%")
 }
@@ -241,11 +257,19 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn available(&mut self, key: InputKey) -> bool {
-        let missing: Vec<&str> = key.datasets().iter().filter(|k| !self.datasets.has(**k)).map(|k| k.label()).collect();
+        let missing: Vec<&str> = key
+            .datasets()
+            .iter()
+            .filter(|k| !self.datasets.has(**k))
+            .map(|k| k.label())
+            .collect();
         if missing.is_empty() {
             true
         } else {
-            self.out.not_derived.push(NotDerived { key, reason: format!("尚未导入:{}", missing.join("、")) });
+            self.out.not_derived.push(NotDerived {
+                key,
+                reason: format!("尚未导入:{}", missing.join("、")),
+            });
             false
         }
     }
@@ -265,7 +289,13 @@ impl Builder<'_> {
                 datasets.push(DatasetKind::Commitments);
             }
         }
-        self.out.values.push(Derived { key, value, parts, datasets, formula });
+        self.out.values.push(Derived {
+            key,
+            value,
+            parts,
+            datasets,
+            formula,
+        });
     }
 }
 
@@ -276,7 +306,10 @@ fn part(label: &'static str, count: u64) -> Part {
 /// Derive every input the datasets allow (spec §5); see `docs/datasets.md` for each rule.
 pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
     let w = settings.window;
-    let mut b = Builder { datasets: *datasets, out: Derivation::default() };
+    let mut b = Builder {
+        datasets: *datasets,
+        out: Derivation::default(),
+    };
 
     // Section 8: the register.
     if let (true, Some(r)) = (b.available(InputKey::CodeConversionRate), datasets.register) {
@@ -290,8 +323,15 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
         );
         b.push(
             InputKey::CodeConversionRate,
-            DerivedValue::Ratio { numerator: n, denominator: d },
-            vec![part("已赋码主体", n), part("未赋码主体", d - n), part("存量主体", d)],
+            DerivedValue::Ratio {
+                numerator: n,
+                denominator: d,
+            },
+            vec![
+                part("已赋码主体", n),
+                part("未赋码主体", d - n),
+                part("存量主体", d),
+            ],
             formula,
         );
     }
@@ -306,22 +346,52 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
         );
         b.push(
             InputKey::CodeErrorRate,
-            DerivedValue::Ratio { numerator: n, denominator: r.with_code },
-            vec![part("错码", r.wrong_codes), part("重码", r.duplicate_codes), part("有代码的主体", r.with_code)],
+            DerivedValue::Ratio {
+                numerator: n,
+                denominator: r.with_code,
+            },
+            vec![
+                part("错码", r.wrong_codes),
+                part("重码", r.duplicate_codes),
+                part("有代码的主体", r.with_code),
+            ],
             formula,
         );
     }
     if let (true, Some(r)) = (b.available(InputKey::LegalEntities), datasets.register) {
-        let formula = format!("{} 时存续的法人和非法人组织 {} 户", w.end, thousands(r.legal_at_end));
-        b.count(InputKey::LegalEntities, r.legal_at_end, vec![part("法人和非法人组织", r.legal_at_end)], formula);
+        let formula = format!(
+            "{} 时存续的法人和非法人组织 {} 户",
+            w.end,
+            thousands(r.legal_at_end)
+        );
+        b.count(
+            InputKey::LegalEntities,
+            r.legal_at_end,
+            vec![part("法人和非法人组织", r.legal_at_end)],
+            formula,
+        );
     }
     if let (true, Some(r)) = (b.available(InputKey::NewMarketEntities), datasets.register) {
-        let formula = format!("{} 至 {} 成立的市场主体 {} 户", w.start, w.end, thousands(r.new_in_window));
-        b.count(InputKey::NewMarketEntities, r.new_in_window, vec![part("新增市场主体", r.new_in_window)], formula);
+        let formula = format!(
+            "{} 至 {} 成立的市场主体 {} 户",
+            w.start,
+            w.end,
+            thousands(r.new_in_window)
+        );
+        b.count(
+            InputKey::NewMarketEntities,
+            r.new_in_window,
+            vec![part("新增市场主体", r.new_in_window)],
+            formula,
+        );
     }
 
     // Section 8: licences and penalties.
-    if let (true, Some(l), Some(p)) = (b.available(InputKey::DecisionsTotal), datasets.licences, datasets.penalties) {
+    if let (true, Some(l), Some(p)) = (
+        b.available(InputKey::DecisionsTotal),
+        datasets.licences,
+        datasets.penalties,
+    ) {
         let n = l.in_window + p.in_window;
         let formula = format!(
             "{} 至 {} 作出的行政许可 {} 条 + 行政处罚 {} 条 = {} 条",
@@ -331,16 +401,19 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             thousands(p.in_window),
             thousands(n)
         );
-        b.count(InputKey::DecisionsTotal, n, vec![part("行政许可", l.in_window), part("行政处罚", p.in_window)], formula);
+        b.count(
+            InputKey::DecisionsTotal,
+            n,
+            vec![part("行政许可", l.in_window), part("行政处罚", p.in_window)],
+            formula,
+        );
     }
-    if let (true, Some(l), Some(p)) = (b.available(InputKey::DecisionsReported), datasets.licences, datasets.penalties) {
-        if !(l.has_publication && p.has_publication) {
-            let basis = match settings.publication {
-                crate::PublicationBasis::PublicationDate => "公示日期",
-                crate::PublicationBasis::UploadTime => "上传时间",
-            };
-            b.out.not_derived.push(NotDerived { key: InputKey::DecisionsReported, reason: format!("数据中没有“{basis}”列,无法判断是否已公示") });
-        } else {
+    if let (true, Some(l), Some(p)) = (
+        b.available(InputKey::DecisionsReported),
+        datasets.licences,
+        datasets.penalties,
+    ) {
+        if l.has_publication && p.has_publication {
             let n = l.reported + p.reported;
             let on_time = l.on_time + p.on_time;
             let late = l.late + p.late;
@@ -355,7 +428,11 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                 percent(n, total),
                 thousands(on_time),
                 thousands(late),
-                if undecided > 0 { format!("、无法判定 {} 条", thousands(undecided)) } else { String::new() },
+                if undecided > 0 {
+                    format!("、无法判定 {} 条", thousands(undecided))
+                } else {
+                    String::new()
+                },
                 percent(on_time, n)
             );
             b.count(
@@ -371,9 +448,23 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                 ],
                 formula,
             );
+        } else {
+            let basis = match settings.publication {
+                crate::PublicationBasis::PublicationDate => "公示日期",
+                crate::PublicationBasis::UploadTime => "上传时间",
+            };
+            b.out.not_derived.push(NotDerived {
+                key: InputKey::DecisionsReported,
+                reason: format!("数据中没有“{basis}”列,无法判断是否已公示"),
+            });
         }
     }
-    if let (true, Some(l), Some(p), Some(r)) = (b.available(InputKey::PortalRecords), datasets.licences, datasets.penalties, datasets.register) {
+    if let (true, Some(l), Some(p), Some(r)) = (
+        b.available(InputKey::PortalRecords),
+        datasets.licences,
+        datasets.penalties,
+        datasets.register,
+    ) {
         let lists = datasets.lists.map_or(0, |x| x.portal_records);
         let commitments = datasets.commitments.map_or(0, |x| x.portal_records);
         let n = l.portal_records + p.portal_records + lists + commitments;
@@ -385,7 +476,11 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             thousands(lists),
             thousands(commitments),
             thousands(n),
-            if r.legal_at_end == 0 { 0.0 } else { n as f64 / r.legal_at_end as f64 },
+            if r.legal_at_end == 0 {
+                0.0
+            } else {
+                n as f64 / r.legal_at_end as f64
+            },
             thousands(r.legal_at_end)
         );
         b.count(
@@ -402,12 +497,33 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
     }
 
     // Section 10: commitments and approval items.
-    if let (true, Some(c)) = (b.available(InputKey::VoluntaryCommitments), datasets.commitments) {
-        let formula = format!("{} 至 {} 签署的主动公示型承诺 {} 份", w.start, w.end, thousands(c.voluntary_in_window));
-        b.count(InputKey::VoluntaryCommitments, c.voluntary_in_window, vec![part("主动公示型承诺", c.voluntary_in_window)], formula);
+    if let (true, Some(c)) = (
+        b.available(InputKey::VoluntaryCommitments),
+        datasets.commitments,
+    ) {
+        let formula = format!(
+            "{} 至 {} 签署的主动公示型承诺 {} 份",
+            w.start,
+            w.end,
+            thousands(c.voluntary_in_window)
+        );
+        b.count(
+            InputKey::VoluntaryCommitments,
+            c.voluntary_in_window,
+            vec![part("主动公示型承诺", c.voluntary_in_window)],
+            formula,
+        );
     }
-    if let (true, Some(c)) = (b.available(InputKey::SelfDisciplineCommitments), datasets.commitments) {
-        let formula = format!("{} 至 {} 签署的行业自律型承诺 {} 份", w.start, w.end, thousands(c.self_discipline_in_window));
+    if let (true, Some(c)) = (
+        b.available(InputKey::SelfDisciplineCommitments),
+        datasets.commitments,
+    ) {
+        let formula = format!(
+            "{} 至 {} 签署的行业自律型承诺 {} 份",
+            w.start,
+            w.end,
+            thousands(c.self_discipline_in_window)
+        );
         b.count(
             InputKey::SelfDisciplineCommitments,
             c.self_discipline_in_window,
@@ -415,25 +531,64 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             formula,
         );
     }
-    if let (true, Some(a)) = (b.available(InputKey::SubstitutionItems), datasets.approval_items) {
+    if let (true, Some(a)) = (
+        b.available(InputKey::SubstitutionItems),
+        datasets.approval_items,
+    ) {
         let n = a.substitution.min(19);
-        let scope = if a.has_35_column { "属于国发〔2018〕35号19项且" } else { "" };
-        let capped = if a.substitution > 19 { format!("(标记 {} 项,以 19 项为上限)", a.substitution) } else { String::new() };
+        let scope = if a.has_35_column {
+            "属于国发〔2018〕35号19项且"
+        } else {
+            ""
+        };
+        let capped = if a.substitution > 19 {
+            format!("(标记 {} 项,以 19 项为上限)", a.substitution)
+        } else {
+            String::new()
+        };
         let formula = format!("{scope}实行审批替代型承诺的审批事项 {n} 项{capped}");
-        b.count(InputKey::SubstitutionItems, n, vec![part("实行审批替代型承诺的事项", a.substitution)], formula);
+        b.count(
+            InputKey::SubstitutionItems,
+            n,
+            vec![part("实行审批替代型承诺的事项", a.substitution)],
+            formula,
+        );
     }
-    if let (true, Some(a)) = (b.available(InputKey::ToleranceItems), datasets.approval_items) {
-        let formula = format!("接受容缺受理型承诺的审批事项 {} 项(共 {} 项)", thousands(a.tolerance), thousands(a.total));
-        b.count(InputKey::ToleranceItems, a.tolerance, vec![part("接受容缺受理型承诺的事项", a.tolerance)], formula);
+    if let (true, Some(a)) = (
+        b.available(InputKey::ToleranceItems),
+        datasets.approval_items,
+    ) {
+        let formula = format!(
+            "接受容缺受理型承诺的审批事项 {} 项(共 {} 项)",
+            thousands(a.tolerance),
+            thousands(a.total)
+        );
+        b.count(
+            InputKey::ToleranceItems,
+            a.tolerance,
+            vec![part("接受容缺受理型承诺的事项", a.tolerance)],
+            formula,
+        );
     }
-    if let (true, Some(a)) = (b.available(InputKey::ApprovalItemsTotal), datasets.approval_items) {
+    if let (true, Some(a)) = (
+        b.available(InputKey::ApprovalItemsTotal),
+        datasets.approval_items,
+    ) {
         let formula = format!("行政审批事项目录共 {} 项", thousands(a.total));
-        b.count(InputKey::ApprovalItemsTotal, a.total, vec![part("审批事项", a.total)], formula);
+        b.count(
+            InputKey::ApprovalItemsTotal,
+            a.total,
+            vec![part("审批事项", a.total)],
+            formula,
+        );
     }
 
     // Section 10: lists against the register.
     let lists_ok = datasets.lists.is_some() && datasets.register.is_some();
-    if let (Some(l), Some(r)) = (datasets.lists.filter(|_| lists_ok), datasets.register.filter(|_| lists_ok)) {
+    if let (Some(l), Some(r)) = (
+        datasets.lists.filter(|_| lists_ok),
+        datasets.register.filter(|_| lists_ok),
+    ) {
         let s = ListSummary::new(l, r, settings);
         if b.available(InputKey::OperatingBlacklist) {
             let formula = format!(
@@ -465,7 +620,15 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                 thousands(s.operating.len() as u64),
                 percent(s.exited, s.operating.len() as u64)
             );
-            b.count(InputKey::BlacklistExited, s.exited, vec![part("经整改移出", s.exited), part("在运营黑名单主体", s.operating.len() as u64)], formula);
+            b.count(
+                InputKey::BlacklistExited,
+                s.exited,
+                vec![
+                    part("经整改移出", s.exited),
+                    part("在运营黑名单主体", s.operating.len() as u64),
+                ],
+                formula,
+            );
         }
         if b.available(InputKey::RepairTrained) {
             let formula = format!(
@@ -475,7 +638,15 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                 thousands(s.operating.len() as u64),
                 percent(s.trained, s.operating.len() as u64)
             );
-            b.count(InputKey::RepairTrained, s.trained, vec![part("接受培训", s.trained), part("在运营黑名单主体", s.operating.len() as u64)], formula);
+            b.count(
+                InputKey::RepairTrained,
+                s.trained,
+                vec![
+                    part("接受培训", s.trained),
+                    part("在运营黑名单主体", s.operating.len() as u64),
+                ],
+                formula,
+            );
         }
         if b.available(InputKey::ReportSubjectsTotal) {
             let formula = format!(
@@ -487,7 +658,10 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             b.count(
                 InputKey::ReportSubjectsTotal,
                 s.report_subjects,
-                vec![part("在运营黑名单主体", s.operating.len() as u64), part("评价为差的主体", s.poor)],
+                vec![
+                    part("在运营黑名单主体", s.operating.len() as u64),
+                    part("评价为差的主体", s.poor),
+                ],
                 formula,
             );
         }
@@ -499,7 +673,15 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                 thousands(s.report_subjects),
                 percent(s.reports, s.report_subjects)
             );
-            b.count(InputKey::ReportsSubmitted, s.reports, vec![part("提交信用报告", s.reports), part("应提交主体", s.report_subjects)], formula);
+            b.count(
+                InputKey::ReportsSubmitted,
+                s.reports,
+                vec![
+                    part("提交信用报告", s.reports),
+                    part("应提交主体", s.report_subjects),
+                ],
+                formula,
+            );
         }
         if b.available(InputKey::OperatingRedBlackSubjects) {
             let n = s.red_at_start + s.operating.len() as u64;
@@ -513,13 +695,22 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             b.count(
                 InputKey::OperatingRedBlackSubjects,
                 n,
-                vec![part("红名单主体", s.red_at_start), part("在运营黑名单主体", s.operating.len() as u64)],
+                vec![
+                    part("红名单主体", s.red_at_start),
+                    part("在运营黑名单主体", s.operating.len() as u64),
+                ],
                 formula,
             );
         }
         if b.available(InputKey::RepairCommitments) {
             if let Some(c) = datasets.commitments {
-                let n = c.repair.iter().filter(|(k, d)| *d <= w.end && s.operating.contains(k)).map(|(k, _)| *k).collect::<HashSet<_>>().len() as u64;
+                let n = c
+                    .repair
+                    .iter()
+                    .filter(|(k, d)| *d <= w.end && s.operating.contains(k))
+                    .map(|(k, _)| *k)
+                    .collect::<HashSet<_>>()
+                    .len() as u64;
                 let formula = format!(
                     "截至 {} 签署信用修复型承诺的在运营黑名单主体 {} 户(共 {} 户,{})",
                     w.end,
@@ -527,7 +718,15 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
                     thousands(s.operating.len() as u64),
                     percent(n, s.operating.len() as u64)
                 );
-                b.count(InputKey::RepairCommitments, n, vec![part("签署修复承诺", n), part("在运营黑名单主体", s.operating.len() as u64)], formula);
+                b.count(
+                    InputKey::RepairCommitments,
+                    n,
+                    vec![
+                        part("签署修复承诺", n),
+                        part("在运营黑名单主体", s.operating.len() as u64),
+                    ],
+                    formula,
+                );
             }
         }
     } else {
@@ -550,7 +749,12 @@ pub fn derive(datasets: &Datasets<'_>, settings: &Settings) -> Derivation {
             thousands(c.valid),
             thousands(c.total)
         );
-        b.count(InputKey::JrpCases, c.valid, vec![part("有效案例", c.valid), part("案例总数", c.total)], formula);
+        b.count(
+            InputKey::JrpCases,
+            c.valid,
+            vec![part("有效案例", c.valid), part("案例总数", c.total)],
+            formula,
+        );
     }
     b.out.values.sort_by_key(|d| d.key);
     b.out.not_derived.sort_by_key(|d| d.key);
@@ -575,7 +779,8 @@ struct ListSummary {
 impl ListSummary {
     fn new(lists: &ListFacts, register: &RegisterFacts, settings: &Settings) -> ListSummary {
         let w = settings.window;
-        let on_at_start = |e: &ListEntry| e.decided <= w.start && e.removed.is_none_or(|r| r > w.start);
+        let on_at_start =
+            |e: &ListEntry| e.decided <= w.start && e.removed.is_none_or(|r| r > w.start);
         let mut black: HashMap<CodeKey, Vec<&ListEntry>> = HashMap::new();
         let mut red: HashSet<CodeKey> = HashSet::new();
         for e in &lists.entries {
@@ -601,14 +806,22 @@ impl ListSummary {
                 }
             }
         }
-        let trained_codes: HashSet<CodeKey> =
-            lists.entries.iter().filter(|e| e.trained.is_some_and(|t| t <= w.end)).map(|e| e.code).collect();
+        let trained_codes: HashSet<CodeKey> = lists
+            .entries
+            .iter()
+            .filter(|e| e.trained.is_some_and(|t| t <= w.end))
+            .map(|e| e.code)
+            .collect();
         let mut exited = 0;
         let mut trained = 0;
         for code in &operating {
             let entries = black.get(code).map_or(&[][..], Vec::as_slice);
             if entries.iter().any(|e| {
-                e.removed.is_some_and(|r| r <= w.end) && matches!(e.reason, Some(RemovalReason::Rectified | RemovalReason::Repaired))
+                e.removed.is_some_and(|r| r <= w.end)
+                    && matches!(
+                        e.reason,
+                        Some(RemovalReason::Rectified | RemovalReason::Repaired)
+                    )
             }) {
                 exited += 1;
             }
@@ -616,8 +829,12 @@ impl ListSummary {
                 trained += 1;
             }
         }
-        let poor_set: HashSet<CodeKey> =
-            register.flagged.iter().filter(|(_, f)| f.rated_poor && f.existing_at_start).map(|(k, _)| *k).collect();
+        let poor_set: HashSet<CodeKey> = register
+            .flagged
+            .iter()
+            .filter(|(_, f)| f.rated_poor && f.existing_at_start)
+            .map(|(k, _)| *k)
+            .collect();
         let subjects: HashSet<CodeKey> = operating.union(&poor_set).copied().collect();
         let mut list_reports: HashMap<CodeKey, bool> = HashMap::new();
         for e in &lists.entries {
@@ -627,7 +844,13 @@ impl ListSummary {
         }
         let reports = subjects
             .iter()
-            .filter(|k| list_reports.contains_key(k) || register.flagged.get(k).is_some_and(|f| f.report.is_some_and(|d| d <= w.end)))
+            .filter(|k| {
+                list_reports.contains_key(k)
+                    || register
+                        .flagged
+                        .get(k)
+                        .is_some_and(|f| f.report.is_some_and(|d| d <= w.end))
+            })
             .count() as u64;
         ListSummary {
             black_at_start,

@@ -32,7 +32,12 @@ pub struct CityProfile {
 impl CityProfile {
     /// 青川市 (fictional), division prefix 5108, with units of `examples/qingchuan-plan.toml`.
     pub fn qingchuan() -> CityProfile {
-        let districts = [("青川区", "510802"), ("龙泉县", "510821"), ("石门县", "510822"), ("白沙市", "510881")];
+        let districts = [
+            ("青川区", "510802"),
+            ("龙泉县", "510821"),
+            ("石门县", "510822"),
+            ("白沙市", "510881"),
+        ];
         let units = [
             ("市市场监管局", "青川市市场监督管理局"),
             ("市生态环境局", "青川市生态环境局"),
@@ -53,14 +58,28 @@ impl CityProfile {
         CityProfile {
             name: "青川市".into(),
             prefix: "5108".into(),
-            districts: districts.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect(),
-            units: units.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect(),
+            districts: districts
+                .iter()
+                .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+                .collect(),
+            units: units
+                .iter()
+                .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+                .collect(),
         }
     }
 
     /// The workspace units (name + alias) for [`Settings::units`].
     pub fn units(&self) -> Units {
-        Units::new(self.units.iter().map(|(n, a)| Unit { name: n.clone(), aliases: vec![a.clone()] }).collect())
+        Units::new(
+            self.units
+                .iter()
+                .map(|(n, a)| Unit {
+                    name: n.clone(),
+                    aliases: vec![a.clone()],
+                })
+                .collect(),
+        )
     }
 }
 
@@ -98,12 +117,28 @@ pub struct Sizes {
 impl Sizes {
     /// A typical prefecture-level city (spec §7): 0.3M entities, 0.5M decisions.
     pub fn typical() -> Sizes {
-        Sizes { entities: 300_000, licences: 300_000, penalties: 200_000, list_entries: 6_000, commitments: 40_000, approval_items: 420, cases: 300 }
+        Sizes {
+            entities: 300_000,
+            licences: 300_000,
+            penalties: 200_000,
+            list_entries: 6_000,
+            commitments: 40_000,
+            approval_items: 420,
+            cases: 300,
+        }
     }
 
     /// A small city for the demo.
     pub fn demo() -> Sizes {
-        Sizes { entities: 30_000, licences: 30_000, penalties: 20_000, list_entries: 1_200, commitments: 4_000, approval_items: 420, cases: 60 }
+        Sizes {
+            entities: 30_000,
+            licences: 30_000,
+            penalties: 20_000,
+            list_entries: 1_200,
+            commitments: 4_000,
+            approval_items: 420,
+            cases: 60,
+        }
     }
 }
 
@@ -139,7 +174,9 @@ impl Rng {
 }
 
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WORDS: [&str; 12] = ["恒信", "蜀川", "嘉禾", "天府", "锦程", "康泰", "鑫源", "华通", "益民", "宏达", "青山", "绿源"];
+const WORDS: [&str; 12] = [
+    "恒信", "蜀川", "嘉禾", "天府", "锦程", "康泰", "鑫源", "华通", "益民", "宏达", "青山", "绿源",
+];
 
 /// A valid USCC: authority/type `at` (e.g. `91`), 6-digit region, an organization code
 /// body derived from `seq` (unique per `seq`).
@@ -154,7 +191,11 @@ pub fn make_uscc(at: &str, region: &str, seq: u64) -> String {
     let weights = [3u32, 7, 9, 10, 5, 8, 4, 2];
     let mut sum = 0;
     for (i, &c) in body.iter().enumerate() {
-        let v = if c.is_ascii_digit() { u32::from(c - b'0') } else { u32::from(c - b'A') + 10 };
+        let v = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A') + 10
+        };
         sum += v * weights[i];
     }
     let org = match 11 - sum % 11 {
@@ -167,7 +208,9 @@ pub fn make_uscc(at: &str, region: &str, seq: u64) -> String {
     s.push_str(region);
     s.push_str(std::str::from_utf8(&body).unwrap_or("00000000"));
     s.push(org);
-    let uw = [1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let uw = [
+        1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let mut sum = 0;
     for (i, c) in s.bytes().enumerate() {
         let v = USCC_ALPHABET.iter().position(|&a| a == c).unwrap_or(0) as u32;
@@ -249,13 +292,21 @@ impl Generator {
     }
 
     fn fault<T: Copy>(&mut self, kinds: &[T]) -> Option<T> {
-        if self.rng.chance(self.share) { Some(kinds[self.rng.below(kinds.len() as u64) as usize]) } else { None }
+        if self.rng.chance(self.share) {
+            Some(kinds[self.rng.below(kinds.len() as u64) as usize])
+        } else {
+            None
+        }
     }
 
     fn unit_name(&mut self) -> String {
         let i = self.rng.below(self.profile.units.len() as u64) as usize;
         let (name, alias) = &self.profile.units[i];
-        if self.rng.chance(0.3) { alias.clone() } else { name.clone() }
+        if self.rng.chance(0.3) {
+            alias.clone()
+        } else {
+            name.clone()
+        }
     }
 
     fn region(&mut self) -> (usize, String) {
@@ -272,26 +323,66 @@ impl Generator {
     pub fn register(&mut self, out: impl Write, rows: u64) -> io::Result<Expected> {
         use ProblemKind as P;
         let mut out = io::BufWriter::with_capacity(1 << 16, out);
-        writeln!(out, "名称,统一社会信用代码,主体类别,登记状态,成立日期,原注册号,注销日期,经营异常,失联,公共信用综合评价,信用报告提交日期,所属区县,登记机关")?;
+        writeln!(
+            out,
+            "名称,统一社会信用代码,主体类别,登记状态,成立日期,原注册号,注销日期,经营异常,失联,公共信用综合评价,信用报告提交日期,所属区县,登记机关"
+        )?;
         let w = self.window;
-        let mut e = Expected { rows, ..Expected::default() };
-        let (mut existing, mut converted, mut with_code, mut wrong, mut dup, mut legal_end, mut new) = (0u64, 0, 0, 0, 0, 0, 0);
-        let kinds = [P::WrongCode, P::PlaceholderCode, P::MissingField, P::BadDate, P::UnknownCategory, P::CodeTwoNames, P::NameTwoCodes, P::FutureDate];
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
+        let (
+            mut existing,
+            mut converted,
+            mut with_code,
+            mut wrong,
+            mut dup,
+            mut legal_end,
+            mut new,
+        ) = (0u64, 0, 0, 0, 0, 0, 0);
+        let kinds = [
+            P::WrongCode,
+            P::PlaceholderCode,
+            P::MissingField,
+            P::BadDate,
+            P::UnknownCategory,
+            P::CodeTwoNames,
+            P::NameTwoCodes,
+            P::FutureDate,
+        ];
         let mut clean_legal: Vec<(String, String)> = Vec::new();
         let since = Date::new(2000, 1, 1).unwrap_or(w.start);
         for i in 0..rows {
             let seq = self.seq();
             let (region_i, region) = self.region();
             let roll = self.rng.below(100);
-            let (category, at) = if roll < 80 { ("法人", "91") } else if roll < 88 { ("非法人组织", "91") } else { ("个体工商户", "92") };
+            let (category, at) = if roll < 80 {
+                ("法人", "91")
+            } else if roll < 88 {
+                ("非法人组织", "91")
+            } else {
+                ("个体工商户", "92")
+            };
             let legal = category != "个体工商户";
             let word = WORDS[(i % WORDS.len() as u64) as usize];
-            let mut name = if legal { format!("青川{word}{seq}有限公司") } else { format!("青川{word}{seq}商店") };
+            let mut name = if legal {
+                format!("青川{word}{seq}有限公司")
+            } else {
+                format!("青川{word}{seq}商店")
+            };
             let mut code_cell = make_uscc(at, &region, seq);
-            let mut founded = if self.rng.chance(0.03) { self.rng.day_between(w.start, w.end) } else { self.rng.day_between(since, w.start.add_days(-20)) };
+            let mut founded = if self.rng.chance(0.03) {
+                self.rng.day_between(w.start, w.end)
+            } else {
+                self.rng.day_between(since, w.start.add_days(-20))
+            };
             let status_roll = self.rng.below(100);
             let (mut status, mut closed) = if status_roll < 4 {
-                ("注销", Some(self.rng.day_between(founded.succ(), w.start.add_days(-1))))
+                (
+                    "注销",
+                    Some(self.rng.day_between(founded.succ(), w.start.add_days(-1))),
+                )
             } else if status_roll < 6 {
                 ("吊销", None)
             } else {
@@ -307,7 +398,11 @@ impl Generator {
                 _ => "",
             };
             let mut report = rating == "差" && self.rng.chance(0.5);
-            let mut report_cell = if report { fmt_date(self.rng.day_between(w.start, w.end), i) } else { String::new() };
+            let mut report_cell = if report {
+                fmt_date(self.rng.day_between(w.start, w.end), i)
+            } else {
+                String::new()
+            };
             let mut founded_cell = fmt_date(founded, i);
             let mut founded_ok = true;
             let mut name_ok = true;
@@ -343,16 +438,17 @@ impl Generator {
                 }
                 Some(P::CodeTwoNames) if !clean_legal.is_empty() => {
                     let j = self.rng.below(clean_legal.len() as u64) as usize;
-                    code_cell = clean_legal[j].1.clone();
+                    code_cell.clone_from(&clean_legal[j].1);
                     // The second holder carries no flags: the first holder's flags stay the code's.
-                    (abnormal, lost, rating, report, report_cell) = (false, false, "", false, String::new());
+                    (abnormal, lost, rating, report, report_cell) =
+                        (false, false, "", false, String::new());
                     if status == "吊销" {
                         status = "存续";
                     }
                 }
                 Some(P::NameTwoCodes) if !clean_legal.is_empty() && legal => {
                     let j = self.rng.below(clean_legal.len() as u64) as usize;
-                    name = clean_legal[j].0.clone();
+                    name.clone_from(&clean_legal[j].0);
                 }
                 _ => {}
             }
@@ -366,7 +462,8 @@ impl Generator {
             }
             let _ = status_known;
             let gone = status == "注销";
-            let exists_at = |d: Date| founded_ok && founded <= d && (!gone || closed.is_some_and(|c| c >= d));
+            let exists_at =
+                |d: Date| founded_ok && founded <= d && (!gone || closed.is_some_and(|c| c >= d));
             let at_start = exists_at(w.start);
             let has_code = code_kind != 'p';
             if at_start {
@@ -411,7 +508,11 @@ impl Generator {
                     flagged_out: abnormal || lost || status == "吊销",
                 });
             }
-            let old_number = if legal { String::new() } else { format!("5108{:011}", seq) };
+            let old_number = if legal {
+                String::new()
+            } else {
+                format!("5108{seq:011}")
+            };
             let closed_cell = closed.map(|c| fmt_date(c, i)).unwrap_or_default();
             let district = &self.profile.districts[region_i].0;
             writeln!(
@@ -422,10 +523,24 @@ impl Generator {
             )?;
         }
         out.flush()?;
-        e.values.insert(InputKey::CodeConversionRate, DerivedValue::Ratio { numerator: converted, denominator: existing });
-        e.values.insert(InputKey::CodeErrorRate, DerivedValue::Ratio { numerator: wrong + dup, denominator: with_code });
-        e.values.insert(InputKey::LegalEntities, DerivedValue::Count(legal_end));
-        e.values.insert(InputKey::NewMarketEntities, DerivedValue::Count(new));
+        e.values.insert(
+            InputKey::CodeConversionRate,
+            DerivedValue::Ratio {
+                numerator: converted,
+                denominator: existing,
+            },
+        );
+        e.values.insert(
+            InputKey::CodeErrorRate,
+            DerivedValue::Ratio {
+                numerator: wrong + dup,
+                denominator: with_code,
+            },
+        );
+        e.values
+            .insert(InputKey::LegalEntities, DerivedValue::Count(legal_end));
+        e.values
+            .insert(InputKey::NewMarketEntities, DerivedValue::Count(new));
         Ok(e)
     }
 
@@ -433,36 +548,75 @@ impl Generator {
         if !self.sample.is_empty() && self.rng.chance(0.7) {
             let s = self.sample[self.rng.below(self.sample.len() as u64) as usize];
             let code = s.key.to_code().unwrap_or_default();
-            let name = format!("青川{}{}{}", WORDS[(s.seq % 12) as usize], s.seq, if s.legal { "有限公司" } else { "商店" });
-            return (name, if s.legal { "法人及非法人组织" } else { "个体工商户" }, code);
+            let name = format!(
+                "青川{}{}{}",
+                WORDS[(s.seq % 12) as usize],
+                s.seq,
+                if s.legal { "有限公司" } else { "商店" }
+            );
+            return (
+                name,
+                if s.legal {
+                    "法人及非法人组织"
+                } else {
+                    "个体工商户"
+                },
+                code,
+            );
         }
         match self.rng.below(10) {
-            0..=2 => (format!("张{}", self.rng.below(10_000)), "自然人", String::new()),
+            0..=2 => (
+                format!("张{}", self.rng.below(10_000)),
+                "自然人",
+                String::new(),
+            ),
             3 => {
                 let seq = self.seq();
                 let (_, region) = self.region();
-                (format!("青川个体{seq}商店"), "个体工商户", make_uscc("92", &region, seq))
+                (
+                    format!("青川个体{seq}商店"),
+                    "个体工商户",
+                    make_uscc("92", &region, seq),
+                )
             }
             _ => {
                 let seq = self.seq();
                 let (_, region) = self.region();
-                (format!("青川外联{seq}有限公司"), "法人及非法人组织", make_uscc("91", &region, seq))
+                (
+                    format!("青川外联{seq}有限公司"),
+                    "法人及非法人组织",
+                    make_uscc("91", &region, seq),
+                )
             }
         }
     }
 
     /// 行政许可 or 行政处罚 (`kind` must be one of the two).
-    pub fn decisions(&mut self, kind: DatasetKind, out: impl Write, rows: u64) -> io::Result<Expected> {
+    pub fn decisions(
+        &mut self,
+        kind: DatasetKind,
+        out: impl Write,
+        rows: u64,
+    ) -> io::Result<Expected> {
         use ProblemKind as P;
         let licences = kind == DatasetKind::Licences;
         let mut out = io::BufWriter::with_capacity(1 << 16, out);
         if licences {
-            writeln!(out, "行政相对人名称,行政相对人类别,统一社会信用代码,许可决定文书号,许可类别,许可决定日期,有效期自,有效期至,许可机关,数据来源单位,公示日期")?;
+            writeln!(
+                out,
+                "行政相对人名称,行政相对人类别,统一社会信用代码,许可决定文书号,许可类别,许可决定日期,有效期自,有效期至,许可机关,数据来源单位,公示日期"
+            )?;
         } else {
-            writeln!(out, "行政相对人名称(CF_XDR_MC),行政相对人类别(CF_XDR_LB),统一社会信用代码(CF_XDR_SHXYM),处罚决定书文号(CF_WSH),违法行为类型(CF_WFXW),处罚类别(CF_CFLB),处罚决定日期(CF_JDRQ),处罚机关(CF_CFJG),数据来源单位(CF_SJLY),罚款金额(CF_NR_FK),公示日期")?;
+            writeln!(
+                out,
+                "行政相对人名称(CF_XDR_MC),行政相对人类别(CF_XDR_LB),统一社会信用代码(CF_XDR_SHXYM),处罚决定书文号(CF_WSH),违法行为类型(CF_WFXW),处罚类别(CF_CFLB),处罚决定日期(CF_JDRQ),处罚机关(CF_CFJG),数据来源单位(CF_SJLY),罚款金额(CF_NR_FK),公示日期"
+            )?;
         }
         let w = self.window;
-        let mut e = Expected { rows, ..Expected::default() };
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
         let mut kinds = vec![
             P::WrongCode,
             P::PlaceholderCode,
@@ -485,15 +639,33 @@ impl Generator {
         for i in 0..rows {
             let (name, mut category, mut code_cell) = self.subject();
             let seq = self.seq();
-            let mut number = if licences { format!("青川许〔2019〕{seq}号") } else { format!("青川罚〔2019〕{seq}号") };
-            let mut decided = if self.rng.chance(0.5) { self.rng.day_between(w.start, w.end.add_days(-15)) } else { self.rng.day_between(early, w.start.add_days(-1)) };
+            let mut number = if licences {
+                format!("青川许〔2019〕{seq}号")
+            } else {
+                format!("青川罚〔2019〕{seq}号")
+            };
+            let mut decided = if self.rng.chance(0.5) {
+                self.rng.day_between(w.start, w.end.add_days(-15))
+            } else {
+                self.rng.day_between(early, w.start.add_days(-1))
+            };
             let deadline = publication_deadline(self.calendar, decided, false).unwrap_or(decided);
             let mut published = Some(self.rng.day_between(decided, deadline));
             let mut unit = self.unit_name();
-            let mut kind_cell = if licences { ["普通", "核准", "登记", "认可"][(i % 4) as usize] } else { ["警告", "罚款", "没收违法所得", "责令停产停业"][(i % 4) as usize] }.to_string();
+            let mut kind_cell = if licences {
+                ["普通", "核准", "登记", "认可"][(i % 4) as usize]
+            } else {
+                ["警告", "罚款", "没收违法所得", "责令停产停业"][(i % 4) as usize]
+            }
+            .to_string();
             let mut valid_to_cell = fmt_date(decided.add_days(3 * 365), i);
             let mut valid_from_cell = fmt_date(decided, i);
-            let mut authority = if licences { "青川市行政审批局" } else { "青川市市场监督管理局" }.to_string();
+            let mut authority = if licences {
+                "青川市行政审批局"
+            } else {
+                "青川市市场监督管理局"
+            }
+            .to_string();
             let mut fault = self.fault(&kinds);
             if matches!(fault, Some(P::WrongCode | P::PlaceholderCode)) && code_cell.is_empty() {
                 let seq = self.seq();
@@ -508,9 +680,16 @@ impl Generator {
                 }
                 Some(P::MissingField) => authority = String::new(),
                 Some(P::BadDate) => valid_to_cell = "2019/02/30".into(),
-                Some(P::UnknownCategory) => kind_cell = if licences { "临时".into() } else { "训诫".into() },
+                Some(P::UnknownCategory) => {
+                    kind_cell = if licences {
+                        "临时".into()
+                    } else {
+                        "训诫".into()
+                    }
+                }
                 Some(P::DuplicateDecision) if !numbers.is_empty() => {
-                    number = numbers[self.rng.below(numbers.len() as u64) as usize].clone();
+                    let j = self.rng.below(numbers.len() as u64) as usize;
+                    number.clone_from(&numbers[j]);
                 }
                 Some(P::UnknownUnit) => unit = "青川市某某管理处".into(),
                 Some(P::Unpublished) => {
@@ -581,9 +760,12 @@ impl Generator {
             }
         }
         out.flush()?;
-        e.values.insert(InputKey::DecisionsTotal, DerivedValue::Count(in_window));
-        e.values.insert(InputKey::DecisionsReported, DerivedValue::Count(reported));
-        e.values.insert(InputKey::PortalRecords, DerivedValue::Count(portal));
+        e.values
+            .insert(InputKey::DecisionsTotal, DerivedValue::Count(in_window));
+        e.values
+            .insert(InputKey::DecisionsReported, DerivedValue::Count(reported));
+        e.values
+            .insert(InputKey::PortalRecords, DerivedValue::Count(portal));
         Ok(e)
     }
 
@@ -591,10 +773,24 @@ impl Generator {
     pub fn lists(&mut self, out: impl Write, rows: u64) -> io::Result<Expected> {
         use ProblemKind as P;
         let mut out = io::BufWriter::new(out);
-        writeln!(out, "统一社会信用代码,名称,名单类型,领域,认定日期,认定单位,移出日期,移出原因,修复培训日期,信用报告提交日期")?;
+        writeln!(
+            out,
+            "统一社会信用代码,名称,名单类型,领域,认定日期,认定单位,移出日期,移出原因,修复培训日期,信用报告提交日期"
+        )?;
         let w = self.window;
-        let mut e = Expected { rows, ..Expected::default() };
-        let kinds = [P::WrongCode, P::MissingField, P::BadDate, P::UnknownCategory, P::DateOrder, P::UnknownUnit, P::FutureDate];
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
+        let kinds = [
+            P::WrongCode,
+            P::MissingField,
+            P::BadDate,
+            P::UnknownCategory,
+            P::DateOrder,
+            P::UnknownUnit,
+            P::FutureDate,
+        ];
         let mut red = 0u64;
         let mut black_at_start = HashSet::new();
         let mut operating = HashSet::new();
@@ -606,37 +802,66 @@ impl Generator {
         let early = Date::new(2016, 1, 1).unwrap_or(w.start);
         for i in 0..rows {
             // A register entity not used yet, or (rarely) an outside one.
-            let ent = (0..4).map(|_| self.rng.below(self.sample.len().max(1) as u64) as usize).find_map(|j| {
-                self.sample.get(j).copied().filter(|s| !used.contains(&s.key))
-            });
-            let (key, name, flagged_out, legal) = match ent {
-                Some(s) => {
-                    used.insert(s.key);
-                    (s.key, format!("青川{}{}有限公司", WORDS[(s.seq % 12) as usize], s.seq), s.flagged_out, s.legal)
-                }
-                None => {
-                    let seq = self.seq();
-                    let c = make_uscc("91", &self.profile.districts[0].1, seq);
-                    (CodeKey::of(&c), format!("青川外联{seq}有限公司"), false, true)
-                }
+            let ent = (0..4)
+                .map(|_| self.rng.below(self.sample.len().max(1) as u64) as usize)
+                .find_map(|j| {
+                    self.sample
+                        .get(j)
+                        .copied()
+                        .filter(|s| !used.contains(&s.key))
+                });
+            let (key, name, flagged_out, legal) = if let Some(s) = ent {
+                used.insert(s.key);
+                (
+                    s.key,
+                    format!("青川{}{}有限公司", WORDS[(s.seq % 12) as usize], s.seq),
+                    s.flagged_out,
+                    s.legal,
+                )
+            } else {
+                let seq = self.seq();
+                let c = make_uscc("91", &self.profile.districts[0].1, seq);
+                (
+                    CodeKey::of(&c),
+                    format!("青川外联{seq}有限公司"),
+                    false,
+                    true,
+                )
             };
             let mut code_cell = key.to_code().unwrap_or_default();
             let black = self.rng.chance(0.7);
             let mut kind_cell = if black { "黑名单" } else { "红名单" }.to_string();
-            let mut domain = ["市场监管", "税务", "环境保护", "安全生产", "交通运输"][(i % 5) as usize].to_string();
-            let decided = if self.rng.chance(0.85) { self.rng.day_between(early, w.start) } else { self.rng.day_between(w.start.succ(), w.end) };
+            let mut domain = ["市场监管", "税务", "环境保护", "安全生产", "交通运输"]
+                [(i % 5) as usize]
+                .to_string();
+            let decided = if self.rng.chance(0.85) {
+                self.rng.day_between(early, w.start)
+            } else {
+                self.rng.day_between(w.start.succ(), w.end)
+            };
             let mut decided_cell = fmt_date(decided, i);
             let mut decided_ok = true;
             let mut removed = if self.rng.chance(0.1) {
-                Some(self.rng.day_between(decided, w.start.add_days(-1).max(decided)))
+                Some(
+                    self.rng
+                        .day_between(decided, w.start.add_days(-1).max(decided)),
+                )
             } else if self.rng.chance(0.35) {
                 Some(self.rng.day_between(w.start.succ().max(decided), w.end))
             } else {
                 None
             };
             let reason = ["整改", "信用修复", "期满", "其他", "整改"][self.rng.below(5) as usize];
-            let trained_on = if black && self.rng.chance(0.5) { Some(self.rng.day_between(w.start, w.end)) } else { None };
-            let report = if black && self.rng.chance(0.6) { Some(self.rng.day_between(w.start, w.end)) } else { None };
+            let trained_on = if black && self.rng.chance(0.5) {
+                Some(self.rng.day_between(w.start, w.end))
+            } else {
+                None
+            };
+            let report = if black && self.rng.chance(0.6) {
+                Some(self.rng.day_between(w.start, w.end))
+            } else {
+                None
+            };
             let mut unit = self.unit_name();
             let mut kind_ok = true;
             let mut key = key;
@@ -678,7 +903,9 @@ impl Generator {
                     let out_flag = flagged_out && fault != Some(P::WrongCode);
                     if !out_flag {
                         operating.insert(key);
-                        if removed.is_some_and(|r| r <= w.end) && matches!(reason, "整改" | "信用修复") {
+                        if removed.is_some_and(|r| r <= w.end)
+                            && matches!(reason, "整改" | "信用修复")
+                        {
                             exited += 1;
                         }
                         if trained_on.is_some() {
@@ -693,20 +920,39 @@ impl Generator {
             let reason_cell = if removed.is_some() { reason } else { "" };
             let trained_cell = trained_on.map(|d| fmt_date(d, i)).unwrap_or_default();
             let report_cell = report.map(|d| fmt_date(d, i)).unwrap_or_default();
-            writeln!(out, "{code_cell},{name},{kind_cell},{domain},{decided_cell},{unit},{removed_cell},{reason_cell},{trained_cell},{report_cell}")?;
+            writeln!(
+                out,
+                "{code_cell},{name},{kind_cell},{domain},{decided_cell},{unit},{removed_cell},{reason_cell},{trained_cell},{report_cell}"
+            )?;
         }
         out.flush()?;
         // Entities rated 差 in the register join the report subjects.
         let subjects: HashSet<CodeKey> = operating.union(&self.poor).copied().collect();
-        let reports = subjects.iter().filter(|k| reported.contains(k) || self.register_reports.contains(k)).count() as u64;
+        let reports = subjects
+            .iter()
+            .filter(|k| reported.contains(k) || self.register_reports.contains(k))
+            .count() as u64;
         let _ = black_at_start;
-        e.values.insert(InputKey::OperatingBlacklist, DerivedValue::Count(operating.len() as u64));
-        e.values.insert(InputKey::BlacklistExited, DerivedValue::Count(exited));
-        e.values.insert(InputKey::RepairTrained, DerivedValue::Count(trained));
-        e.values.insert(InputKey::ReportSubjectsTotal, DerivedValue::Count(subjects.len() as u64));
-        e.values.insert(InputKey::ReportsSubmitted, DerivedValue::Count(reports));
-        e.values.insert(InputKey::OperatingRedBlackSubjects, DerivedValue::Count(red + operating.len() as u64));
-        e.values.insert(InputKey::PortalRecords, DerivedValue::Count(portal));
+        e.values.insert(
+            InputKey::OperatingBlacklist,
+            DerivedValue::Count(operating.len() as u64),
+        );
+        e.values
+            .insert(InputKey::BlacklistExited, DerivedValue::Count(exited));
+        e.values
+            .insert(InputKey::RepairTrained, DerivedValue::Count(trained));
+        e.values.insert(
+            InputKey::ReportSubjectsTotal,
+            DerivedValue::Count(subjects.len() as u64),
+        );
+        e.values
+            .insert(InputKey::ReportsSubmitted, DerivedValue::Count(reports));
+        e.values.insert(
+            InputKey::OperatingRedBlackSubjects,
+            DerivedValue::Count(red + operating.len() as u64),
+        );
+        e.values
+            .insert(InputKey::PortalRecords, DerivedValue::Count(portal));
         self.operating = operating;
         Ok(e)
     }
@@ -717,8 +963,19 @@ impl Generator {
         let mut out = io::BufWriter::new(out);
         writeln!(out, "统一社会信用代码,承诺类型,承诺日期,事项,受理单位")?;
         let w = self.window;
-        let mut e = Expected { rows, ..Expected::default() };
-        let kinds = [P::WrongCode, P::PlaceholderCode, P::MissingField, P::BadDate, P::UnknownCategory, P::UnknownUnit, P::FutureDate];
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
+        let kinds = [
+            P::WrongCode,
+            P::PlaceholderCode,
+            P::MissingField,
+            P::BadDate,
+            P::UnknownCategory,
+            P::UnknownUnit,
+            P::FutureDate,
+        ];
         let operating: Vec<CodeKey> = {
             let mut v: Vec<CodeKey> = self.operating.iter().copied().collect();
             v.sort();
@@ -736,8 +993,14 @@ impl Generator {
                 88..=94 => "容缺受理型",
                 _ => "信用修复型",
             };
-            let (mut code_cell, legal) = if type_cell_base == "信用修复型" && !operating.is_empty() {
-                (operating[self.rng.below(operating.len() as u64) as usize].to_code().unwrap_or_default(), true)
+            let (mut code_cell, legal) = if type_cell_base == "信用修复型" && !operating.is_empty()
+            {
+                (
+                    operating[self.rng.below(operating.len() as u64) as usize]
+                        .to_code()
+                        .unwrap_or_default(),
+                    true,
+                )
             } else if !self.sample.is_empty() {
                 let s = self.sample[self.rng.below(self.sample.len() as u64) as usize];
                 (s.key.to_code().unwrap_or_default(), s.legal)
@@ -747,7 +1010,11 @@ impl Generator {
             };
             let legal = legal && !code::is_individual_business(&code_cell);
             let mut type_cell = type_cell_base.to_string();
-            let mut date = if self.rng.chance(0.6) { self.rng.day_between(w.start, w.end) } else { self.rng.day_between(early, w.start.add_days(-1)) };
+            let mut date = if self.rng.chance(0.6) {
+                self.rng.day_between(w.start, w.end)
+            } else {
+                self.rng.day_between(early, w.start.add_days(-1))
+            };
             let mut date_cell = fmt_date(date, i);
             let mut date_ok = true;
             let mut unit = self.unit_name();
@@ -800,13 +1067,26 @@ impl Generator {
                     }
                 }
             }
-            writeln!(out, "{code_cell},{type_cell},{date_cell},企业投资项目备案,{unit}")?;
+            writeln!(
+                out,
+                "{code_cell},{type_cell},{date_cell},企业投资项目备案,{unit}"
+            )?;
         }
         out.flush()?;
-        e.values.insert(InputKey::VoluntaryCommitments, DerivedValue::Count(voluntary));
-        e.values.insert(InputKey::SelfDisciplineCommitments, DerivedValue::Count(discipline));
-        e.values.insert(InputKey::RepairCommitments, DerivedValue::Count(repair.len() as u64));
-        e.values.insert(InputKey::PortalRecords, DerivedValue::Count(portal));
+        e.values.insert(
+            InputKey::VoluntaryCommitments,
+            DerivedValue::Count(voluntary),
+        );
+        e.values.insert(
+            InputKey::SelfDisciplineCommitments,
+            DerivedValue::Count(discipline),
+        );
+        e.values.insert(
+            InputKey::RepairCommitments,
+            DerivedValue::Count(repair.len() as u64),
+        );
+        e.values
+            .insert(InputKey::PortalRecords, DerivedValue::Count(portal));
         Ok(e)
     }
 
@@ -814,8 +1094,14 @@ impl Generator {
     pub fn approval_items(&mut self, out: impl Write, rows: u64) -> io::Result<Expected> {
         use ProblemKind as P;
         let mut out = io::BufWriter::new(out);
-        writeln!(out, "事项名称,实行审批替代型承诺,接受容缺受理型承诺,属于国发〔2018〕35号19项,实施单位")?;
-        let mut e = Expected { rows, ..Expected::default() };
+        writeln!(
+            out,
+            "事项名称,实行审批替代型承诺,接受容缺受理型承诺,属于国发〔2018〕35号19项,实施单位"
+        )?;
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
         let kinds = [P::MissingField, P::UnknownCategory, P::UnknownUnit];
         let (mut substitution, mut tolerance) = (0u64, 0u64);
         for i in 0..rows {
@@ -845,9 +1131,14 @@ impl Generator {
             writeln!(out, "{name},{},{tol_cell},{},{unit}", yn(sub), yn(in_35))?;
         }
         out.flush()?;
-        e.values.insert(InputKey::SubstitutionItems, DerivedValue::Count(substitution.min(19)));
-        e.values.insert(InputKey::ToleranceItems, DerivedValue::Count(tolerance));
-        e.values.insert(InputKey::ApprovalItemsTotal, DerivedValue::Count(rows));
+        e.values.insert(
+            InputKey::SubstitutionItems,
+            DerivedValue::Count(substitution.min(19)),
+        );
+        e.values
+            .insert(InputKey::ToleranceItems, DerivedValue::Count(tolerance));
+        e.values
+            .insert(InputKey::ApprovalItemsTotal, DerivedValue::Count(rows));
         Ok(e)
     }
 
@@ -857,11 +1148,17 @@ impl Generator {
         let mut out = io::BufWriter::new(out);
         writeln!(out, "统一社会信用代码,实施部门,奖惩措施,实施效果,日期")?;
         let w = self.window;
-        let mut e = Expected { rows, ..Expected::default() };
+        let mut e = Expected {
+            rows,
+            ..Expected::default()
+        };
         let kinds = [P::WrongCode, P::MissingField, P::BadDate];
         let mut valid = 0u64;
         for i in 0..rows {
-            let mut code_cell = match self.sample.get(self.rng.below(self.sample.len().max(1) as u64) as usize) {
+            let mut code_cell = match self
+                .sample
+                .get(self.rng.below(self.sample.len().max(1) as u64) as usize)
+            {
                 Some(s) => s.key.to_code().unwrap_or_default(),
                 None => make_uscc("91", "510802", self.next_seq + 1),
             };
@@ -880,10 +1177,14 @@ impl Generator {
             if !matches!(fault, Some(P::WrongCode | P::MissingField)) {
                 valid += 1;
             }
-            writeln!(out, "{code_cell},{departments},限制参与政府采购,已完成整改并缴纳罚款,{date_cell}")?;
+            writeln!(
+                out,
+                "{code_cell},{departments},限制参与政府采购,已完成整改并缴纳罚款,{date_cell}"
+            )?;
         }
         out.flush()?;
-        e.values.insert(InputKey::JrpCases, DerivedValue::Count(valid));
+        e.values
+            .insert(InputKey::JrpCases, DerivedValue::Count(valid));
         Ok(e)
     }
 
@@ -906,7 +1207,9 @@ impl Generator {
                     if let DerivedValue::Count(n) = v {
                         portal += n;
                     }
-                } else if let (Some(DerivedValue::Count(a)), DerivedValue::Count(b)) = (values.get(k).copied(), v) {
+                } else if let (Some(DerivedValue::Count(a)), DerivedValue::Count(b)) =
+                    (values.get(k).copied(), v)
+                {
                     values.insert(*k, DerivedValue::Count(a + b));
                 } else {
                     values.insert(*k, *v);

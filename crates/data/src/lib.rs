@@ -21,13 +21,15 @@
 //! use creditcity_data::date::Date;
 //!
 //! let csv = "名称,统一社会信用代码,主体类别,登记状态,成立日期\n\
-//!            青川示例有限公司,91510800MA62P5XK5B,法人,存续,2015-03-02\n";
+//!            青川示例有限公司,91510802MA62P5XK3L,法人,存续,2015-03-02\n";
 //! let today = Date::new(2019, 3, 20).unwrap();
 //! let settings = Settings::new(Window::edition_2019(), today, "5108");
 //! let register = check(DatasetKind::Register, Input::bytes(csv.as_bytes()), &settings).unwrap();
 //! let mut datasets = Datasets::default();
 //! datasets.add(&register);
+//! assert!(register.problems.is_empty());
 //! let derivation = derive(&datasets, &settings);
+//! assert_eq!(derivation.values.len(), 4); // the register alone gives four inputs
 //! for d in &derivation.values {
 //!     println!("{} = {} ({})", d.key.key(), d.value.as_f64(), d.formula);
 //! }
@@ -37,7 +39,14 @@
 //! readers are fuzzed with arbitrary bytes); a malformed row is a problem, never a crash
 //! and never a silent drop; every problem keeps its original row.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_cmp, clippy::todo, clippy::unimplemented)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::todo,
+    clippy::unimplemented
+)]
 
 mod check;
 pub mod code;
@@ -50,8 +59,8 @@ mod schema;
 pub mod workdays;
 
 pub use check::{
-    ApprovalFacts, CaseFacts, CommitmentFacts, DecisionFacts, EntityFlags, Facts, ListEntry, ListFacts, RegisterFacts,
-    RemovalReason,
+    ApprovalFacts, CaseFacts, CommitmentFacts, DecisionFacts, EntityFlags, Facts, ListEntry,
+    ListFacts, RegisterFacts, RemovalReason,
 };
 pub use derive::{Datasets, Derivation, Derived, DerivedValue, InputKey, NotDerived, Part, derive};
 pub use problem::{Detail, Feeds, Problem, ProblemKind, Unit, Units, normalize_name};
@@ -73,7 +82,10 @@ pub struct Window {
 impl Window {
     /// 2018-12-15 .. 2019-03-15, the 2019 edition's window.
     pub fn edition_2019() -> Window {
-        Window { start: Date::from_days(17_880), end: Date::from_days(17_970) }
+        Window {
+            start: Date::from_days(17_880),
+            end: Date::from_days(17_970),
+        }
     }
 
     /// Whether a day is in the window (both ends included).
@@ -128,7 +140,10 @@ impl Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("无法打开文件 {path}:{source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("读取文件出错:{0}")]
     Io(#[from] std::io::Error),
     #[error("文件为空:没有表头或没有数据行")]
@@ -136,13 +151,24 @@ pub enum FileError {
     #[error("文件编码无法识别:{0}。请另存为 UTF-8 或 GB18030/GBK 编码的 CSV,或 .xlsx")]
     Undecodable(String),
     #[error("这不是{}数据:表头与{}相符,请确认导入的数据集类型", .declared.label(), .looks_like.label())]
-    WrongDataset { declared: DatasetKind, looks_like: DatasetKind },
+    WrongDataset {
+        declared: DatasetKind,
+        looks_like: DatasetKind,
+    },
     #[error("{}缺少必需的列:{}", .dataset.label(), .columns.join("、"))]
-    MissingColumns { dataset: DatasetKind, columns: Vec<&'static str> },
+    MissingColumns {
+        dataset: DatasetKind,
+        columns: Vec<&'static str>,
+    },
     #[error(
         "数据不属于本市:{checked} 个有效代码中有 {outside} 个的登记管理机关行政区划码(第 3–8 位,如 {example})不以本市区划码 {prefix} 开头"
     )]
-    OtherCity { prefix: String, outside: u64, checked: u64, example: String },
+    OtherCity {
+        prefix: String,
+        outside: u64,
+        checked: u64,
+        example: String,
+    },
     #[error("无法读取 .xlsx 文件:{0}")]
     Xlsx(String),
     #[error("CSV 格式错误:{0}")]
@@ -165,9 +191,19 @@ pub struct Checked {
 ///
 /// Whole-file errors ([`FileError`]) mean nothing of the file may be used. Everything
 /// else — every row problem — is in [`Checked::problems`].
-pub fn check(kind: DatasetKind, input: Input<'_>, settings: &Settings) -> Result<Checked, FileError> {
+pub fn check(
+    kind: DatasetKind,
+    input: Input<'_>,
+    settings: &Settings,
+) -> Result<Checked, FileError> {
     let mut checker = check::checker(kind, settings);
     let stats = read::drive(input, checker.as_mut())?;
     let (facts, problems) = checker.finish()?;
-    Ok(Checked { kind, rows: stats.rows, encoding: stats.encoding, problems, facts })
+    Ok(Checked {
+        kind,
+        rows: stats.rows,
+        encoding: stats.encoding,
+        problems,
+        facts,
+    })
 }

@@ -118,9 +118,17 @@ pub enum Detail {
     /// An earlier row of the same dataset that this one conflicts with.
     EarlierRow(u64),
     /// A late publication.
-    Late { decided: Date, deadline: Date, published: Date, working_days_late: u32 },
+    Late {
+        decided: Date,
+        deadline: Date,
+        published: Date,
+        working_days_late: u32,
+    },
     /// A decision not published by the window's end.
-    Unpublished { decided: Date, deadline: Option<Date> },
+    Unpublished {
+        decided: Date,
+        deadline: Option<Date>,
+    },
 }
 
 /// One problem of one record.
@@ -178,7 +186,7 @@ pub struct Unit {
 /// compared after trimming, removing inner spaces and folding full-width brackets.
 #[derive(Clone, Debug, Default)]
 pub struct Units {
-    units: Vec<Unit>,
+    list: Vec<Unit>,
     exact: HashMap<String, usize>,
     alias: HashMap<String, usize>,
 }
@@ -195,7 +203,11 @@ impl Units {
                 alias.entry(normalize_name(a)).or_insert(i);
             }
         }
-        Units { units, exact, alias }
+        Units {
+            list: units,
+            exact,
+            alias,
+        }
     }
 
     /// The index of the unit a record's name refers to.
@@ -208,11 +220,11 @@ impl Units {
     }
 
     pub fn get(&self, index: usize) -> Option<&Unit> {
-        self.units.get(index)
+        self.list.get(index)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.units.is_empty()
+        self.list.is_empty()
     }
 }
 

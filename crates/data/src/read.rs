@@ -29,13 +29,28 @@ pub enum Input<'a> {
 impl Input<'static> {
     /// Open a file: `.xlsx` by its extension or its zip signature, CSV otherwise.
     pub fn open(path: &Path) -> Result<Input<'static>, FileError> {
-        let open = |p: &Path| File::open(p).map_err(|source| FileError::Open { path: p.to_path_buf(), source });
+        let open = |p: &Path| {
+            File::open(p).map_err(|source| FileError::Open {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
         let mut file = open(path)?;
         let mut magic = [0u8; 4];
-        let n = read_full(&mut file, &mut magic).map_err(|source| FileError::Open { path: path.to_path_buf(), source })?;
-        let is_xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) || (n == 4 && &magic == b"PK\x03\x04");
+        let n = read_full(&mut file, &mut magic).map_err(|source| FileError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let is_xlsx = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            || (n == 4 && &magic == b"PK\x03\x04");
         let file = open(path)?;
-        Ok(if is_xlsx { Input::Xlsx(Box::new(BufReader::new(file))) } else { Input::Csv(Box::new(file)) })
+        Ok(if is_xlsx {
+            Input::Xlsx(Box::new(BufReader::new(file)))
+        } else {
+            Input::Csv(Box::new(file))
+        })
     }
 }
 
@@ -50,7 +65,11 @@ impl<'a> Input<'a> {
 
     /// Bytes in memory (an upload): .xlsx if they start with the zip signature.
     pub fn bytes(data: &'a [u8]) -> Input<'a> {
-        if data.starts_with(b"PK\x03\x04") { Input::Xlsx(Box::new(Cursor::new(data))) } else { Input::Csv(Box::new(data)) }
+        if data.starts_with(b"PK\x03\x04") {
+            Input::Xlsx(Box::new(Cursor::new(data)))
+        } else {
+            Input::Csv(Box::new(data))
+        }
     }
 }
 
@@ -129,10 +148,14 @@ fn sniff(sample: &[u8], full: bool) -> Result<Encoding, FileError> {
         return Err(FileError::Undecodable("文件是 UTF-16 编码".into()));
     }
     if sample.starts_with(b"PK\x03\x04") {
-        return Err(FileError::Undecodable("文件是 .xlsx(zip)格式,请按 .xlsx 导入".into()));
+        return Err(FileError::Undecodable(
+            "文件是 .xlsx(zip)格式,请按 .xlsx 导入".into(),
+        ));
     }
     if sample.contains(&0) {
-        return Err(FileError::Undecodable("文件含有二进制内容,不是 CSV 文本".into()));
+        return Err(FileError::Undecodable(
+            "文件含有二进制内容,不是 CSV 文本".into(),
+        ));
     }
     match std::str::from_utf8(sample) {
         Ok(_) => return Ok(Encoding::Utf8),
@@ -140,17 +163,25 @@ fn sniff(sample: &[u8], full: bool) -> Result<Encoding, FileError> {
         Err(_) => {}
     }
     let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-    let mut out = vec![0u8; decoder.max_utf8_buffer_length_without_replacement(sample.len()).unwrap_or(sample.len() * 3 + 16)];
+    let mut out = vec![
+        0u8;
+        decoder
+            .max_utf8_buffer_length_without_replacement(sample.len())
+            .unwrap_or(sample.len() * 3 + 16)
+    ];
     let (result, _, _) = decoder.decode_to_utf8_without_replacement(sample, &mut out, !full);
     match result {
-        encoding_rs::DecoderResult::Malformed(_, _) => {
-            Err(FileError::Undecodable("既不是有效的 UTF-8,也不是有效的 GB18030/GBK".into()))
-        }
+        encoding_rs::DecoderResult::Malformed(_, _) => Err(FileError::Undecodable(
+            "既不是有效的 UTF-8,也不是有效的 GB18030/GBK".into(),
+        )),
         _ => Ok(Encoding::Gb18030),
     }
 }
 
-fn drive_csv(mut reader: Box<dyn Read + '_>, sink: &mut dyn RowSink) -> Result<ReadStats, FileError> {
+fn drive_csv(
+    mut reader: Box<dyn Read + '_>,
+    sink: &mut dyn RowSink,
+) -> Result<ReadStats, FileError> {
     let mut sample = vec![0u8; SAMPLE];
     let n = read_full(&mut reader, &mut sample)?;
     sample.truncate(n);
@@ -165,8 +196,16 @@ fn drive_csv(mut reader: Box<dyn Read + '_>, sink: &mut dyn RowSink) -> Result<R
         let mut bom = [0u8; 3];
         read_full(&mut head, &mut bom)?;
     }
-    let text: Box<dyn Read + '_> = if encoding == Encoding::Gb18030 { Box::new(Gb18030Reader::new(head)) } else { Box::new(head) };
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(text);
+    let text: Box<dyn Read + '_> = if encoding == Encoding::Gb18030 {
+        Box::new(Gb18030Reader::new(head))
+    } else {
+        Box::new(head)
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(text);
     let mut bytes = ByteRecord::new();
     let mut record = StringRecord::new();
     let mut row = 0u64;
@@ -189,7 +228,10 @@ fn drive_csv(mut reader: Box<dyn Read + '_>, sink: &mut dyn RowSink) -> Result<R
         let issue = if bad {
             Some(RowIssue::BadBytes)
         } else if record.len() < header_len {
-            Some(RowIssue::Short { cells: record.len(), header: header_len })
+            Some(RowIssue::Short {
+                cells: record.len(),
+                header: header_len,
+            })
         } else {
             None
         };
@@ -198,7 +240,10 @@ fn drive_csv(mut reader: Box<dyn Read + '_>, sink: &mut dyn RowSink) -> Result<R
     if row <= 1 {
         return Err(FileError::Empty);
     }
-    Ok(ReadStats { rows: row - 1, encoding })
+    Ok(ReadStats {
+        rows: row - 1,
+        encoding,
+    })
 }
 
 /// Fill `out` from `bytes`; true when some bytes were not UTF-8 (or were U+FFFD from the
@@ -207,17 +252,14 @@ fn to_string_record(bytes: &ByteRecord, out: &mut StringRecord) -> bool {
     out.clear();
     let mut bad = false;
     for field in bytes {
-        match std::str::from_utf8(field) {
-            Ok(s) => {
-                if s.contains('\u{FFFD}') {
-                    bad = true;
-                }
-                out.push_field(s);
-            }
-            Err(_) => {
+        if let Ok(s) = std::str::from_utf8(field) {
+            if s.contains('\u{FFFD}') {
                 bad = true;
-                out.push_field(&String::from_utf8_lossy(field));
             }
+            out.push_field(s);
+        } else {
+            bad = true;
+            out.push_field(&String::from_utf8_lossy(field));
         }
     }
     bad
@@ -280,27 +322,46 @@ impl<R: Read> Read for Gb18030Reader<R> {
                     self.eof = true;
                 }
             }
-            let (result, read, written, _) =
-                self.decoder.decode_to_utf8(&self.input[self.in_pos..self.in_len], &mut self.output, self.eof);
+            let (result, read, written, _) = self.decoder.decode_to_utf8(
+                &self.input[self.in_pos..self.in_len],
+                &mut self.output,
+                self.eof,
+            );
             self.in_pos += read;
             self.out_pos = 0;
             self.out_len = written;
-            if self.eof && self.in_pos == self.in_len && result == encoding_rs::CoderResult::InputEmpty {
+            if self.eof
+                && self.in_pos == self.in_len
+                && result == encoding_rs::CoderResult::InputEmpty
+            {
                 self.done = true;
             }
         }
     }
 }
 
-fn drive_xlsx(reader: Box<dyn ReadSeek + '_>, sink: &mut dyn RowSink) -> Result<ReadStats, FileError> {
+fn drive_xlsx(
+    reader: Box<dyn ReadSeek + '_>,
+    sink: &mut dyn RowSink,
+) -> Result<ReadStats, FileError> {
     use calamine::{Reader, Xlsx};
     let xlsx_error = |e: calamine::XlsxError| FileError::Xlsx(e.to_string());
     let mut workbook: Xlsx<_> = Xlsx::new(reader).map_err(xlsx_error)?;
-    let sheet = workbook.sheet_names().first().cloned().ok_or(FileError::Empty)?;
-    let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(xlsx_error)?;
+    let sheet = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(FileError::Empty)?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(xlsx_error)?;
     let mut fields: Vec<String> = Vec::new();
     let mut current: Option<u32> = None;
-    let mut state = XlsxState { seen_header: false, rows: 0, record: StringRecord::new() };
+    let mut state = XlsxState {
+        seen_header: false,
+        rows: 0,
+        record: StringRecord::new(),
+    };
     while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
         let (r, c) = cell.get_position();
         if current != Some(r) {
@@ -325,7 +386,10 @@ fn drive_xlsx(reader: Box<dyn ReadSeek + '_>, sink: &mut dyn RowSink) -> Result<
     if state.rows == 0 {
         return Err(FileError::Empty);
     }
-    Ok(ReadStats { rows: state.rows, encoding: Encoding::Xlsx })
+    Ok(ReadStats {
+        rows: state.rows,
+        encoding: Encoding::Xlsx,
+    })
 }
 
 struct XlsxState {
@@ -335,7 +399,12 @@ struct XlsxState {
 }
 
 impl XlsxState {
-    fn emit(&mut self, row: u32, fields: &[String], sink: &mut dyn RowSink) -> Result<(), FileError> {
+    fn emit(
+        &mut self,
+        row: u32,
+        fields: &[String],
+        sink: &mut dyn RowSink,
+    ) -> Result<(), FileError> {
         if fields.iter().all(|f| f.trim().is_empty()) {
             return Ok(());
         }

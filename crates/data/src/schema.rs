@@ -91,10 +91,20 @@ pub struct Column {
 }
 
 const fn req(name: &'static str, code: Option<&'static str>) -> Column {
-    Column { name, aliases: &[], code, required: true }
+    Column {
+        name,
+        aliases: &[],
+        code,
+        required: true,
+    }
 }
 const fn opt(name: &'static str, code: Option<&'static str>) -> Column {
-    Column { name, aliases: &[], code, required: false }
+    Column {
+        name,
+        aliases: &[],
+        code,
+        required: false,
+    }
 }
 const fn alias(mut c: Column, aliases: &'static [&'static str]) -> Column {
     c.aliases = aliases;
@@ -298,7 +308,11 @@ pub(crate) struct ColumnMap {
 
 /// A header cell split into a name and a bracketed field code.
 fn split_header(h: &str) -> (String, Option<String>) {
-    let h: String = h.trim_start_matches('\u{FEFF}').chars().filter(|c| !c.is_whitespace()).collect();
+    let h: String = h
+        .trim_start_matches('\u{FEFF}')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let open = h.find(['(', '[', '\u{FF08}', '【']);
     match open {
         Some(i) => {
@@ -306,7 +320,9 @@ fn split_header(h: &str) -> (String, Option<String>) {
             let rest = &h[i..];
             let mut chars = rest.chars();
             chars.next();
-            let inner: String = chars.take_while(|c| !matches!(c, ')' | ']' | '\u{FF09}' | '】')).collect();
+            let inner: String = chars
+                .take_while(|c| !matches!(c, ')' | ']' | '\u{FF09}' | '】'))
+                .collect();
             (name, Some(inner))
         }
         None => (h, None),
@@ -325,14 +341,19 @@ pub(crate) fn map_columns(kind: DatasetKind, header: &[&str]) -> ColumnMap {
     let cols = kind.columns();
     let mut index = vec![None; cols.len()];
     for (ci, col) in cols.iter().enumerate() {
-        index[ci] = split.iter().position(|(n, c)| matches(col, n, c.as_deref()));
+        index[ci] = split
+            .iter()
+            .position(|(n, c)| matches(col, n, c.as_deref()));
     }
     ColumnMap { index }
 }
 
 /// The columns a file must have to be read as `kind`, or the whole-file error.
 pub(crate) fn resolve(kind: DatasetKind, header: &[&str]) -> Result<ColumnMap, FileError> {
-    if header.iter().all(|h| h.trim().trim_start_matches('\u{FEFF}').is_empty()) {
+    if header
+        .iter()
+        .all(|h| h.trim().trim_start_matches('\u{FEFF}').is_empty())
+    {
         return Err(FileError::Empty);
     }
     let map = map_columns(kind, header);
@@ -352,11 +373,20 @@ pub(crate) fn resolve(kind: DatasetKind, header: &[&str]) -> Result<ColumnMap, F
         .filter(|&k| k != kind)
         .filter(|&k| {
             let m = map_columns(k, header);
-            k.columns().iter().zip(&m.index).all(|(c, i)| !c.required || i.is_some())
+            k.columns()
+                .iter()
+                .zip(&m.index)
+                .all(|(c, i)| !c.required || i.is_some())
         })
         .max_by_key(|&k| map_columns(k, header).index.iter().flatten().count());
     match looks_like {
-        Some(other) => Err(FileError::WrongDataset { declared: kind, looks_like: other }),
-        None => Err(FileError::MissingColumns { dataset: kind, columns: missing }),
+        Some(other) => Err(FileError::WrongDataset {
+            declared: kind,
+            looks_like: other,
+        }),
+        None => Err(FileError::MissingColumns {
+            dataset: kind,
+            columns: missing,
+        }),
     }
 }

@@ -81,7 +81,14 @@ pub static NOTICES: &[Notice] = &[
             ("2016-09-15", "2016-09-17"),
             ("2016-10-01", "2016-10-07"),
         ],
-        days_worked: &["2016-02-06", "2016-02-14", "2016-06-12", "2016-09-18", "2016-10-08", "2016-10-09"],
+        days_worked: &[
+            "2016-02-06",
+            "2016-02-14",
+            "2016-06-12",
+            "2016-09-18",
+            "2016-10-08",
+            "2016-10-09",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -98,7 +105,13 @@ pub static NOTICES: &[Notice] = &[
             ("2017-05-28", "2017-05-30"),
             ("2017-10-01", "2017-10-08"),
         ],
-        days_worked: &["2017-01-22", "2017-02-04", "2017-04-01", "2017-05-27", "2017-09-30"],
+        days_worked: &[
+            "2017-01-22",
+            "2017-02-04",
+            "2017-04-01",
+            "2017-05-27",
+            "2017-09-30",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -116,7 +129,14 @@ pub static NOTICES: &[Notice] = &[
             ("2018-09-24", "2018-09-24"),
             ("2018-10-01", "2018-10-07"),
         ],
-        days_worked: &["2018-02-11", "2018-02-24", "2018-04-08", "2018-04-28", "2018-09-29", "2018-09-30"],
+        days_worked: &[
+            "2018-02-11",
+            "2018-02-24",
+            "2018-04-08",
+            "2018-04-28",
+            "2018-09-29",
+            "2018-09-30",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -135,7 +155,13 @@ pub static NOTICES: &[Notice] = &[
             ("2019-09-13", "2019-09-13"),
             ("2019-10-01", "2019-10-07"),
         ],
-        days_worked: &["2018-12-29", "2019-02-02", "2019-02-03", "2019-09-29", "2019-10-12"],
+        days_worked: &[
+            "2018-12-29",
+            "2019-02-02",
+            "2019-02-03",
+            "2019-09-29",
+            "2019-10-12",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -162,7 +188,15 @@ pub static NOTICES: &[Notice] = &[
             ("2020-06-25", "2020-06-27"),
             ("2020-10-01", "2020-10-08"),
         ],
-        days_worked: &["2020-01-19", "2020-02-01", "2020-04-26", "2020-05-09", "2020-06-28", "2020-09-27", "2020-10-10"],
+        days_worked: &[
+            "2020-01-19",
+            "2020-02-01",
+            "2020-04-26",
+            "2020-05-09",
+            "2020-06-28",
+            "2020-09-27",
+            "2020-10-10",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -191,7 +225,15 @@ pub static NOTICES: &[Notice] = &[
             ("2021-09-19", "2021-09-21"),
             ("2021-10-01", "2021-10-07"),
         ],
-        days_worked: &["2021-02-07", "2021-02-20", "2021-04-25", "2021-05-08", "2021-09-18", "2021-09-26", "2021-10-09"],
+        days_worked: &[
+            "2021-02-07",
+            "2021-02-20",
+            "2021-04-25",
+            "2021-05-08",
+            "2021-09-18",
+            "2021-09-26",
+            "2021-10-09",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -209,7 +251,15 @@ pub static NOTICES: &[Notice] = &[
             ("2022-09-10", "2022-09-12"),
             ("2022-10-01", "2022-10-07"),
         ],
-        days_worked: &["2022-01-29", "2022-01-30", "2022-04-02", "2022-04-24", "2022-05-07", "2022-10-08", "2022-10-09"],
+        days_worked: &[
+            "2022-01-29",
+            "2022-01-30",
+            "2022-04-02",
+            "2022-04-24",
+            "2022-05-07",
+            "2022-10-08",
+            "2022-10-09",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -226,7 +276,15 @@ pub static NOTICES: &[Notice] = &[
             ("2023-06-22", "2023-06-24"),
             ("2023-09-29", "2023-10-06"),
         ],
-        days_worked: &["2023-01-28", "2023-01-29", "2023-04-23", "2023-05-06", "2023-06-25", "2023-10-07", "2023-10-08"],
+        days_worked: &[
+            "2023-01-28",
+            "2023-01-29",
+            "2023-04-23",
+            "2023-05-06",
+            "2023-06-25",
+            "2023-10-07",
+            "2023-10-08",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -245,7 +303,14 @@ pub static NOTICES: &[Notice] = &[
             ("2024-10-01", "2024-10-07"),
         ],
         days_worked: &[
-            "2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11", "2024-09-14", "2024-09-29", "2024-10-12",
+            "2024-02-04",
+            "2024-02-18",
+            "2024-04-07",
+            "2024-04-28",
+            "2024-05-11",
+            "2024-09-14",
+            "2024-09-29",
+            "2024-10-12",
         ],
         days_no_longer_worked: &[],
     },
@@ -263,7 +328,13 @@ pub static NOTICES: &[Notice] = &[
             ("2025-05-31", "2025-06-02"),
             ("2025-10-01", "2025-10-08"),
         ],
-        days_worked: &["2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"],
+        days_worked: &[
+            "2025-01-26",
+            "2025-02-08",
+            "2025-04-27",
+            "2025-09-28",
+            "2025-10-11",
+        ],
         days_no_longer_worked: &[],
     },
     Notice {
@@ -281,7 +352,14 @@ pub static NOTICES: &[Notice] = &[
             ("2026-09-25", "2026-09-27"),
             ("2026-10-01", "2026-10-07"),
         ],
-        days_worked: &["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
+        days_worked: &[
+            "2026-01-04",
+            "2026-02-14",
+            "2026-02-28",
+            "2026-05-09",
+            "2026-09-20",
+            "2026-10-10",
+        ],
         days_no_longer_worked: &[],
     },
 ];
@@ -313,7 +391,9 @@ impl Calendar {
         let first = Date::new(FIRST_YEAR, 1, 1).unwrap_or(Date::from_days(0));
         let last = Date::new(LAST_YEAR, 12, 31).unwrap_or(first);
         let n = (last.days() - first.days() + 1) as usize;
-        let mut working: Vec<bool> = (0..n).map(|i| !first.add_days(i as i32).is_weekend()).collect();
+        let mut working: Vec<bool> = (0..n)
+            .map(|i| !first.add_days(i as i32).is_weekend())
+            .collect();
         let mut set = |d: Option<Date>, v: bool| {
             if let Some(d) = d {
                 let i = d.days() - first.days();
@@ -345,7 +425,11 @@ impl Calendar {
             c += u32::from(w);
             cumulative.push(c);
         }
-        Calendar { first, working, cumulative }
+        Calendar {
+            first,
+            working,
+            cumulative,
+        }
     }
 
     fn index(&self, d: Date) -> Result<usize, OutsideCalendar> {
@@ -387,7 +471,11 @@ impl Calendar {
 /// The publication deadline of a decision: the 7th working day after the decision day
 /// (the decision day not counted), or, with `count_decision_day`, the 7th working day
 /// counting the decision day itself when it is a working day.
-pub fn publication_deadline(cal: &Calendar, decided: Date, count_decision_day: bool) -> Result<Date, OutsideCalendar> {
+pub fn publication_deadline(
+    cal: &Calendar,
+    decided: Date,
+    count_decision_day: bool,
+) -> Result<Date, OutsideCalendar> {
     if count_decision_day && cal.is_working_day(decided)? {
         cal.nth_working_day_after(decided, 6)
     } else {

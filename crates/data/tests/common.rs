@@ -2,7 +2,10 @@
 
 use creditcity_data::date::Date;
 use creditcity_data::generate::make_uscc;
-use creditcity_data::{Checked, DatasetKind, FileError, Input, Problem, ProblemKind, Settings, Unit, Units, Window, check};
+use creditcity_data::{
+    Checked, DatasetKind, FileError, Input, Problem, ProblemKind, Settings, Unit, Units, Window,
+    check,
+};
 
 pub fn day(s: &str) -> Date {
     Date::parse_iso(s).unwrap_or_else(|| panic!("bad test date {s}"))
@@ -12,8 +15,14 @@ pub fn day(s: &str) -> Date {
 pub fn settings() -> Settings {
     let mut s = Settings::new(Window::edition_2019(), day("2019-03-20"), "5108");
     s.units = Units::new(vec![
-        Unit { name: "市市场监管局".into(), aliases: vec!["青川市市场监督管理局".into()] },
-        Unit { name: "市税务局".into(), aliases: vec![] },
+        Unit {
+            name: "市市场监管局".into(),
+            aliases: vec!["青川市市场监督管理局".into()],
+        },
+        Unit {
+            name: "市税务局".into(),
+            aliases: vec![],
+        },
     ]);
     s
 }

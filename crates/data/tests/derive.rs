@@ -2,7 +2,10 @@
 
 use crate::common::{code, individual, kinds, ok, settings};
 use creditcity_data::generate::make_uscc;
-use creditcity_data::{Checked, DatasetKind as D, Datasets, Derivation, DerivedValue, Detail, InputKey as K, ProblemKind as P, derive};
+use creditcity_data::{
+    Checked, DatasetKind as D, Datasets, Derivation, DerivedValue, Detail, InputKey as K,
+    ProblemKind as P, derive,
+};
 
 fn wrong(c: &str) -> String {
     let mut s = c.to_string();
@@ -12,7 +15,17 @@ fn wrong(c: &str) -> String {
 }
 
 fn register() -> String {
-    let (c1, c2, c4, c5, c8, c9, c10, c11, c12) = (code(1), wrong(&code(2)), code(4), code(5), code(8), code(9), code(10), code(11), code(12));
+    let (c1, c2, c4, c5, c8, c9, c10, c11, c12) = (
+        code(1),
+        wrong(&code(2)),
+        code(4),
+        code(5),
+        code(8),
+        code(9),
+        code(10),
+        code(11),
+        code(12),
+    );
     let i7 = individual(7);
     format!(
         "名称,统一社会信用代码,主体类别,登记状态,成立日期,注销日期,经营异常,失联,公共信用综合评价,信用报告提交日期\n\
@@ -32,8 +45,18 @@ fn register() -> String {
 }
 
 fn lists() -> String {
-    let (c1, c9, c10, c11, c13, c14, c15, c16, c17, i7) =
-        (code(1), code(9), code(10), code(11), code(13), code(14), code(15), code(16), code(17), individual(7));
+    let (c1, c9, c10, c11, c13, c14, c15, c16, c17, i7) = (
+        code(1),
+        code(9),
+        code(10),
+        code(11),
+        code(13),
+        code(14),
+        code(15),
+        code(16),
+        code(17),
+        individual(7),
+    );
     format!(
         "统一社会信用代码,名称,名单类型,领域,认定日期,认定单位,移出日期,移出原因,修复培训日期,信用报告提交日期\n\
          {c1},甲公司,黑名单,市场监管,2018-01-01,市市场监管局,2019-01-20,整改,2019-01-05,\n\
@@ -50,7 +73,14 @@ fn lists() -> String {
 }
 
 fn commitments() -> String {
-    let (c1, c9, c14, c20, c21, i7) = (code(1), code(9), code(14), code(20), code(21), individual(7));
+    let (c1, c9, c14, c20, c21, i7) = (
+        code(1),
+        code(9),
+        code(14),
+        code(20),
+        code(21),
+        individual(7),
+    );
     format!(
         "统一社会信用代码,承诺类型,承诺日期,事项,受理单位\n\
          {c1},主动公示型,2019-01-02,,市市场监管局\n\
@@ -128,12 +158,18 @@ impl City {
     }
 
     fn get(&self, kind: D) -> &Checked {
-        self.checked.iter().find(|c| c.kind == kind).unwrap_or_else(|| panic!("{kind:?}"))
+        self.checked
+            .iter()
+            .find(|c| c.kind == kind)
+            .unwrap_or_else(|| panic!("{kind:?}"))
     }
 }
 
 fn value(d: &Derivation, key: K) -> DerivedValue {
-    d.get(key).map(|x| x.value).unwrap_or_else(|| panic!("{} not derived: {:?}", key.key(), d.not_derived))
+    d.get(key).map_or_else(
+        || panic!("{} not derived: {:?}", key.key(), d.not_derived),
+        |x| x.value,
+    )
 }
 
 fn count(d: &Derivation, key: K) -> u64 {
@@ -146,13 +182,31 @@ fn count(d: &Derivation, key: K) -> u64 {
 #[test]
 fn register_inputs() {
     let d = City::new().derive();
-    assert_eq!(value(&d, K::CodeConversionRate), DerivedValue::Ratio { numerator: 9, denominator: 10 });
-    assert_eq!(value(&d, K::CodeErrorRate), DerivedValue::Ratio { numerator: 2, denominator: 10 });
+    assert_eq!(
+        value(&d, K::CodeConversionRate),
+        DerivedValue::Ratio {
+            numerator: 9,
+            denominator: 10
+        }
+    );
+    assert_eq!(
+        value(&d, K::CodeErrorRate),
+        DerivedValue::Ratio {
+            numerator: 2,
+            denominator: 10
+        }
+    );
     assert_eq!(count(&d, K::LegalEntities), 9);
     assert_eq!(count(&d, K::NewMarketEntities), 1);
-    let err = d.get(K::CodeErrorRate).map(|x| x.formula.clone()).unwrap_or_default();
+    let err = d
+        .get(K::CodeErrorRate)
+        .map(|x| x.formula.clone())
+        .unwrap_or_default();
     assert_eq!(err, "重错码率 = (1 错码 + 1 重码) ÷ 10 有代码的主体 = 20%");
-    let parts: Vec<(&str, u64)> = d.get(K::CodeErrorRate).map(|x| x.parts.iter().map(|p| (p.label, p.count)).collect()).unwrap_or_default();
+    let parts: Vec<(&str, u64)> = d
+        .get(K::CodeErrorRate)
+        .map(|x| x.parts.iter().map(|p| (p.label, p.count)).collect())
+        .unwrap_or_default();
     assert_eq!(parts, vec![("错码", 1), ("重码", 1), ("有代码的主体", 10)]);
 }
 
@@ -161,7 +215,15 @@ fn register_problems_are_exactly_the_faulty_rows() {
     let city = City::new();
     let reg = city.get(D::Register);
     assert_eq!(reg.rows, 12);
-    assert_eq!(kinds(reg), vec![(3, P::WrongCode), (4, P::PlaceholderCode), (7, P::CodeTwoNames), (9, P::NameTwoCodes)]);
+    assert_eq!(
+        kinds(reg),
+        vec![
+            (3, P::WrongCode),
+            (4, P::PlaceholderCode),
+            (7, P::CodeTwoNames),
+            (9, P::NameTwoCodes)
+        ]
+    );
     assert_eq!(reg.problems[2].detail, Some(Detail::EarlierRow(2)));
     assert!(reg.problems[2].feeds.contains(K::CodeErrorRate));
     assert!(reg.problems[1].feeds.contains(K::CodeConversionRate));
@@ -174,10 +236,26 @@ fn decision_inputs_and_lateness() {
     let d = city.derive();
     assert_eq!(count(&d, K::DecisionsTotal), 6);
     assert_eq!(count(&d, K::DecisionsReported), 4);
-    let rep = d.get(K::DecisionsReported).map(|x| x.parts.iter().map(|p| (p.label, p.count)).collect::<Vec<_>>()).unwrap_or_default();
-    assert!(rep.contains(&("按期公示", 3)) && rep.contains(&("逾期公示", 1)) && rep.contains(&("未公示", 2)), "{rep:?}");
+    let rep = d
+        .get(K::DecisionsReported)
+        .map(|x| {
+            x.parts
+                .iter()
+                .map(|p| (p.label, p.count))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    assert!(
+        rep.contains(&("按期公示", 3))
+            && rep.contains(&("逾期公示", 1))
+            && rep.contains(&("未公示", 2)),
+        "{rep:?}"
+    );
     let lic = city.get(D::Licences);
-    assert_eq!(kinds(lic), vec![(3, P::LatePublication), (5, P::Unpublished)]);
+    assert_eq!(
+        kinds(lic),
+        vec![(3, P::LatePublication), (5, P::Unpublished)]
+    );
     assert_eq!(
         lic.problems[0].detail,
         Some(Detail::Late {
@@ -187,7 +265,11 @@ fn decision_inputs_and_lateness() {
             working_days_late: 2
         })
     );
-    assert!(lic.problems[0].message.contains("逾期 2 个工作日"), "{}", lic.problems[0].message);
+    assert!(
+        lic.problems[0].message.contains("逾期 2 个工作日"),
+        "{}",
+        lic.problems[0].message
+    );
     assert_eq!(lic.problems[0].unit, Some(0));
     let pen = city.get(D::Penalties);
     assert_eq!(kinds(pen), vec![(2, P::Unpublished)]);
@@ -198,7 +280,10 @@ fn portal_records_count_legal_subjects_across_datasets() {
     let d = City::new().derive();
     // Licences 3 + penalties 1 + list entries 9 + commitments 6.
     assert_eq!(count(&d, K::PortalRecords), 19);
-    let parts = d.get(K::PortalRecords).map(|x| x.parts.iter().map(|p| p.count).collect::<Vec<_>>()).unwrap_or_default();
+    let parts = d
+        .get(K::PortalRecords)
+        .map(|x| x.parts.iter().map(|p| p.count).collect::<Vec<_>>())
+        .unwrap_or_default();
     assert_eq!(parts, vec![3, 1, 9, 6]);
 }
 
@@ -206,8 +291,15 @@ fn portal_records_count_legal_subjects_across_datasets() {
 fn blacklist_inputs() {
     let d = City::new().derive();
     assert_eq!(count(&d, K::OperatingBlacklist), 3);
-    let parts = d.get(K::OperatingBlacklist).map(|x| x.parts.iter().map(|p| p.count).collect::<Vec<_>>()).unwrap_or_default();
-    assert_eq!(parts, vec![6, 1, 1, 1], "6 on the blacklist at start, minus one each 吊销, 经营异常, 失联");
+    let parts = d
+        .get(K::OperatingBlacklist)
+        .map(|x| x.parts.iter().map(|p| p.count).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert_eq!(
+        parts,
+        vec![6, 1, 1, 1],
+        "6 on the blacklist at start, minus one each 吊销, 经营异常, 失联"
+    );
     assert_eq!(count(&d, K::BlacklistExited), 1);
     assert_eq!(count(&d, K::RepairTrained), 2);
     assert_eq!(count(&d, K::ReportSubjectsTotal), 4);
@@ -226,7 +318,10 @@ fn commitment_approval_and_case_inputs() {
     assert_eq!(count(&d, K::ToleranceItems), 2);
     assert_eq!(count(&d, K::ApprovalItemsTotal), 3);
     assert_eq!(count(&d, K::JrpCases), 1);
-    assert_eq!(kinds(city.get(D::Cases)), vec![(3, P::MissingField), (4, P::MissingField)]);
+    assert_eq!(
+        kinds(city.get(D::Cases)),
+        vec![(3, P::MissingField), (4, P::MissingField)]
+    );
     assert!(d.not_derived.is_empty(), "{:?}", d.not_derived);
     assert_eq!(d.values.len(), 20);
 }
@@ -235,12 +330,23 @@ fn commitment_approval_and_case_inputs() {
 fn the_window_is_a_parameter() {
     let mut s = settings();
     s.window.start = crate::common::day("2019-01-11");
-    let reg = creditcity_data::check(D::Register, creditcity_data::Input::bytes(register().as_bytes()), &s).unwrap_or_else(|e| panic!("{e}"));
+    let reg = creditcity_data::check(
+        D::Register,
+        creditcity_data::Input::bytes(register().as_bytes()),
+        &s,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut d = Datasets::default();
     d.add(&reg);
     let out = derive(&d, &s);
     // 戊公司, founded 2019-01-10, is now part of the stock and no longer new.
-    assert_eq!(value(&out, K::CodeConversionRate), DerivedValue::Ratio { numerator: 10, denominator: 11 });
+    assert_eq!(
+        value(&out, K::CodeConversionRate),
+        DerivedValue::Ratio {
+            numerator: 10,
+            denominator: 11
+        }
+    );
     assert_eq!(count(&out, K::NewMarketEntities), 0);
 }
 
@@ -251,7 +357,12 @@ fn missing_datasets_are_named() {
     d.add(&reg);
     let out = derive(&d, &settings());
     assert_eq!(out.values.len(), 4);
-    let why = out.not_derived.iter().find(|n| n.key == K::OperatingBlacklist).map(|n| n.reason.clone()).unwrap_or_default();
+    let why = out
+        .not_derived
+        .iter()
+        .find(|n| n.key == K::OperatingBlacklist)
+        .map(|n| n.reason.clone())
+        .unwrap_or_default();
     assert_eq!(why, "尚未导入:红黑名单");
 }
 
@@ -259,7 +370,11 @@ fn missing_datasets_are_named() {
 fn every_derived_key_is_an_input_of_the_2019_rubric() {
     let rubric = creditcity_rubric::Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
     for key in K::ALL {
-        assert!(rubric.input_id(key.key()).is_some(), "{} is not in rubrics/2019.toml", key.key());
+        assert!(
+            rubric.input_id(key.key()).is_some(),
+            "{} is not in rubrics/2019.toml",
+            key.key()
+        );
     }
 }
 
@@ -274,7 +389,10 @@ fn substitution_items_are_capped_at_19() {
     d.add(&c);
     let out = derive(&d, &settings());
     assert_eq!(count(&out, K::SubstitutionItems), 19);
-    let f = out.get(K::SubstitutionItems).map(|x| x.formula.clone()).unwrap_or_default();
+    let f = out
+        .get(K::SubstitutionItems)
+        .map(|x| x.formula.clone())
+        .unwrap_or_default();
     assert!(f.contains("标记 25 项"), "{f}");
     let _ = make_uscc;
 }

@@ -9,7 +9,15 @@ use std::collections::BTreeMap;
 fn a_generated_city_is_checked_and_derived_exactly() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut g = Generator::new(CityProfile::qingchuan(), 42, 0.08);
-    let sizes = Sizes { entities: 6_000, licences: 4_000, penalties: 3_000, list_entries: 800, commitments: 2_000, approval_items: 120, cases: 80 };
+    let sizes = Sizes {
+        entities: 6_000,
+        licences: 4_000,
+        penalties: 3_000,
+        list_entries: 800,
+        commitments: 2_000,
+        approval_items: 120,
+        cases: 80,
+    };
     let expected = g.city(dir.path(), &sizes).unwrap_or_else(|e| panic!("{e}"));
     let settings = g.settings();
     let mut checked = Vec::new();
@@ -27,14 +35,22 @@ fn a_generated_city_is_checked_and_derived_exactly() {
         checked.push(c);
     }
     // Every kind the generator can inject shows up at this size.
-    let all: std::collections::BTreeSet<ProblemKind> = expected.datasets.values().flat_map(|e| e.problems.keys().copied()).collect();
+    let all: std::collections::BTreeSet<ProblemKind> = expected
+        .datasets
+        .values()
+        .flat_map(|e| e.problems.keys().copied())
+        .collect();
     assert!(all.len() >= 12, "{all:?}");
     let mut d = Datasets::default();
     for c in &checked {
         d.add(c);
     }
     let derivation = derive(&d, &settings);
-    assert!(derivation.not_derived.is_empty(), "{:?}", derivation.not_derived);
+    assert!(
+        derivation.not_derived.is_empty(),
+        "{:?}",
+        derivation.not_derived
+    );
     for (key, value) in &expected.values {
         let got = derivation.get(*key).map(|x| x.value);
         assert_eq!(got, Some(*value), "{}", key.key());

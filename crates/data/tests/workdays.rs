@@ -8,13 +8,28 @@ use std::process::Command;
 #[test]
 fn spring_festival_2019_and_its_make_up_days() {
     let cal = Calendar::official();
-    assert_eq!(cal.is_working_day(day("2019-02-02")), Ok(true), "Saturday worked");
-    assert_eq!(cal.is_working_day(day("2019-02-03")), Ok(true), "Sunday worked");
+    assert_eq!(
+        cal.is_working_day(day("2019-02-02")),
+        Ok(true),
+        "Saturday worked"
+    );
+    assert_eq!(
+        cal.is_working_day(day("2019-02-03")),
+        Ok(true),
+        "Sunday worked"
+    );
     for d in 4..=10 {
-        assert_eq!(cal.is_working_day(day(&format!("2019-02-{d:02}"))), Ok(false));
+        assert_eq!(
+            cal.is_working_day(day(&format!("2019-02-{d:02}"))),
+            Ok(false)
+        );
     }
     assert_eq!(cal.is_working_day(day("2019-02-11")), Ok(true));
-    assert_eq!(cal.is_working_day(day("2018-12-29")), Ok(true), "worked for 元旦 2019");
+    assert_eq!(
+        cal.is_working_day(day("2018-12-29")),
+        Ok(true),
+        "worked for 元旦 2019"
+    );
     assert_eq!(cal.is_working_day(day("2018-12-31")), Ok(false));
 }
 
@@ -22,21 +37,42 @@ fn spring_festival_2019_and_its_make_up_days() {
 fn deadline_is_the_seventh_working_day_after_the_decision() {
     let cal = Calendar::official();
     // Monday 2019-01-07: 8,9,10,11,14,15,16 → Wednesday 16th.
-    assert_eq!(publication_deadline(cal, day("2019-01-07"), false), Ok(day("2019-01-16")));
+    assert_eq!(
+        publication_deadline(cal, day("2019-01-07"), false),
+        Ok(day("2019-01-16"))
+    );
     // Counting the decision day itself: the 6th working day after.
-    assert_eq!(publication_deadline(cal, day("2019-01-07"), true), Ok(day("2019-01-15")));
+    assert_eq!(
+        publication_deadline(cal, day("2019-01-07"), true),
+        Ok(day("2019-01-15"))
+    );
     // Over the Spring Festival: Wed 2019-01-30 → 31, 1 Feb, 2, 3 (make-up), 11, 12, 13.
-    assert_eq!(publication_deadline(cal, day("2019-01-30"), false), Ok(day("2019-02-13")));
+    assert_eq!(
+        publication_deadline(cal, day("2019-01-30"), false),
+        Ok(day("2019-02-13"))
+    );
     // A decision on a holiday: the day itself is not a working day either way.
-    assert_eq!(publication_deadline(cal, day("2019-02-05"), true), publication_deadline(cal, day("2019-02-05"), false));
+    assert_eq!(
+        publication_deadline(cal, day("2019-02-05"), true),
+        publication_deadline(cal, day("2019-02-05"), false)
+    );
 }
 
 #[test]
 fn working_days_between_counts_the_delay() {
     let cal = Calendar::official();
-    assert_eq!(cal.working_days_between(day("2019-01-16"), day("2019-01-18")), Ok(2));
-    assert_eq!(cal.working_days_between(day("2019-02-01"), day("2019-02-11")), Ok(3));
-    assert_eq!(cal.working_days_between(day("2019-02-11"), day("2019-02-01")), Ok(0));
+    assert_eq!(
+        cal.working_days_between(day("2019-01-16"), day("2019-01-18")),
+        Ok(2)
+    );
+    assert_eq!(
+        cal.working_days_between(day("2019-02-01"), day("2019-02-11")),
+        Ok(3)
+    );
+    assert_eq!(
+        cal.working_days_between(day("2019-02-11"), day("2019-02-01")),
+        Ok(0)
+    );
 }
 
 #[test]
@@ -44,14 +80,19 @@ fn dates_outside_the_table_are_errors_not_guesses() {
     let cal = Calendar::official();
     assert!(cal.is_working_day(day("2014-12-31")).is_err());
     assert!(cal.is_working_day(day("2027-01-04")).is_err());
-    assert!(publication_deadline(cal, day("2026-12-28"), false).is_err(), "deadline runs into 2027");
+    assert!(
+        publication_deadline(cal, day("2026-12-28"), false).is_err(),
+        "deadline runs into 2027"
+    );
     assert!(publication_deadline(cal, day("2026-12-01"), false).is_ok());
 }
 
 #[test]
 fn every_year_has_a_cited_notice() {
     for year in FIRST_YEAR..=LAST_YEAR {
-        let n = NOTICES.iter().find(|n| n.year == year && n.number.starts_with("国办发明电"));
+        let n = NOTICES
+            .iter()
+            .find(|n| n.year == year && n.number.starts_with("国办发明电"));
         let n = n.unwrap_or_else(|| panic!("no 国办发明电 notice for {year}"));
         assert!(n.title.contains(&format!("{year}年")), "{}", n.title);
         assert!(n.number.ends_with('号') && n.issued.len() == 10 && n.url.contains("gov.cn"));
@@ -73,7 +114,9 @@ fn chinesecalendar_days() -> Vec<(String, bool)> {
     let output = Command::new("python3").arg("-c").arg(&script).output();
     let output = match output {
         Ok(o) => o,
-        Err(e) => panic!("python3 is needed to cross-check the working-day table ({e}); install python3, then `pip install chinesecalendar`"),
+        Err(e) => panic!(
+            "python3 is needed to cross-check the working-day table ({e}); install python3, then `pip install chinesecalendar`"
+        ),
     };
     assert!(
         output.status.success(),
