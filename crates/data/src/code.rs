@@ -196,44 +196,54 @@ pub fn classify(cell: &str) -> CodeStatus {
 /// ```
 #[inline]
 pub fn check_uscc(code: &str) -> Result<(), CodeError> {
-    let b = code.as_bytes();
-    if b.len() != 18 {
-        return Err(CodeError::Length {
-            found: code.chars().count(),
-        });
-    }
+    let Ok(b) = <&[u8; 18]>::try_from(code.as_bytes()) else {
+        return Err(CodeError::Length { found: code.chars().count() });
+    };
+    // One pass over the packed table: mod-31 sum, validity, digits of the region, and
+    // the organization code's sum.
     let mut sum = 0u32;
-    let mut bad = 0u8;
+    let mut flags = 0u32;
     for i in 0..17 {
-        let v = USCC_VALUE[b[i] as usize];
-        bad |= v;
-        sum += u32::from(v) * USCC_WEIGHTS[i];
+        let t = PACKED[b[i] as usize];
+        flags |= t;
+        sum += (t & 0x1F) * USCC_WEIGHTS[i];
     }
-    let last = USCC_VALUE[b[17] as usize];
-    if (bad | last) == INVALID || (bad & 0xE0) != 0 {
+    let last = PACKED[b[17] as usize];
+    if (flags | last) & BAD != 0 {
         return Err(first_bad_character(code));
     }
     let types = AUTHORITY_TYPES[b[0] as usize];
-    let t = USCC_VALUE[b[1] as usize];
+    let t = PACKED[b[1] as usize] & 0x1F;
     if t >= 10 || types & (1 << t) == 0 {
         return Err(CodeError::AuthorityType {
             authority: char::from(b[0].to_ascii_uppercase()),
             entity_type: char::from(b[1].to_ascii_uppercase()),
         });
     }
-    if !b[2..8].iter().all(u8::is_ascii_digit) {
+    let mut region = 0u32;
+    for &c in &b[2..8] {
+        region |= PACKED[c as usize];
+    }
+    if region & NOT_DIGIT != 0 {
         return Err(CodeError::Region);
     }
-    let org = org_check_value(&b[8..16]);
-    let org_found = USCC_VALUE[b[16] as usize];
-    if org != org_found {
+    let mut org_sum = 0u32;
+    for i in 0..8 {
+        org_sum += ((PACKED[b[8 + i] as usize] >> 8) & 0x3F) * ORG_WEIGHTS[i];
+    }
+    let org = match 11 - org_sum % 11 {
+        11 => 0,
+        10 => 29, // 'X' in the USCC alphabet
+        n => n,
+    };
+    if org != PACKED[b[16] as usize] & 0x1F {
         return Err(CodeError::OrganizationCheck {
-            expected: org_check_char(org),
+            expected: org_check_char(org as u8),
             found: char::from(b[16].to_ascii_uppercase()),
         });
     }
     let expected = (31 - sum % 31) % 31;
-    if u32::from(last) != expected {
+    if last & 0x1F != expected {
         return Err(CodeError::Check {
             expected: char::from(USCC_ALPHABET[expected as usize]),
             found: char::from(b[17].to_ascii_uppercase()),
@@ -241,6 +251,30 @@ pub fn check_uscc(code: &str) -> Result<(), CodeError> {
     }
     Ok(())
 }
+
+const BAD: u32 = 1 << 16;
+const NOT_DIGIT: u32 = 1 << 17;
+
+/// Per byte: bits 0–4 the USCC value, bits 8–13 the organization code value, bit 16 set
+/// outside the USCC alphabet, bit 17 set for a non-digit.
+static PACKED: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let u = USCC_VALUE[i];
+        let o = ORG_VALUE[i];
+        let mut v = if u == INVALID { BAD } else { u as u32 };
+        if o != INVALID {
+            v |= (o as u32) << 8;
+        }
+        if !(i as u8).is_ascii_digit() {
+            v |= NOT_DIGIT;
+        }
+        t[i] = v;
+        i += 1;
+    }
+    t
+};
 
 /// Whether a USCC passes every check (the fast form of [`check_uscc`]).
 #[inline]

@@ -217,7 +217,19 @@ fn drive_csv(
             break;
         }
         row += 1;
-        let bad = to_string_record(&bytes, &mut record);
+        // Valid UTF-8 (the usual case) becomes a StringRecord without copying; anything
+        // else is decoded lossily and flagged.
+        let bad = match StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+            Ok(r) => {
+                record = r;
+                encoding == Encoding::Gb18030 && record.as_slice().contains('\u{FFFD}')
+            }
+            Err(e) => {
+                bytes = e.into_byte_record();
+                to_string_record(&bytes, &mut record);
+                true
+            }
+        };
         if !seen_header {
             let header: Vec<&str> = record.iter().collect();
             sink.header(&header)?;
@@ -236,6 +248,7 @@ fn drive_csv(
             None
         };
         sink.row(row, &record, issue);
+        bytes = std::mem::take(&mut record).into_byte_record();
     }
     if row <= 1 {
         return Err(FileError::Empty);
