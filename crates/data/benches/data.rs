@@ -1,10 +1,10 @@
 //! Benchmarks of `creditcity-data` (a plain `main`, not timed tests).
 //!
 //! ```text
-//! cargo bench -p creditcity-data                                   # everything below
-//! cargo bench -p creditcity-data -- --codes-file FILE              # check one code per line
-//! cargo bench -p creditcity-data -- --generate KIND ROWS FILE      # write a generated dataset
-//! cargo bench -p creditcity-data -- --check KIND FILE              # check + derive one file
+//! cargo bench -p creditcity-data --bench data                                # everything below
+//! cargo bench -p creditcity-data --bench data -- --codes-file FILE           # one code per line
+//! cargo bench -p creditcity-data --bench data -- --generate KIND ROWS FILE   # write a dataset
+//! cargo bench -p creditcity-data --bench data -- --check KIND FILE           # check + derive
 //! ```
 //! `benches/stdnum_compare.sh` compares the code check with python-stdnum on the same
 //! million codes; `benches/rss.sh` measures peak memory on a 10M-row file.

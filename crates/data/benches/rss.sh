@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../../.."
 rows=${1:-10000000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo bench -q -p creditcity-data --no-run 2>/dev/null
-bench=$(ls -t target/release/deps/data-* | grep -v '\.d$' | head -1)
+cargo bench -q -p creditcity-data --bench data --no-run
+bench=$(find target/release/deps -maxdepth 1 -name 'data-*' -type f -executable -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 for kind in register licences; do
   "$bench" --generate "$kind" "$rows" "$work/$kind.csv"
   /usr/bin/time -v "$bench" --check "$kind" "$work/$kind.csv" 2> "$work/time.txt"

@@ -53,7 +53,7 @@ print(f"python-stdnum: {len(codes)} codes, {valid} valid, {len(codes) / secs / 1
 open(sys.argv[1] + ".stdnum", "w").write(str(len(codes) / secs))
 PY
 
-rust=$(taskset -c 0 cargo bench -q -p creditcity-data -- --codes-file "$codes" 2>/dev/null | tail -1)
+rust=$(taskset -c 0 cargo bench -q -p creditcity-data --bench data -- --codes-file "$codes" | tail -1)
 echo "$rust"
 python3 - "$codes" "$rust" <<'PY'
 import sys, re
