@@ -194,7 +194,7 @@ struct Rows<'s> {
     raw: Option<Arc<[String]>>,
     unit_name: Option<Arc<str>>,
     unit: Option<usize>,
-    unit_cache: HashMap<String, (Arc<str>, Option<usize>)>,
+    unit_cache: FastMap<String, (Arc<str>, Option<usize>)>,
     region_inside: u64,
     region_outside: u64,
     region_example: Option<String>,
@@ -211,7 +211,7 @@ impl<'s> Rows<'s> {
             raw: None,
             unit_name: None,
             unit: None,
-            unit_cache: HashMap::new(),
+            unit_cache: FastMap::default(),
             region_inside: 0,
             region_outside: 0,
             region_example: None,
@@ -597,8 +597,14 @@ fn fast_trim(s: &str) -> &str {
 /// The hash of a name as [`normalize_name`] would write it, without allocating when the
 /// name needs no normalizing.
 fn name_hash(name: &str) -> u64 {
-    let needs = name.chars().any(|c| c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}');
-    if needs { hash_str(&normalize_name(name)) } else { hash_str(name) }
+    let needs = name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}');
+    if needs {
+        hash_str(&normalize_name(name))
+    } else {
+        hash_str(name)
+    }
 }
 
 pub(crate) fn hash_str(s: &str) -> u64 {
@@ -782,7 +788,8 @@ impl RowSink for RegisterChecker<'_> {
                     }
                     Some(_) => {}
                     None => {
-                        self.by_code.insert(code_hash, (name_hash as u32, row as u32));
+                        self.by_code
+                            .insert(code_hash, (name_hash as u32, row as u32));
                     }
                 }
                 if matches!(category, Some(0 | 1)) {
@@ -801,7 +808,8 @@ impl RowSink for RegisterChecker<'_> {
                         }
                         Some(_) => {}
                         None => {
-                            self.by_name.insert(name_hash, (code_hash as u32, row as u32));
+                            self.by_name
+                                .insert(name_hash, (code_hash as u32, row as u32));
                         }
                     }
                 }

@@ -197,7 +197,9 @@ pub fn classify(cell: &str) -> CodeStatus {
 #[inline]
 pub fn check_uscc(code: &str) -> Result<(), CodeError> {
     let Ok(b) = <&[u8; 18]>::try_from(code.as_bytes()) else {
-        return Err(CodeError::Length { found: code.chars().count() });
+        return Err(CodeError::Length {
+            found: code.chars().count(),
+        });
     };
     // One pass over the packed table: mod-31 sum, validity, digits of the region, and
     // the organization code's sum.

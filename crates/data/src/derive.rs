@@ -85,6 +85,11 @@ impl InputKey {
         }
     }
 
+    /// The problems that lower (or raise) this input: its failing records.
+    pub fn failing(self, problems: &[crate::Problem]) -> impl Iterator<Item = &crate::Problem> {
+        problems.iter().filter(move |p| p.feeds.contains(self))
+    }
+
     pub fn from_key(key: &str) -> Option<InputKey> {
         InputKey::ALL.into_iter().find(|k| k.key() == key)
     }

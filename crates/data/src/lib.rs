@@ -182,6 +182,8 @@ pub struct Checked {
     /// Data rows read (the header not counted).
     pub rows: u64,
     pub encoding: Encoding,
+    /// The header row as written, for showing a problem's original row with its columns.
+    pub header: Vec<String>,
     /// Every problem, in row order.
     pub problems: Vec<Problem>,
     pub facts: Facts,
@@ -196,14 +198,64 @@ pub fn check(
     input: Input<'_>,
     settings: &Settings,
 ) -> Result<Checked, FileError> {
-    let mut checker = check::checker(kind, settings);
-    let stats = read::drive(input, checker.as_mut())?;
-    let (facts, problems) = checker.finish()?;
+    check_with_progress(kind, input, settings, &mut |_| {})
+}
+
+/// [`check`], calling `progress` with the number of data rows read so far every
+/// [`PROGRESS_EVERY`] rows and once at the end. (For progress in bytes, wrap the reader
+/// given to [`Input`] in a counting reader.)
+pub fn check_with_progress(
+    kind: DatasetKind,
+    input: Input<'_>,
+    settings: &Settings,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Checked, FileError> {
+    let checker = check::checker(kind, settings);
+    let mut sink = Capture {
+        checker,
+        header: Vec::new(),
+        rows: 0,
+        progress,
+    };
+    let stats = read::drive(input, &mut sink)?;
+    (sink.progress)(sink.rows);
+    let header = sink.header;
+    let (facts, problems) = sink.checker.finish()?;
     Ok(Checked {
         kind,
         rows: stats.rows,
         encoding: stats.encoding,
+        header,
         problems,
         facts,
     })
+}
+
+/// How often [`check_with_progress`] reports.
+pub const PROGRESS_EVERY: u64 = 65_536;
+
+/// Keeps the header and counts rows on the way to a checker.
+struct Capture<'s, 'p> {
+    checker: Box<dyn check::Checker + 's>,
+    header: Vec<String>,
+    rows: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl read::RowSink for Capture<'_, '_> {
+    fn header(&mut self, header: &[&str]) -> Result<(), FileError> {
+        self.header = header
+            .iter()
+            .map(|h| h.trim_start_matches('\u{FEFF}').to_string())
+            .collect();
+        self.checker.header(header)
+    }
+
+    fn row(&mut self, row: u64, record: &csv::StringRecord, issue: Option<read::RowIssue>) {
+        self.rows += 1;
+        if self.rows % PROGRESS_EVERY == 0 {
+            (self.progress)(self.rows);
+        }
+        self.checker.row(row, record, issue);
+    }
 }

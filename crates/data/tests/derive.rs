@@ -396,3 +396,41 @@ fn substitution_items_are_capped_at_19() {
     assert!(f.contains("标记 25 项"), "{f}");
     let _ = make_uscc;
 }
+
+#[test]
+fn failing_records_of_an_input() {
+    let city = City::new();
+    let reg = city.get(D::Register);
+    let rows: Vec<u64> = K::CodeErrorRate
+        .failing(&reg.problems)
+        .map(|p| p.row)
+        .collect();
+    assert_eq!(rows, vec![3, 7], "the wrong code and the duplicate");
+    let rows: Vec<u64> = K::CodeConversionRate
+        .failing(&reg.problems)
+        .map(|p| p.row)
+        .collect();
+    assert_eq!(rows, vec![4], "the placeholder");
+    let lic = city.get(D::Licences);
+    let rows: Vec<u64> = K::DecisionsReported
+        .failing(&lic.problems)
+        .map(|p| p.row)
+        .collect();
+    assert_eq!(rows, vec![5], "the unpublished licence");
+}
+
+#[test]
+fn header_and_progress() {
+    let mut calls = Vec::new();
+    let csv = register();
+    let c = creditcity_data::check_with_progress(
+        D::Register,
+        creditcity_data::Input::bytes(csv.as_bytes()),
+        &settings(),
+        &mut |n| calls.push(n),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(calls, vec![12]);
+    assert_eq!(c.header[0], "名称");
+    assert_eq!(c.header.len(), 10);
+}
