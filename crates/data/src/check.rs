@@ -772,45 +772,40 @@ impl RowSink for RegisterChecker<'_> {
             if let Some(name) = name {
                 let name_hash = name_hash(name);
                 let code_hash = mix((key.0 as u64) ^ mix((key.0 >> 64) as u64));
-                match self.by_code.get(&code_hash) {
-                    Some(&(first_name, first_row)) if first_name != name_hash as u32 => {
-                        if in_error_population {
-                            self.facts.duplicate_codes += 1;
-                        }
-                        r.push(
-                            rec,
-                            ProblemKind::CodeTwoNames,
-                            Some(reg::CODE),
-                            format!("统一社会信用代码“{code_cell}”已由第 {first_row} 行的另一名称的主体持有(重码),一个代码只能对应一个主体"),
-                            Some(Detail::EarlierRow(u64::from(first_row))),
-                            error_feed,
-                        );
+                // One probe each: the entry API, not a get and an insert.
+                let (first_name, first_row) = *self
+                    .by_code
+                    .entry(code_hash)
+                    .or_insert((name_hash as u32, row as u32));
+                if first_name != name_hash as u32 {
+                    if in_error_population {
+                        self.facts.duplicate_codes += 1;
                     }
-                    Some(_) => {}
-                    None => {
-                        self.by_code
-                            .insert(code_hash, (name_hash as u32, row as u32));
-                    }
+                    r.push(
+                        rec,
+                        ProblemKind::CodeTwoNames,
+                        Some(reg::CODE),
+                        format!("统一社会信用代码“{code_cell}”已由第 {first_row} 行的另一名称的主体持有(重码),一个代码只能对应一个主体"),
+                        Some(Detail::EarlierRow(u64::from(first_row))),
+                        error_feed,
+                    );
                 }
                 if matches!(category, Some(0 | 1)) {
-                    match self.by_name.get(&name_hash) {
-                        Some(&(first_code, first_row)) if first_code != code_hash as u32 => {
-                            r.push(
-                                rec,
-                                ProblemKind::NameTwoCodes,
-                                Some(reg::NAME),
-                                format!(
-                                    "名称“{name}”在第 {first_row} 行对应另一个统一社会信用代码,本行为“{code_cell}”:一个主体只能有一个代码"
-                                ),
-                                Some(Detail::EarlierRow(u64::from(first_row))),
-                                Feeds::NONE,
-                            );
-                        }
-                        Some(_) => {}
-                        None => {
-                            self.by_name
-                                .insert(name_hash, (code_hash as u32, row as u32));
-                        }
+                    let (first_code, first_row) = *self
+                        .by_name
+                        .entry(name_hash)
+                        .or_insert((code_hash as u32, row as u32));
+                    if first_code != code_hash as u32 {
+                        r.push(
+                            rec,
+                            ProblemKind::NameTwoCodes,
+                            Some(reg::NAME),
+                            format!(
+                                "名称“{name}”在第 {first_row} 行对应另一个统一社会信用代码,本行为“{code_cell}”:一个主体只能有一个代码"
+                            ),
+                            Some(Detail::EarlierRow(u64::from(first_row))),
+                            Feeds::NONE,
+                        );
                     }
                 }
             }
@@ -1017,21 +1012,17 @@ impl RowSink for DecisionChecker<'_> {
         }
         if let Some(number) = number {
             let h = hash_str(number);
-            match self.numbers.get(&h) {
-                Some(&first) => {
-                    let name = r.column_name(c.number);
-                    r.push(
-                        rec,
-                        ProblemKind::DuplicateDecision,
-                        Some(c.number),
-                        format!("{name}“{number}”与第 {first} 行重复,同一数据集中文书号应唯一"),
-                        Some(Detail::EarlierRow(u64::from(first))),
-                        Feeds::NONE,
-                    );
-                }
-                None => {
-                    self.numbers.insert(h, row as u32);
-                }
+            let first = *self.numbers.entry(h).or_insert(row as u32);
+            if first != row as u32 {
+                let name = r.column_name(c.number);
+                r.push(
+                    rec,
+                    ProblemKind::DuplicateDecision,
+                    Some(c.number),
+                    format!("{name}“{number}”与第 {first} 行重复,同一数据集中文书号应唯一"),
+                    Some(Detail::EarlierRow(u64::from(first))),
+                    Feeds::NONE,
+                );
             }
         }
         let published_by_end = published.filter(|p| *p <= w.end);

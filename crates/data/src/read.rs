@@ -206,49 +206,60 @@ fn drive_csv(
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(text);
-    let mut bytes = ByteRecord::new();
-    let mut record = StringRecord::new();
+    let mut buf = ByteRecord::new();
+    let mut lossy = StringRecord::new();
     let mut row = 0u64;
-    let mut seen_header = false;
-    let mut header_len = 0;
+    let mut header_len: Option<usize> = None;
     loop {
-        let more = csv.read_byte_record(&mut bytes).map_err(csv_error)?;
+        let more = csv.read_byte_record(&mut buf).map_err(csv_error)?;
         if !more {
             break;
         }
         row += 1;
-        // Valid UTF-8 (the usual case) becomes a StringRecord without copying; anything
-        // else is decoded lossily and flagged.
-        let bad = match StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+        // Valid UTF-8 (the usual case) becomes a StringRecord without copying or
+        // allocating, and its buffer is taken back afterwards; anything else is decoded
+        // lossily and flagged.
+        let (record, bad) = match StringRecord::from_byte_record(buf) {
             Ok(r) => {
-                record = r;
-                encoding == Encoding::Gb18030 && record.as_slice().contains('\u{FFFD}')
+                let bad = encoding == Encoding::Gb18030 && r.as_slice().contains('\u{FFFD}');
+                (Ok(r), bad)
             }
             Err(e) => {
-                bytes = e.into_byte_record();
-                to_string_record(&bytes, &mut record);
-                true
+                let b = e.into_byte_record();
+                to_string_record(&b, &mut lossy);
+                (Err(b), true)
             }
         };
-        if !seen_header {
-            let header: Vec<&str> = record.iter().collect();
-            sink.header(&header)?;
-            header_len = header.len();
-            seen_header = true;
-            continue;
-        }
-        let issue = if bad {
-            Some(RowIssue::BadBytes)
-        } else if record.len() < header_len {
-            Some(RowIssue::Short {
-                cells: record.len(),
-                header: header_len,
-            })
-        } else {
-            None
+        let rec = match &record {
+            Ok(r) => r,
+            Err(_) => &lossy,
         };
-        sink.row(row, &record, issue);
-        bytes = std::mem::take(&mut record).into_byte_record();
+        let result = match header_len {
+            None => {
+                let header: Vec<&str> = rec.iter().collect();
+                header_len = Some(header.len());
+                sink.header(&header)
+            }
+            Some(width) => {
+                let issue = if bad {
+                    Some(RowIssue::BadBytes)
+                } else if rec.len() < width {
+                    Some(RowIssue::Short {
+                        cells: rec.len(),
+                        header: width,
+                    })
+                } else {
+                    None
+                };
+                sink.row(row, rec, issue);
+                Ok(())
+            }
+        };
+        buf = match record {
+            Ok(r) => r.into_byte_record(),
+            Err(b) => b,
+        };
+        result?;
     }
     if row <= 1 {
         return Err(FileError::Empty);
