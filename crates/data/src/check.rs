@@ -1468,7 +1468,10 @@ mod tests {
     fn first_seen_keeps_the_first_value_across_growth() {
         let mut t = FirstSeen::new();
         for i in 1..100_000u64 {
-            assert_eq!(t.first_or_insert(mix(i), i as u32, i as u32), (i as u32, i as u32));
+            assert_eq!(
+                t.first_or_insert(mix(i), i as u32, i as u32),
+                (i as u32, i as u32)
+            );
         }
         for i in 1..100_000u64 {
             assert_eq!(t.first_or_insert(mix(i), 7, 7), (i as u32, i as u32), "{i}");

@@ -127,6 +127,20 @@ pub struct BadDate;
 /// two-digit month and day, and `YYYYMMDD`; each optionally followed by a time
 /// (`HH:MM[:SS[.fff]]`, after a space or `T`).
 pub fn parse_cell(cell: &str) -> Result<CellDate, BadDate> {
+    // Fast path: exactly `YYYY-MM-DD` or `YYYY/MM/DD`, the usual export.
+    if let &[y1, y2, y3, y4, s1, m1, m2, s2, d1, d2] = cell.as_bytes() {
+        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+        if s1 == s2 && (s1 == b'-' || s1 == b'/') && digits.iter().all(u8::is_ascii_digit) {
+            let n = |a: u8, b: u8| u32::from(a - b'0') * 10 + u32::from(b - b'0');
+            let year = (n(y1, y2) * 100 + n(y3, y4)) as i32;
+            let date = Date::new(year, n(m1, m2), n(d1, d2)).ok_or(BadDate)?;
+            return Ok(if date == LONG_TERM_DAY {
+                CellDate::LongTerm
+            } else {
+                CellDate::Day(date)
+            });
+        }
+    }
     let s = cell.trim();
     if s == "长期" {
         return Ok(CellDate::LongTerm);
