@@ -1,0 +1,177 @@
+//! Benchmarks of `creditcity-data` (a plain `main`, not timed tests).
+//!
+//! ```text
+//! cargo bench -p creditcity-data --bench data                                # everything below
+//! cargo bench -p creditcity-data --bench data -- --codes-file FILE           # one code per line
+//! cargo bench -p creditcity-data --bench data -- --generate KIND ROWS FILE   # write a dataset
+//! cargo bench -p creditcity-data --bench data -- --check KIND FILE           # check + derive
+//! ```
+//! `benches/stdnum_compare.sh` compares the code check with python-stdnum on the same
+//! million codes; `benches/rss.sh` measures peak memory on a 10M-row file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use creditcity_data::code::is_valid_uscc;
+use creditcity_data::generate::{CityProfile, Generator, make_uscc};
+use creditcity_data::{DatasetKind, Datasets, Input, check, derive};
+use std::hint::black_box;
+use std::io::BufRead;
+use std::path::Path;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("--codes-file") => codes_file(Path::new(&args[1])),
+        Some("--generate") => {
+            let kind = DatasetKind::from_id(&args[1]).expect("dataset kind");
+            generate(kind, args[2].parse().expect("rows"), Path::new(&args[3]));
+        }
+        Some("--parse-only") => parse_only(Path::new(&args[1])),
+        Some("--check") => {
+            let kind = DatasetKind::from_id(&args[1]).expect("dataset kind");
+            check_file(kind, Path::new(&args[2]));
+        }
+        _ => all(),
+    }
+}
+
+fn codes(n: u64) -> Vec<String> {
+    let regions = ["510802", "510821", "110108", "440300"];
+    (0..n)
+        .map(|i| {
+            let c = make_uscc(
+                if i % 10 == 3 { "92" } else { "91" },
+                regions[(i % 4) as usize],
+                i * 7919 + 13,
+            );
+            if i % 20 == 0 {
+                let mut c = c;
+                c.pop();
+                c.push('0');
+                c
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn time_codes(codes: &[String], rounds: u32) -> f64 {
+    let mut valid = 0u64;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for c in codes {
+            valid += u64::from(is_valid_uscc(black_box(c)));
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    black_box(valid);
+    (codes.len() as f64 * f64::from(rounds)) / secs
+}
+
+fn codes_file(path: &Path) {
+    let file = std::fs::File::open(path).expect("codes file");
+    let codes: Vec<String> = std::io::BufReader::new(file)
+        .lines()
+        .map(|l| l.expect("line"))
+        .collect();
+    let valid = codes.iter().filter(|c| is_valid_uscc(c)).count();
+    let rate = time_codes(&codes, 20);
+    println!(
+        "rust: {} codes, {valid} valid, {:.1}M codes/s",
+        codes.len(),
+        rate / 1e6
+    );
+}
+
+fn generate(kind: DatasetKind, rows: u64, path: &Path) {
+    let mut g = Generator::new(CityProfile::qingchuan(), 2019, 0.01);
+    let file = std::fs::File::create(path).expect("create");
+    let t = Instant::now();
+    match kind {
+        DatasetKind::Register => g.register(file, rows),
+        DatasetKind::Licences | DatasetKind::Penalties => g.decisions(kind, file, rows),
+        DatasetKind::Lists => g.lists(file, rows),
+        DatasetKind::Commitments => g.commitments(file, rows),
+        DatasetKind::ApprovalItems => g.approval_items(file, rows),
+        DatasetKind::Cases => g.cases(file, rows),
+    }
+    .expect("generate");
+    eprintln!(
+        "generated {rows} {} rows in {:.1} s",
+        kind.id(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+fn check_file(kind: DatasetKind, path: &Path) -> f64 {
+    let settings = Generator::new(CityProfile::qingchuan(), 0, 0.0).settings();
+    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let t = Instant::now();
+    let c = check(kind, Input::open(path).expect("open"), &settings).expect("check");
+    let mut d = Datasets::default();
+    d.add(&c);
+    let derivation = derive(&d, &settings);
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{:<10} {:>10} rows  {:>7.1} MB  {:>6.2} s  {:>6.2}M rows/s  {:>6} problems  {} values",
+        kind.id(),
+        c.rows,
+        bytes as f64 / 1e6,
+        secs,
+        c.rows as f64 / secs / 1e6,
+        c.problems.len(),
+        derivation.values.len()
+    );
+    secs
+}
+
+/// The floor: CSV parsing and UTF-8 validation alone, without any check.
+fn parse_only(path: &Path) {
+    let t = Instant::now();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .expect("open");
+    let mut rec = csv::StringRecord::new();
+    let mut rows = 0u64;
+    while rdr.read_record(&mut rec).expect("read") {
+        rows += black_box(rec.len() as u64) / rec.len().max(1) as u64;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "parse only {rows:>10} rows  {secs:>6.2} s  {:>6.2}M rows/s",
+        rows as f64 / secs / 1e6
+    );
+}
+
+fn all() {
+    let codes = codes(1_000_000);
+    time_codes(&codes, 2);
+    let rate = time_codes(&codes, 30);
+    println!(
+        "USCC check: {:.1}M codes/s (one core, 1M codes × 30 rounds)",
+        rate / 1e6
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let register = dir.path().join("register.csv");
+    let licences = dir.path().join("licences.csv");
+    let decisions = dir.path().join("decisions-0.5M.csv");
+    generate(DatasetKind::Register, 1_000_000, &register);
+    generate(DatasetKind::Licences, 1_000_000, &licences);
+    generate(DatasetKind::Licences, 500_000, &decisions);
+    println!("floor (csv crate + UTF-8 validation, no checks):");
+    parse_only(&register);
+    parse_only(&licences);
+    println!("check + derive from CSV (one core):");
+    check_file(DatasetKind::Register, &register);
+    check_file(DatasetKind::Licences, &licences);
+    let secs = check_file(DatasetKind::Licences, &decisions);
+    println!("0.5M-row decisions file end to end (read, check, derive; no store): {secs:.2} s");
+}

@@ -1,0 +1,475 @@
+//! Reading a dataset file row by row: CSV in UTF-8 (with or without BOM) or GB18030/GBK,
+//! and .xlsx (the first sheet). Nothing holds the whole file: CSV is read record by record
+//! through a fixed buffer, .xlsx cell by cell.
+//!
+//! Encoding: a UTF-8 BOM means UTF-8; otherwise the first 1 MiB decides — valid UTF-8
+//! (a character cut at the end of the sample allowed) means UTF-8, anything else is
+//! decoded as GB18030 (a superset of GBK and GB2312), and if the sample is not valid
+//! GB18030 either the file is refused. Bytes further on that do not decode make their row
+//! a [`crate::ProblemKind::MalformedRow`].
+
+use crate::FileError;
+use csv::{ByteRecord, StringRecord};
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek};
+use std::path::Path;
+
+/// Something that can be read and rewound (an .xlsx file is a zip archive).
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// A dataset file to read.
+pub enum Input<'a> {
+    /// CSV text in any supported encoding.
+    Csv(Box<dyn Read + 'a>),
+    /// An .xlsx workbook; the first sheet is read.
+    Xlsx(Box<dyn ReadSeek + 'a>),
+}
+
+impl Input<'static> {
+    /// Open a file: `.xlsx` by its extension or its zip signature, CSV otherwise.
+    pub fn open(path: &Path) -> Result<Input<'static>, FileError> {
+        let open = |p: &Path| {
+            File::open(p).map_err(|source| FileError::Open {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let mut file = open(path)?;
+        let mut magic = [0u8; 4];
+        let n = read_full(&mut file, &mut magic).map_err(|source| FileError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let is_xlsx = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            || (n == 4 && &magic == b"PK\x03\x04");
+        let file = open(path)?;
+        Ok(if is_xlsx {
+            Input::Xlsx(Box::new(BufReader::new(file)))
+        } else {
+            Input::Csv(Box::new(file))
+        })
+    }
+}
+
+impl<'a> Input<'a> {
+    pub fn csv(reader: impl Read + 'a) -> Input<'a> {
+        Input::Csv(Box::new(reader))
+    }
+
+    pub fn xlsx(reader: impl Read + Seek + 'a) -> Input<'a> {
+        Input::Xlsx(Box::new(reader))
+    }
+
+    /// Bytes in memory (an upload): .xlsx if they start with the zip signature.
+    pub fn bytes(data: &'a [u8]) -> Input<'a> {
+        if data.starts_with(b"PK\x03\x04") {
+            Input::Xlsx(Box::new(Cursor::new(data)))
+        } else {
+            Input::Csv(Box::new(data))
+        }
+    }
+}
+
+/// How a file was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Gb18030,
+    Xlsx,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 (BOM)",
+            Encoding::Gb18030 => "GB18030",
+            Encoding::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Receives a file's rows.
+pub(crate) trait RowSink {
+    /// The header row (row 1, or the first non-empty row of a sheet).
+    fn header(&mut self, header: &[&str]) -> Result<(), FileError>;
+    /// A data row, with what is wrong with it as a row.
+    fn row(&mut self, row: u64, record: &StringRecord, issue: Option<RowIssue>);
+}
+
+/// What makes a row malformed as a row (its cells are still checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowIssue {
+    /// Some bytes did not decode (replaced by U+FFFD).
+    BadBytes,
+    /// Fewer cells than the header (CSV only: .xlsx omits trailing empty cells).
+    Short { cells: usize, header: usize },
+}
+
+/// Rows read and the encoding found.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadStats {
+    pub rows: u64,
+    pub encoding: Encoding,
+}
+
+const SAMPLE: usize = 1 << 20;
+
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Read every row of `input` into `sink`.
+pub(crate) fn drive(input: Input<'_>, sink: &mut dyn RowSink) -> Result<ReadStats, FileError> {
+    match input {
+        Input::Csv(r) => drive_csv(r, sink),
+        Input::Xlsx(r) => drive_xlsx(r, sink),
+    }
+}
+
+fn sniff(sample: &[u8], full: bool) -> Result<Encoding, FileError> {
+    if sample.starts_with(b"\xEF\xBB\xBF") {
+        return Ok(Encoding::Utf8Bom);
+    }
+    if sample.starts_with(b"\xFF\xFE") || sample.starts_with(b"\xFE\xFF") {
+        return Err(FileError::Undecodable("文件是 UTF-16 编码".into()));
+    }
+    if sample.starts_with(b"PK\x03\x04") {
+        return Err(FileError::Undecodable(
+            "文件是 .xlsx(zip)格式,请按 .xlsx 导入".into(),
+        ));
+    }
+    if sample.contains(&0) {
+        return Err(FileError::Undecodable(
+            "文件含有二进制内容,不是 CSV 文本".into(),
+        ));
+    }
+    match std::str::from_utf8(sample) {
+        Ok(_) => return Ok(Encoding::Utf8),
+        Err(e) if e.error_len().is_none() && full => return Ok(Encoding::Utf8),
+        Err(_) => {}
+    }
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = vec![
+        0u8;
+        decoder
+            .max_utf8_buffer_length_without_replacement(sample.len())
+            .unwrap_or(sample.len() * 3 + 16)
+    ];
+    let (result, _, _) = decoder.decode_to_utf8_without_replacement(sample, &mut out, !full);
+    match result {
+        encoding_rs::DecoderResult::Malformed(_, _) => Err(FileError::Undecodable(
+            "既不是有效的 UTF-8,也不是有效的 GB18030/GBK".into(),
+        )),
+        _ => Ok(Encoding::Gb18030),
+    }
+}
+
+fn drive_csv(
+    mut reader: Box<dyn Read + '_>,
+    sink: &mut dyn RowSink,
+) -> Result<ReadStats, FileError> {
+    let mut sample = vec![0u8; SAMPLE];
+    let n = read_full(&mut reader, &mut sample)?;
+    sample.truncate(n);
+    if sample.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    let encoding = sniff(&sample, n == SAMPLE)?;
+    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    let head = Cursor::new(sample).chain(reader);
+    let mut head = head;
+    if skip > 0 {
+        let mut bom = [0u8; 3];
+        read_full(&mut head, &mut bom)?;
+    }
+    let text: Box<dyn Read + '_> = if encoding == Encoding::Gb18030 {
+        Box::new(Gb18030Reader::new(head))
+    } else {
+        Box::new(head)
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(text);
+    let mut buf = ByteRecord::new();
+    let mut lossy = StringRecord::new();
+    let mut row = 0u64;
+    let mut header_len: Option<usize> = None;
+    loop {
+        let more = csv.read_byte_record(&mut buf).map_err(csv_error)?;
+        if !more {
+            break;
+        }
+        row += 1;
+        // Valid UTF-8 (the usual case) becomes a StringRecord without copying or
+        // allocating, and its buffer is taken back afterwards; anything else is decoded
+        // lossily and flagged.
+        let (record, bad) = match StringRecord::from_byte_record(buf) {
+            Ok(r) => {
+                let bad = encoding == Encoding::Gb18030 && r.as_slice().contains('\u{FFFD}');
+                (Ok(r), bad)
+            }
+            Err(e) => {
+                let b = e.into_byte_record();
+                to_string_record(&b, &mut lossy);
+                (Err(b), true)
+            }
+        };
+        let rec = match &record {
+            Ok(r) => r,
+            Err(_) => &lossy,
+        };
+        let result = match header_len {
+            None => {
+                let header: Vec<&str> = rec.iter().collect();
+                header_len = Some(header.len());
+                sink.header(&header)
+            }
+            Some(width) => {
+                let issue = if bad {
+                    Some(RowIssue::BadBytes)
+                } else if rec.len() < width {
+                    Some(RowIssue::Short {
+                        cells: rec.len(),
+                        header: width,
+                    })
+                } else {
+                    None
+                };
+                sink.row(row, rec, issue);
+                Ok(())
+            }
+        };
+        buf = match record {
+            Ok(r) => r.into_byte_record(),
+            Err(b) => b,
+        };
+        result?;
+    }
+    if row <= 1 {
+        return Err(FileError::Empty);
+    }
+    Ok(ReadStats {
+        rows: row - 1,
+        encoding,
+    })
+}
+
+/// Fill `out` from `bytes`; true when some bytes were not UTF-8 (or were U+FFFD from the
+/// GB18030 decoder).
+fn to_string_record(bytes: &ByteRecord, out: &mut StringRecord) -> bool {
+    out.clear();
+    let mut bad = false;
+    for field in bytes {
+        if let Ok(s) = std::str::from_utf8(field) {
+            if s.contains('\u{FFFD}') {
+                bad = true;
+            }
+            out.push_field(s);
+        } else {
+            bad = true;
+            out.push_field(&String::from_utf8_lossy(field));
+        }
+    }
+    bad
+}
+
+fn csv_error(e: csv::Error) -> FileError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => FileError::Io(io),
+        other => FileError::Csv(format!("{other:?}")),
+    }
+}
+
+/// Decodes GB18030 into UTF-8 as a `Read`, a buffer at a time (malformed bytes become U+FFFD).
+struct Gb18030Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    in_pos: usize,
+    in_len: usize,
+    eof: bool,
+    output: Vec<u8>,
+    out_pos: usize,
+    out_len: usize,
+    done: bool,
+}
+
+impl<R: Read> Gb18030Reader<R> {
+    fn new(inner: R) -> Self {
+        Gb18030Reader {
+            inner,
+            decoder: encoding_rs::GB18030.new_decoder_without_bom_handling(),
+            input: vec![0; 1 << 16],
+            in_pos: 0,
+            in_len: 0,
+            eof: false,
+            output: vec![0; 1 << 17],
+            out_pos: 0,
+            out_len: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Gb18030Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.out_pos < self.out_len {
+                let n = buf.len().min(self.out_len - self.out_pos);
+                buf[..n].copy_from_slice(&self.output[self.out_pos..self.out_pos + n]);
+                self.out_pos += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            if self.in_pos == self.in_len && !self.eof {
+                self.in_len = read_full(&mut self.inner, &mut self.input)?;
+                self.in_pos = 0;
+                if self.in_len == 0 {
+                    self.eof = true;
+                }
+            }
+            let (result, read, written, _) = self.decoder.decode_to_utf8(
+                &self.input[self.in_pos..self.in_len],
+                &mut self.output,
+                self.eof,
+            );
+            self.in_pos += read;
+            self.out_pos = 0;
+            self.out_len = written;
+            if self.eof
+                && self.in_pos == self.in_len
+                && result == encoding_rs::CoderResult::InputEmpty
+            {
+                self.done = true;
+            }
+        }
+    }
+}
+
+fn drive_xlsx(
+    reader: Box<dyn ReadSeek + '_>,
+    sink: &mut dyn RowSink,
+) -> Result<ReadStats, FileError> {
+    use calamine::{Reader, Xlsx};
+    let xlsx_error = |e: calamine::XlsxError| FileError::Xlsx(e.to_string());
+    let mut workbook: Xlsx<_> = Xlsx::new(reader).map_err(xlsx_error)?;
+    let sheet = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(FileError::Empty)?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(xlsx_error)?;
+    let mut fields: Vec<String> = Vec::new();
+    let mut current: Option<u32> = None;
+    let mut state = XlsxState {
+        seen_header: false,
+        rows: 0,
+        record: StringRecord::new(),
+    };
+    while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+        let (r, c) = cell.get_position();
+        if current != Some(r) {
+            if let Some(prev) = current {
+                state.emit(prev, &fields, sink)?;
+            }
+            current = Some(r);
+            fields.clear();
+        }
+        let text = cell_text(cell.get_value());
+        if !text.is_empty() {
+            let c = c as usize;
+            if fields.len() <= c {
+                fields.resize(c + 1, String::new());
+            }
+            fields[c] = text;
+        }
+    }
+    if let Some(prev) = current {
+        state.emit(prev, &fields, sink)?;
+    }
+    if state.rows == 0 {
+        return Err(FileError::Empty);
+    }
+    Ok(ReadStats {
+        rows: state.rows,
+        encoding: Encoding::Xlsx,
+    })
+}
+
+struct XlsxState {
+    seen_header: bool,
+    rows: u64,
+    record: StringRecord,
+}
+
+impl XlsxState {
+    fn emit(
+        &mut self,
+        row: u32,
+        fields: &[String],
+        sink: &mut dyn RowSink,
+    ) -> Result<(), FileError> {
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            return Ok(());
+        }
+        if !self.seen_header {
+            let header: Vec<&str> = fields.iter().map(String::as_str).collect();
+            sink.header(&header)?;
+            self.seen_header = true;
+            return Ok(());
+        }
+        self.record.clear();
+        for f in fields {
+            self.record.push_field(f);
+        }
+        self.rows += 1;
+        sink.row(u64::from(row) + 1, &self.record, None);
+        Ok(())
+    }
+}
+
+fn cell_text(value: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match value {
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                format!("{}", *f as i64)
+            } else {
+                f.to_string()
+            }
+        }
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_string(),
+        DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        DataRef::DateTime(dt) => {
+            let (y, m, d, hh, mm, ss, _) = dt.to_ymd_hms_milli();
+            if hh == 0 && mm == 0 && ss == 0 {
+                format!("{y:04}-{m:02}-{d:02}")
+            } else {
+                format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+            }
+        }
+        DataRef::Error(_) | DataRef::Empty => String::new(),
+    }
+}
