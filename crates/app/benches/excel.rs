@@ -20,7 +20,7 @@ fn main() {
         let ws = Workspace::open(&loc, rubric.clone(), None).await.unwrap_or_else(|e| panic!("{e}"));
         ws.import_plan(include_str!("../../../examples/qingchuan-plan.toml"), &who).await.unwrap_or_else(|e| panic!("{e}"));
         for i in ws.units().await.map_or(0, |u| u.len())..60 {
-            let u = PlanUnit { name: format!("单位{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
+            let u = PlanUnit { name: format!("单位{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new(), aliases: Vec::new() };
             ws.add_unit(&u.name, &u.kind, &who).await.unwrap_or_else(|e| panic!("{e}"));
         }
         ws.import_inputs(include_str!("../../../examples/linjiang-midway.toml"), "midway", None, &who).await.unwrap_or_else(|e| panic!("{e}"));

@@ -14,7 +14,7 @@ impl Workspace {
         if self.units().await?.iter().any(|u| u.name == name.trim()) {
             return Err(invalid("name", format!("单位“{}”已存在", name.trim())));
         }
-        let unit = creditcity_store::PlanUnit { name: name.trim().to_owned(), kind: kind.to_owned(), parent: None, contact: String::new() };
+        let unit = creditcity_store::PlanUnit { name: name.trim().to_owned(), kind: kind.to_owned(), parent: None, contact: String::new(), aliases: Vec::new() };
         Ok(self.store.add_unit(&self.assessment, &unit, &actor.0).await?)
     }
 

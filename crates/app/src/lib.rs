@@ -7,6 +7,7 @@
 
 pub mod accounts;
 mod admin;
+pub mod data;
 pub mod clock;
 mod errors;
 mod evidence;

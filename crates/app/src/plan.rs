@@ -42,6 +42,9 @@ struct RawUnit {
     parent: Option<String>,
     #[serde(default)]
     contact: String,
+    /// Other names the city's records use for the unit (数据来源单位, 认定单位…).
+    #[serde(default)]
+    aliases: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,7 +124,7 @@ pub fn parse(text: &str, rubric: &Rubric, known_units: &[String]) -> Result<Plan
         if !names.insert(u.name.clone()) && !known_units.contains(&u.name) {
             issues.push(PlanIssue { line, message: format!("单位“{}”重复", u.name) });
         }
-        units.push(PlanUnit { name: u.name, kind: u.kind, parent: u.parent, contact: u.contact });
+        units.push(PlanUnit { name: u.name, kind: u.kind, parent: u.parent, contact: u.contact, aliases: u.aliases });
     }
     let mut codes = HashSet::new();
     let mut tasks = Vec::new();

@@ -199,7 +199,7 @@ pub(crate) fn poisoned() -> AppError {
 /// Validates the assessment as it would be after a change, against the values
 /// committed now; refuses whatever the change breaks, including relations with values
 /// stored earlier. Problems the stored values already had stay theirs.
-fn check_change(rubric: &Rubric, current: &[CurrentValue], change: &[(String, RawValue)]) -> Result<()> {
+pub(crate) fn check_change(rubric: &Rubric, current: &[CurrentValue], change: &[(String, RawValue)]) -> Result<()> {
     let before = entries_of(current, false)?;
     let mut after = before.clone();
     for (key, value) in change {

@@ -170,6 +170,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The city's own records (datasets): import, status, problems, and generated
+    /// example datasets.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// The city's settings: its administrative division code (行政区划代码).
+    City {
+        /// 4 or 6 digits (GB/T 2260), e.g. 5108: records registered elsewhere are refused.
+        #[arg(long)]
+        division: Option<String>,
+    },
     /// Accounts of the web application: create one (the first administrator too), or
     /// change a password. The password is read from a prompt, or from standard input
     /// when that is not a terminal; never from the command line.
@@ -189,6 +199,44 @@ enum Command {
         /// Print the default configuration, commented, and exit.
         #[arg(long)]
         print_config: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Import a dataset: register (市场主体名录), licences (行政许可), penalties (行政处罚),
+    /// lists (红黑名单), commitments (信用承诺), approval_items (行政审批事项目录) or cases
+    /// (联合奖惩案例); CSV (UTF-8 or GB18030/GBK) or .xlsx. Replaces the previous import of
+    /// that kind and sets the inputs the records decide, all or nothing.
+    Import { kind: String, file: PathBuf },
+    /// The datasets imported, their problems by kind and unit, and the derived inputs.
+    Status,
+    /// The problems found in the records, by unit and kind; -o writes them as .xlsx with
+    /// each problem's original row.
+    Problems {
+        #[arg(long)]
+        unit: Option<String>,
+        /// A problem kind (wrong_code, late_publication…).
+        #[arg(long)]
+        kind: Option<String>,
+        /// One dataset (register, licences…).
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// At most this many on the terminal (all of them go into -o).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Write generated datasets of the example city 青川市 (division 5108) into DIR, with
+    /// a known share of every kind of problem: `--size demo` (small) or `typical`
+    /// (0.3 M entities, 0.5 M decisions).
+    Generate {
+        dir: PathBuf,
+        #[arg(long, default_value = "demo")]
+        size: String,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
     },
 }
 
@@ -365,6 +413,36 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::backup(&ctx, dir))
         }
+        Command::City { division } => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::city(&ctx, division.as_deref()))
+        }
+        Command::Data(DataCommand::Import { kind, file }) => {
+            let ctx = context(cli)?;
+            let started = std::time::Instant::now();
+            let progress: Box<dyn FnMut(u64) + Send> = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                Box::new(move |rows| {
+                    let secs = started.elapsed().as_secs_f64().max(0.001);
+                    eprint!("\r已读取 {rows} 行({:.0} 行/秒)", rows as f64 / secs);
+                })
+            } else {
+                Box::new(|_| {})
+            };
+            let out = Context::runtime()?.block_on(ws::data_import(&ctx, kind, file, progress));
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                eprintln!();
+            }
+            out
+        }
+        Command::Data(DataCommand::Status) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::data_status(&ctx))
+        }
+        Command::Data(DataCommand::Problems { unit, kind, dataset, out, limit }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::data_problems(&ctx, unit.as_deref(), kind.as_deref(), dataset.as_deref(), out.as_deref(), *limit))
+        }
+        Command::Data(DataCommand::Generate { dir, size, seed }) => ws::data_generate(dir, size, *seed),
         Command::User(UserCommand::Add { name, role, unit, display_name }) => {
             let ctx = context(cli)?;
             let password = ws::read_new_password()?;

@@ -584,3 +584,149 @@ pub async fn user_list(ctx: &Context) -> Result<String, Failure> {
     }
     Ok(out)
 }
+
+pub async fn city(ctx: &Context, division: Option<&str>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let result = async {
+        if let Some(code) = division {
+            ws.set_division(code, &ctx.actor).await?;
+        }
+        ws.division().await
+    }
+    .await;
+    let city = ws.assessment().city.clone();
+    ws.close().await;
+    Ok(match result? {
+        Some(code) => format!("{city}:行政区划代码 {code}\n"),
+        None => format!("{city}:尚未设置行政区划代码(creditcity city --division 5108)\n"),
+    })
+}
+
+pub async fn data_import(ctx: &Context, kind: &str, file: &Path, progress: Box<dyn FnMut(u64) + Send>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let result = ws.import_dataset(kind, file, &ctx.actor, progress).await;
+    ws.close().await;
+    let r = result?;
+    let mut out = format!(
+        "已导入{} {}:{} 行,发现问题 {} 处(creditcity data problems 查看)\n",
+        r.kind.label(),
+        file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        r.rows,
+        r.problems
+    );
+    if !r.derived.is_empty() {
+        out.push_str("由记录得出的输入:\n");
+        for d in &r.derived {
+            let _ = writeln!(out, "  {} = {}    {}", d.key, creditcity_rubric::format::plain(d.value), d.formula);
+        }
+    }
+    for d in &r.overridden {
+        let _ = writeln!(out, "  {} 保留手工填报值(记录得出 {},以手工值为准;要改用记录,先删除手工值)", d.key, creditcity_rubric::format::plain(d.value));
+    }
+    if !r.not_derived.is_empty() {
+        out.push_str("尚不能得出:\n");
+        for (key, why) in &r.not_derived {
+            let _ = writeln!(out, "  {key}:{why}");
+        }
+    }
+    Ok(out)
+}
+
+pub async fn data_status(ctx: &Context) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let status = ws.data_status().await;
+    ws.close().await;
+    let s = status?;
+    let mut out = format!("行政区划代码:{}\n\n", s.division.as_deref().unwrap_or("未设置"));
+    if s.datasets.is_empty() {
+        out.push_str("尚未导入任何数据集(creditcity data import 类型 文件)\n");
+    }
+    for d in &s.datasets {
+        let label = creditcity_data::DatasetKind::from_id(&d.kind).map_or(d.kind.as_str(), |k| k.label());
+        let _ = writeln!(
+            out,
+            "{}{}{} 行  问题 {} 处  {}  {}",
+            pad(label, 18),
+            pad(&d.file_name, 24),
+            d.rows,
+            d.problems,
+            creditcity_app::beijing_time(&d.imported_at),
+            d.imported_by
+        );
+    }
+    if !s.counts.is_empty() {
+        out.push_str("\n问题(按数据集、类型、责任单位):\n");
+        for (dataset, kind, unit, n) in &s.counts {
+            let d = creditcity_data::DatasetKind::from_id(dataset).map_or(dataset.as_str(), |k| k.label());
+            let k = creditcity_data::ProblemKind::from_id(kind).map_or(kind.as_str(), |k| k.label());
+            let _ = writeln!(out, "  {}{}{}{n}", pad(d, 18), pad(k, 18), pad(unit.as_deref().unwrap_or("(未匹配单位)"), 26));
+        }
+    }
+    out.push_str("\n可由记录得出的输入:\n");
+    for i in &s.inputs {
+        let from = match (&i.value, i.from_records) {
+            (None, _) => "未填".to_owned(),
+            (Some(v), true) => format!("{v}(记录得出)"),
+            (Some(v), false) => format!("{v}(手工填报,优先于记录)"),
+        };
+        let _ = writeln!(out, "  {}{}{from}", pad(&i.key, 34), pad(&i.label, 30));
+    }
+    Ok(out)
+}
+
+pub async fn data_problems(ctx: &Context, unit: Option<&str>, kind: Option<&str>, dataset: Option<&str>, out: Option<&Path>, limit: u32) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let result = async {
+        if let Some(path) = out {
+            let bytes = ws.export_problems(unit, kind).await?;
+            creditcity_app::files::write_file(path, &bytes)?;
+        }
+        ws.data_problems(unit, kind, dataset, Some(limit.saturating_add(1))).await
+    }
+    .await;
+    ws.close().await;
+    let rows = result?;
+    let mut text = String::new();
+    for p in rows.iter().take(limit as usize) {
+        let d = creditcity_data::DatasetKind::from_id(&p.dataset_kind).map_or(p.dataset_kind.as_str(), |k| k.label());
+        let _ = writeln!(
+            text,
+            "{d} 第 {} 行{}:{}({})",
+            p.row_number,
+            p.column_name.as_deref().map_or_else(String::new, |c| format!("「{c}」")),
+            p.message,
+            p.unit_name.as_deref().unwrap_or("未注明单位")
+        );
+    }
+    if rows.len() > limit as usize {
+        let _ = writeln!(text, "……仅列出前 {limit} 处(--limit 调整,-o 导出全部)");
+    }
+    if rows.is_empty() {
+        text.push_str("没有问题记录\n");
+    }
+    if let Some(path) = out {
+        let _ = writeln!(text, "已导出问题清单 {}", path.display());
+    }
+    Ok(text)
+}
+
+pub fn data_generate(dir: &Path, size: &str, seed: u64) -> Result<String, Failure> {
+    use creditcity_data::generate::{CityProfile, Generator, Sizes};
+    let sizes = match size {
+        "demo" => Sizes::demo(),
+        "typical" => Sizes::typical(),
+        other => return Err(Failure { code: 2, message: format!("size: “{other}”应为 demo 或 typical"), hint: None }),
+    };
+    std::fs::create_dir_all(dir).map_err(|source| Failure::from(AppError::FileWrite { path: dir.to_path_buf(), source }))?;
+    let expected = Generator::new(CityProfile::qingchuan(), seed, 0.02)
+        .city(dir, &sizes)
+        .map_err(|source| Failure::from(AppError::FileWrite { path: dir.to_path_buf(), source }))?;
+    let rows: u64 = expected.datasets.values().map(|e| e.rows).sum();
+    let problems: u64 = expected.datasets.values().map(creditcity_data::generate::Expected::problem_count).sum();
+    Ok(format!(
+        "已在 {} 生成青川市(行政区划代码 5108)的 {} 个数据集:共 {rows} 行,其中已知问题 {problems} 处\n导入:creditcity city --division 5108,然后 creditcity data import register {}/register.csv(其余同理)\n",
+        dir.display(),
+        expected.datasets.len(),
+        dir.display()
+    ))
+}

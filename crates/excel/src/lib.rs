@@ -360,6 +360,77 @@ pub fn write_evidence_index(title: &str, rows: &[IndexRow], summary: &str) -> Re
     wb.save_to_buffer().map_err(w)
 }
 
+/// The problems of one dataset for the problem list: the file's own header, so that each
+/// problem carries its original row as the unit's system exported it.
+#[derive(Debug, Clone, Default)]
+pub struct ProblemSheet {
+    /// The dataset's name (市场主体名录…), the sheet's name.
+    pub name: String,
+    /// The file's header row.
+    pub header: Vec<String>,
+    pub rows: Vec<ProblemLine>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProblemLine {
+    /// The row in the file (the header is row 1).
+    pub row: u64,
+    pub column: String,
+    pub kind: String,
+    pub unit: String,
+    pub message: String,
+    /// The original row's cells.
+    pub raw: Vec<String>,
+}
+
+/// The problem list a unit downloads (问题清单.xlsx): a sheet per dataset, each problem
+/// with its row, column, kind and message, followed by the original row.
+pub fn write_problems(title: &str, sheets: &[ProblemSheet]) -> Result<Vec<u8>, ExcelError> {
+    let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
+    let font = "Noto Sans CJK SC";
+    let mut wb = Workbook::new();
+    let header = Format::new().set_bold().set_font_name(font).set_background_color(0x00EE_F2F6).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let original = header.clone().set_background_color(0x00F4_F4F4);
+    let body = Format::new().set_font_name(font);
+    let message = body.clone().set_font_color(0x00B3_261E);
+    if sheets.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("问题清单").map_err(w)?;
+        ws.write_string(0, 0, title).map_err(w)?;
+        ws.write_string(1, 0, "没有问题记录。").map_err(w)?;
+    }
+    for sheet in sheets {
+        let ws = wb.add_worksheet();
+        // Sheet names: at most 31 characters, none of []:*?/\
+        let name: String = sheet.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        ws.set_name(if name.is_empty() { "问题" } else { name.as_str() }).map_err(w)?;
+        let fixed = ["行号", "列", "问题类型", "责任单位", "说明"];
+        for (c, h) in fixed.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &header).map_err(w)?;
+        }
+        for (c, h) in sheet.header.iter().enumerate() {
+            ws.write_string_with_format(0, (fixed.len() + c) as u16, h, &original).map_err(w)?;
+        }
+        for (c, width) in [7.0, 14.0, 12.0, 20.0, 60.0].iter().enumerate() {
+            ws.set_column_width(c as u16, *width).map_err(w)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(w)?;
+        for (r, line) in sheet.rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            ws.write_number_with_format(r, 0, line.row as f64, &body).map_err(w)?;
+            ws.write_string_with_format(r, 1, &line.column, &body).map_err(w)?;
+            ws.write_string_with_format(r, 2, &line.kind, &body).map_err(w)?;
+            ws.write_string_with_format(r, 3, &line.unit, &body).map_err(w)?;
+            ws.write_string_with_format(r, 4, &line.message, &message).map_err(w)?;
+            for (c, cell) in line.raw.iter().enumerate() {
+                // Written as text: codes like 91510802… must not become numbers.
+                ws.write_string_with_format(r, (fixed.len() + c) as u16, cell, &body).map_err(w)?;
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod accounts;
 mod assessments;
 mod audit;
 mod backup;
+mod datasets;
 mod evidence;
 mod plan;
 mod reviews;
@@ -25,6 +26,7 @@ use sqlx::{SqlitePool, Sqlite, Transaction};
 
 pub use blobs::{BlobInfo, Blobs};
 pub use rows::*;
+pub use datasets::{DatasetRow, NewDataset, NewProblem, ProblemFilter, ProblemRow};
 pub use values::{CurrentValue, JobError, ValueJob};
 
 /// What can go wrong in the store.

@@ -5,7 +5,7 @@ use crate::{AssessmentRow, ImportSummary, PlanData, Result, Store, StoreError, T
 impl Store {
     pub async fn units(&self, city_id: i64) -> Result<Vec<UnitRow>> {
         Ok(sqlx::query_as::<_, UnitRow>(
-            "SELECT id, city_id, name, kind, parent_id, contact FROM units WHERE city_id = $1 ORDER BY id",
+            "SELECT id, city_id, name, kind, parent_id, contact, aliases FROM units WHERE city_id = $1 ORDER BY id",
         )
         .bind(city_id)
         .fetch_all(&self.pool)
@@ -34,13 +34,14 @@ impl Store {
                     None => None,
                 };
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO units (city_id, name, kind, parent_id, contact) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO units (city_id, name, kind, parent_id, contact, aliases) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(assessment.city_id)
                 .bind(&unit.name)
                 .bind(&unit.kind)
                 .bind(parent)
                 .bind(&unit.contact)
+                .bind(unit.aliases.join("\n"))
                 .fetch_one(&mut *tx)
                 .await?;
                 let after = json_obj(&[("name", &unit.name), ("kind", &unit.kind)]);

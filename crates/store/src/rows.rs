@@ -72,6 +72,8 @@ pub struct UnitRow {
     pub kind: String,
     pub parent_id: Option<i64>,
     pub contact: String,
+    /// Other names records use for the unit, one per line.
+    pub aliases: String,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
@@ -175,6 +177,8 @@ pub struct PlanUnit {
     pub kind: String,
     pub parent: Option<String>,
     pub contact: String,
+    /// Other names records use for the unit.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

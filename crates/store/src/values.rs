@@ -141,7 +141,7 @@ pub struct CurrentValue {
     pub review_state: ReviewState,
 }
 
-async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: i64) -> Result<Vec<CurrentValue>> {
+pub(crate) async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: i64) -> Result<Vec<CurrentValue>> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT input_key, value_json, review_state FROM input_values WHERE assessment_id = $1 AND superseded_at IS NULL")
             .bind(assessment_id)
@@ -150,7 +150,7 @@ async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: i64) -
     rows.into_iter().map(|(key, value_json, state)| Ok(CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })).collect()
 }
 
-async fn write_job(tx: &mut Transaction<'_, Sqlite>, job: &ValueJob) -> Result<Vec<i64>> {
+pub(crate) async fn write_job(tx: &mut Transaction<'_, Sqlite>, job: &ValueJob) -> Result<Vec<i64>> {
     let ids = write_values(tx, &job.values, &job.actor).await?;
     if let Some(comment) = &job.accept_with {
         for id in &ids {

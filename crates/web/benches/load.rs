@@ -99,7 +99,7 @@ async fn build(location: &Location, dir: &std::path::Path) {
         } else {
             let have = ws.units().await.map_or(0, |u| u.len());
             for i in have..UNITS {
-                let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
+                let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new(), aliases: Vec::new() };
                 ws.add_unit(&unit.name, &unit.kind, &creditcity_app::Actor("bench".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
             }
         }

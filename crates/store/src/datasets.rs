@@ -1,0 +1,280 @@
+//! Datasets: imports of the city's own records, the problems found in them, and the
+//! values derived from them, written together.
+
+use sqlx::{Sqlite, Transaction};
+
+use crate::values::{current_raw_on, write_job};
+use crate::{CurrentValue, JobError, Result, Store, StoreError, ValueJob, now, write_audit};
+
+/// An import to record.
+#[derive(Debug, Clone)]
+pub struct NewDataset {
+    pub assessment_id: i64,
+    /// `register`, `licences`, … (checked by the schema).
+    pub kind: String,
+    /// The file, already stored by content.
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+    pub file_name: String,
+    pub encoding: String,
+    pub rows: u64,
+    pub header_json: String,
+    pub settings_json: String,
+}
+
+/// A problem of one record, routed to its unit.
+#[derive(Debug, Clone)]
+pub struct NewProblem {
+    pub row: u64,
+    pub column: Option<String>,
+    pub kind: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub message: String,
+    /// The derived input keys it affects, comma separated.
+    pub feeds: String,
+    /// The original row's cells, as a JSON array.
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct DatasetRow {
+    pub id: i64,
+    pub kind: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub encoding: String,
+    pub rows: i64,
+    pub problems: i64,
+    pub header_json: String,
+    pub settings_json: String,
+    pub imported_by: String,
+    pub imported_at: String,
+    pub superseded_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct ProblemRow {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub dataset_kind: String,
+    pub row_number: i64,
+    pub column_name: Option<String>,
+    pub kind: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub message: String,
+    pub feeds: String,
+    pub raw_json: String,
+}
+
+/// Problems to list: of the current datasets, optionally one unit's, one kind's.
+#[derive(Debug, Clone, Default)]
+pub struct ProblemFilter {
+    pub dataset_kind: Option<String>,
+    pub unit_id: Option<i64>,
+    /// Only problems whose record names no known unit.
+    pub unrouted: bool,
+    pub kind: Option<String>,
+    pub limit: Option<u32>,
+}
+
+const DATASET_COLUMNS: &str =
+    "id, kind, sha256, file_name, encoding, rows, problems, header_json, settings_json, imported_by, imported_at, superseded_at";
+
+impl Store {
+    /// Records an import in one transaction: the dataset (superseding the previous one of
+    /// its kind), every problem, and the values derived from it, which `check` validates
+    /// against the values committed inside the transaction (as any write of values).
+    /// All or nothing: a refused value, a failing row or a killed process leaves the
+    /// previous dataset, its problems and its values as they were.
+    pub async fn import_dataset<E>(
+        &self,
+        dataset: &NewDataset,
+        problems: &[NewProblem],
+        values: &ValueJob,
+        actor: &str,
+        check: impl FnOnce(&[CurrentValue], &ValueJob) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<i64, JobError<E>>> {
+        let mut tx = self.write_tx().await?;
+        let current = current_raw_on(&mut tx, dataset.assessment_id).await?;
+        if let Err(e) = check(&current, values) {
+            return Ok(Err(JobError::Refused(e)));
+        }
+        let at = now();
+        sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(&dataset.sha256)
+            .bind(i64::try_from(dataset.size).unwrap_or(i64::MAX))
+            .bind(&dataset.media_type)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        let before: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM datasets WHERE assessment_id = $1 AND kind = $2 AND superseded_at IS NULL")
+                .bind(dataset.assessment_id)
+                .bind(&dataset.kind)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(id) = before {
+            sqlx::query("UPDATE datasets SET superseded_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut *tx).await?;
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO datasets (assessment_id, kind, sha256, file_name, encoding, rows, problems, header_json, settings_json, imported_by, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(dataset.assessment_id)
+        .bind(&dataset.kind)
+        .bind(&dataset.sha256)
+        .bind(&dataset.file_name)
+        .bind(&dataset.encoding)
+        .bind(i64::try_from(dataset.rows).unwrap_or(i64::MAX))
+        .bind(i64::try_from(problems.len()).unwrap_or(i64::MAX))
+        .bind(&dataset.header_json)
+        .bind(&dataset.settings_json)
+        .bind(actor)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_problems(&mut tx, id, problems).await?;
+        let after = format!(
+            "{{\"kind\":{},\"file\":{},\"sha256\":{},\"rows\":{},\"problems\":{}}}",
+            crate::json_str(&dataset.kind),
+            crate::json_str(&dataset.file_name),
+            crate::json_str(&dataset.sha256),
+            dataset.rows,
+            problems.len()
+        );
+        let before_json = before.map(|b| format!("{{\"dataset\":{b}}}"));
+        write_audit(&mut tx, actor, "import", Some(dataset.assessment_id), "dataset", &id.to_string(), before_json.as_deref(), Some(&after)).await?;
+        if !values.values.is_empty() {
+            write_job(&mut tx, values).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// The current dataset of each kind imported for an assessment.
+    pub async fn current_datasets(&self, assessment_id: i64) -> Result<Vec<DatasetRow>> {
+        Ok(sqlx::query_as::<_, DatasetRow>(&format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets WHERE assessment_id = $1 AND superseded_at IS NULL ORDER BY kind"
+        ))
+        .bind(assessment_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every import, newest first.
+    pub async fn dataset_history(&self, assessment_id: i64) -> Result<Vec<DatasetRow>> {
+        Ok(sqlx::query_as::<_, DatasetRow>(&format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE assessment_id = $1 ORDER BY id DESC"))
+            .bind(assessment_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Problems of the current datasets, in dataset and row order.
+    pub async fn problems(&self, assessment_id: i64, filter: &ProblemFilter) -> Result<Vec<ProblemRow>> {
+        let mut sql = String::from(
+            "SELECT p.id, p.dataset_id, d.kind AS dataset_kind, p.row_number, p.column_name, p.kind, p.unit_id, p.unit_name, p.message, p.feeds, p.raw_json \
+             FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
+             WHERE d.assessment_id = $1 AND d.superseded_at IS NULL",
+        );
+        let mut n = 1;
+        let mut texts = Vec::new();
+        if let Some(k) = &filter.dataset_kind {
+            n += 1;
+            sql.push_str(&format!(" AND d.kind = ${n}"));
+            texts.push(k.clone());
+        }
+        if let Some(k) = &filter.kind {
+            n += 1;
+            sql.push_str(&format!(" AND p.kind = ${n}"));
+            texts.push(k.clone());
+        }
+        let unit_param = filter.unit_id.map(|_| {
+            n += 1;
+            n
+        });
+        if let Some(p) = unit_param {
+            sql.push_str(&format!(" AND p.unit_id = ${p}"));
+        }
+        if filter.unrouted {
+            sql.push_str(" AND p.unit_id IS NULL");
+        }
+        sql.push_str(" ORDER BY d.kind, p.row_number, p.id");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut q = sqlx::query_as::<_, ProblemRow>(&sql).bind(assessment_id);
+        for t in &texts {
+            q = q.bind(t.as_str());
+        }
+        if let Some(u) = filter.unit_id {
+            q = q.bind(u);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// Problem counts of the current datasets by (dataset kind, problem kind, unit).
+    pub async fn problem_counts(&self, assessment_id: i64) -> Result<Vec<(String, String, Option<i64>, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT d.kind, p.kind, p.unit_id, COUNT(*) FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
+             WHERE d.assessment_id = $1 AND d.superseded_at IS NULL GROUP BY d.kind, p.kind, p.unit_id ORDER BY d.kind, p.kind",
+        )
+        .bind(assessment_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The city's administrative division code (e.g. `5108`), if set.
+    pub async fn division_code(&self, city_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT division_code FROM cities WHERE id = $1").bind(city_id).fetch_one(&self.pool).await?)
+    }
+
+    pub async fn set_division_code(&self, city_id: i64, code: &str, actor: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before: Option<String> = sqlx::query_scalar("SELECT division_code FROM cities WHERE id = $1")
+            .bind(city_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有城市 {city_id}")))?;
+        sqlx::query("UPDATE cities SET division_code = $1 WHERE id = $2").bind(code).bind(city_id).execute(&mut *tx).await?;
+        let b = before.map(|b| format!("{{\"division_code\":{}}}", crate::json_str(&b)));
+        let a = format!("{{\"division_code\":{}}}", crate::json_str(code));
+        write_audit(&mut tx, actor, "update", None, "city", &city_id.to_string(), b.as_deref(), Some(&a)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_problems(tx: &mut Transaction<'_, Sqlite>, dataset_id: i64, problems: &[NewProblem]) -> Result<()> {
+    // Many rows a statement: a city's import can carry tens of thousands of problems.
+    const PER_STATEMENT: usize = 500;
+    for chunk in problems.chunks(PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO dataset_problems (dataset_id, row_number, column_name, kind, unit_id, unit_name, message, feeds, raw_json) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9));
+        }
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(dataset_id)
+                .bind(i64::try_from(p.row).unwrap_or(i64::MAX))
+                .bind(p.column.as_deref())
+                .bind(p.kind.as_str())
+                .bind(p.unit_id)
+                .bind(p.unit_name.as_deref())
+                .bind(p.message.as_str())
+                .bind(p.feeds.as_str())
+                .bind(p.raw_json.as_str());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
