@@ -1,5 +1,6 @@
 //! The `creditcity` binary as people use it.
 
+mod data;
 mod layering;
 mod race;
 mod report;

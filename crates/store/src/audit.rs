@@ -60,6 +60,14 @@ impl Store {
         if let Some((key, n)) = currents.first() {
             return Err(StoreError::Corrupt(format!("{key} has {n} current values")));
         }
+        let partial: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT d.id, d.problems, (SELECT COUNT(*) FROM dataset_problems p WHERE p.dataset_id = d.id) AS n FROM datasets d WHERE d.problems <> n",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        if let Some((id, said, found)) = partial.first() {
+            return Err(StoreError::Corrupt(format!("数据集 {id} 记录有 {said} 处问题,实存 {found} 处")));
+        }
         let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs").fetch_all(&self.pool).await?;
         for hash in &hashes {
             self.blobs.verify(hash)?;
