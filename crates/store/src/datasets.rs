@@ -103,13 +103,7 @@ impl Store {
             return Ok(Err(JobError::Refused(e)));
         }
         let at = now();
-        sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
-            .bind(&dataset.sha256)
-            .bind(i64::try_from(dataset.size).unwrap_or(i64::MAX))
-            .bind(&dataset.media_type)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
+        crate::evidence::record_blob(&mut tx, &dataset.sha256, dataset.size, &dataset.media_type, &at).await?;
         let before: Option<i64> =
             sqlx::query_scalar("SELECT id FROM datasets WHERE assessment_id = $1 AND kind = $2 AND superseded_at IS NULL")
                 .bind(dataset.assessment_id)

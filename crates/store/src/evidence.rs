@@ -1,5 +1,7 @@
 //! Evidence files and their records.
 
+use sqlx::{Sqlite, Transaction};
+
 use crate::{EVIDENCE_SELECT, EvidenceRow, NewEvidence, Result, Store, StoreError, json_str, now, write_audit};
 
 impl Store {
@@ -8,13 +10,7 @@ impl Store {
         let blob = self.blobs.put(source, limit)?;
         let mut tx = self.write_tx().await?;
         let at = now();
-        sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
-            .bind(&blob.sha256)
-            .bind(i64::try_from(blob.size).unwrap_or(i64::MAX))
-            .bind(&blob.media_type)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
+        record_blob(&mut tx, &blob.sha256, blob.size, &blob.media_type, &at).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO evidence (assessment_id, rule_id, item, task_id, unit_id, sha256, original_name, uploaded_by, uploaded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -59,4 +55,16 @@ impl Store {
             .await?)
     }
 
+}
+
+/// Records a stored file (once per hash): evidence and datasets alike.
+pub(crate) async fn record_blob(tx: &mut Transaction<'_, Sqlite>, sha256: &str, size: u64, media_type: &str, at: &str) -> Result<()> {
+    sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        .bind(sha256)
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .bind(media_type)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
