@@ -272,6 +272,57 @@ impl crate::Workspace {
     pub async fn logout(&self, token: &str) -> Result<()> {
         logout(&self.store, token).await
     }
+
+    /// Creates an API token for a machine account (the city's platform): it can import
+    /// datasets and nothing else. The token is returned once; only its hash is kept.
+    pub async fn create_api_token(&self, name: &str, actor: &crate::Actor) -> Result<(creditcity_store::ApiTokenRow, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+            return Err(invalid("name", "令牌名称须为 1–60 个字符"));
+        }
+        let token = format!("cc_{}", random_token()?);
+        let row = self.store.create_api_token(name, &token_hash(&token), API_SCOPE_DATASETS, &actor.0).await?;
+        Ok((row, token))
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<creditcity_store::ApiTokenRow>> {
+        Ok(self.store.api_tokens().await?)
+    }
+
+    pub async fn revoke_api_token(&self, name: &str, actor: &crate::Actor) -> Result<()> {
+        Ok(self.store.revoke_api_token(name.trim(), &actor.0).await?)
+    }
+
+    /// The machine account a presented token belongs to, if the token is live and may
+    /// import datasets.
+    pub async fn api_client(&self, token: &str) -> Result<Option<ApiClient>> {
+        let token = token.trim();
+        if !token.starts_with("cc_") || token.len() != 67 {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .use_api_token(&token_hash(token))
+            .await?
+            .filter(|t| t.scope == API_SCOPE_DATASETS)
+            .map(|t| ApiClient { name: t.name }))
+    }
+}
+
+/// What an API token may do: import datasets, nothing else.
+pub const API_SCOPE_DATASETS: &str = "datasets:import";
+
+/// A machine account signed in with its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClient {
+    pub name: String,
+}
+
+impl ApiClient {
+    /// How it appears in the audit log.
+    pub fn actor(&self) -> crate::Actor {
+        crate::Actor(format!("api:{}", self.name))
+    }
 }
 
 /// Compares two tokens in time independent of where they differ.

@@ -180,6 +180,10 @@ enum Command {
         #[arg(long)]
         division: Option<String>,
     },
+    /// API tokens of machine accounts (the city's platform pushing datasets nightly):
+    /// `token add NAME` prints a new token once; it can import datasets and nothing else.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Accounts of the web application: create one (the first administrator too), or
     /// change a password. The password is read from a prompt, or from standard input
     /// when that is not a terminal; never from the command line.
@@ -238,6 +242,13 @@ enum DataCommand {
         #[arg(long, default_value_t = 2019)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    Add { name: String },
+    List,
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -412,6 +423,15 @@ fn run(cli: &Cli) -> Result<String, Failure> {
         Command::Backup { dir } => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::backup(&ctx, dir))
+        }
+        Command::Token(command) => {
+            let ctx = context(cli)?;
+            let (add, revoke) = match command {
+                TokenCommand::Add { name } => (Some(name.as_str()), None),
+                TokenCommand::Revoke { name } => (None, Some(name.as_str())),
+                TokenCommand::List => (None, None),
+            };
+            Context::runtime()?.block_on(ws::tokens(&ctx, add, revoke))
         }
         Command::City { division } => {
             let ctx = context(cli)?;

@@ -730,3 +730,29 @@ pub fn data_generate(dir: &Path, size: &str, seed: u64) -> Result<String, Failur
         dir.display()
     ))
 }
+
+pub async fn tokens(ctx: &Context, add: Option<&str>, revoke: Option<&str>) -> Result<String, Failure> {
+    let ws = ctx.open().await?;
+    let result = async {
+        let mut out = String::new();
+        if let Some(name) = add {
+            let (row, token) = ws.create_api_token(name, &ctx.actor).await?;
+            let _ = writeln!(out, "已为“{}”创建接口令牌(只能导入数据集),请立即保存,之后无法再次查看:\n{token}", row.name);
+            return Ok(out);
+        }
+        if let Some(name) = revoke {
+            ws.revoke_api_token(name, &ctx.actor).await?;
+            let _ = writeln!(out, "已吊销接口令牌“{name}”");
+            return Ok(out);
+        }
+        for t in ws.api_tokens().await? {
+            let state = t.revoked_at.as_deref().map_or_else(|| "有效".to_owned(), |r| format!("已吊销 {}", creditcity_app::beijing_time(r)));
+            let used = t.last_used_at.as_deref().map_or_else(|| "从未使用".to_owned(), |u| format!("最近使用 {}", creditcity_app::beijing_time(u)));
+            let _ = writeln!(out, "{}{}{}{used}", pad(&t.name, 20), pad(&t.scope, 18), pad(&state, 26));
+        }
+        Ok::<_, AppError>(out)
+    }
+    .await;
+    ws.close().await;
+    Ok(result?)
+}

@@ -108,3 +108,18 @@ fn an_import_killed_half_way_leaves_the_previous_state_whole() {
         assert!(status.contains("行政许可"), "round {round}: {status}");
     }
 }
+
+#[test]
+fn api_tokens_are_shown_once_listed_without_their_secret_and_revoked() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    ok(d, &["init", "--city", "青川市"]);
+    let out = ok(d, &["token", "add", "信用平台"]);
+    let token = out.split_whitespace().find(|w| w.starts_with("cc_")).unwrap_or_else(|| panic!("no token in {out}"));
+    assert_eq!(token.len(), 67, "{token}");
+    let list = ok(d, &["token", "list"]);
+    assert!(list.contains("信用平台") && list.contains("datasets:import") && list.contains("有效") && !list.contains(token), "{list}");
+    assert!(refused(d, &["token", "add", "信用平台"]).contains("已有"));
+    ok(d, &["token", "revoke", "信用平台"]);
+    assert!(ok(d, &["token", "list"]).contains("已吊销"));
+}

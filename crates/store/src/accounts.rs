@@ -169,3 +169,77 @@ impl Store {
     }
 
 }
+
+/// A machine account's token, as listed (never the token itself).
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl Store {
+    /// Records a new API token by its hash.
+    pub async fn create_api_token(&self, name: &str, token_hash: &str, scope: &str, actor: &str) -> Result<ApiTokenRow> {
+        let mut tx = self.write_tx().await?;
+        let at = now();
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("已有名为“{name}”的接口令牌")));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, token_hash, scope, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(scope)
+        .bind(actor)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        write_audit(&mut tx, actor, "create", None, "api_token", &id.to_string(), None, Some(&json_obj(&[("name", name), ("scope", scope)]))).await?;
+        tx.commit().await?;
+        self.api_tokens().await?.into_iter().find(|t| t.id == id).ok_or_else(|| StoreError::NotFound(format!("接口令牌 {id}")))
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>> {
+        Ok(sqlx::query_as::<_, ApiTokenRow>(
+            "SELECT id, name, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The live (not revoked) token with this hash; marks it used.
+    pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
+        let row = sqlx::query_as::<_, ApiTokenRow>(
+            "SELECT id, name, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = &row {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now()).bind(r.id).execute(&self.pool).await?;
+        }
+        Ok(row)
+    }
+
+    pub async fn revoke_api_token(&self, name: &str, actor: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else {
+            return Err(StoreError::NotFound(format!("没有有效的接口令牌“{name}”")));
+        };
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(now()).bind(id).execute(&mut *tx).await?;
+        write_audit(&mut tx, actor, "revoke", None, "api_token", &id.to_string(), None, Some(&json_obj(&[("name", name)]))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -26,6 +26,7 @@ use sqlx::{SqlitePool, Sqlite, Transaction};
 
 pub use blobs::{BlobInfo, Blobs};
 pub use rows::*;
+pub use accounts::ApiTokenRow;
 pub use datasets::{DatasetRow, NewDataset, NewProblem, ProblemFilter, ProblemRow};
 pub use values::{CurrentValue, JobError, ValueJob};
 
