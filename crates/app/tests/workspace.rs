@@ -445,3 +445,42 @@ async fn the_city_template_has_a_sheet_per_section_and_reads_back_from_any_sheet
     assert_eq!(problems.len(), 1);
     assert_eq!((problems[0].sheet.as_str(), problems[0].cell.as_str()), ("十、信用监管", "B2"));
 }
+
+/// The dashboard's chart: the working and the confirmed score at the end of each Beijing
+/// day, replayed from the history of values and reviews.
+#[test]
+fn the_timeline_replays_history_day_by_day_in_beijing_time() {
+    use creditcity_store::{ReviewRow, ReviewState, SourceKind, ValueRow};
+    let value = |id: i64, json: &str, set_at: &str, superseded_at: Option<&str>| ValueRow {
+        id,
+        input_key: "s1.judged".to_owned(),
+        value_json: json.to_owned(),
+        unit_id: None,
+        unit: None,
+        source_kind: SourceKind::Note,
+        source_ref: String::new(),
+        note: "酌情".to_owned(),
+        set_by: "专家".to_owned(),
+        set_at: set_at.to_owned(),
+        superseded_at: superseded_at.map(str::to_owned),
+        review_state: ReviewState::Pending,
+        evidence_count: 0,
+    };
+    // Set at 23:30 Beijing on the 1st (15:30 UTC), accepted on the 2nd, replaced on the 3rd.
+    let history = [
+        value(1, "3", "2026-11-01T15:30:00.000Z", Some("2026-11-03T02:00:00.000Z")),
+        value(2, "4", "2026-11-03T02:00:00.000Z", None),
+    ];
+    let reviews = [ReviewRow {
+        id: 1,
+        target_kind: "input".to_owned(),
+        target_id: 1,
+        decision: "accept".to_owned(),
+        comment: "ok".to_owned(),
+        reviewer: "专家".to_owned(),
+        at: "2026-11-02T01:00:00.000Z".to_owned(),
+    }];
+    let days = creditcity_app::timeline::compute(&rubric(), &history, &reviews, "2026-11-05");
+    let got: Vec<(&str, f64, f64)> = days.iter().map(|d| (d.date.as_str(), d.working, d.confirmed)).collect();
+    assert_eq!(got, [("2026-11-01", 3.0, 0.0), ("2026-11-02", 3.0, 3.0), ("2026-11-03", 4.0, 0.0), ("2026-11-05", 4.0, 0.0)]);
+}
