@@ -169,6 +169,9 @@ struct RawInput {
     #[serde(default)]
     distinct: bool,
     len: Option<usize>,
+    #[serde(default)]
+    fixed: bool,
+    supplier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +201,7 @@ struct RawRule {
     standard: String,
     #[serde(default)]
     detail: String,
+    source: Option<String>,
     #[serde(default)]
     evidence: Vec<String>,
     target: Option<String>,
@@ -343,6 +347,8 @@ impl Builder<'_> {
                 at_most: Vec::new(),
                 min: None,
                 max: None,
+                fixed: false,
+                supplier: None,
             });
         }
         for (i, (key, spanned)) in raw.inputs.0.into_iter().enumerate() {
@@ -525,6 +531,8 @@ impl Builder<'_> {
             at_most,
             min: raw.min,
             max: raw.max,
+            fixed: raw.fixed,
+            supplier: raw.supplier,
         }
     }
 
@@ -590,6 +598,7 @@ impl Builder<'_> {
             title: r.title,
             standard: r.standard,
             detail: r.detail,
+            source: r.source,
             evidence: r.evidence,
             target: r.target,
             scoring,
