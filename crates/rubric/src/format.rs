@@ -18,7 +18,8 @@ pub fn round_half_up(x: f64, decimals: u32) -> f64 {
     }
     let p = 10f64.powi(decimals.min(15) as i32);
     let y = x.abs() * p;
-    let r = (y + y * 1e-12 + 0.5).floor();
+    // A few units in the last place: enough for float noise, too little to matter.
+    let r = (y + y * 2e-15 + 0.5).floor();
     let out = r / p;
     if x < 0.0 { -out } else { out }
 }
@@ -91,6 +92,17 @@ pub fn plain_decimals(x: f64) -> u32 {
 /// A number as people read it: no trailing zeros, separators from 1,000 up.
 pub fn plain(x: f64) -> String {
     plain_at(x, plain_decimals(x))
+}
+
+/// A number exactly as entered (the shortest decimal that reads back the same), with
+/// separators and the minus sign `−`: for inputs shown inside a formula.
+pub fn exact(x: f64) -> String {
+    if !x.is_finite() {
+        return infinite(x);
+    }
+    let s = format!("{}", x.abs());
+    let s = group(&s);
+    if x < 0.0 { format!("−{s}") } else { s }
 }
 
 /// [`plain`] with a given number of decimals (trailing zeros still removed).
@@ -295,5 +307,8 @@ mod tests {
         assert_eq!(plain(0.000_02), "0.00002");
         assert_eq!(plain(0.000_490_412_436_859_877_2), "0.0004904");
         assert_eq!(plain(-3.0), "−3");
+        assert_eq!(exact(85.125), "85.125");
+        assert_eq!(exact(38_400.0), "38,400");
+        assert_eq!(plain_at(2.0, 12), "2");
     }
 }
