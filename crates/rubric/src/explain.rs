@@ -246,7 +246,7 @@ fn with_unit(value: &str, unit: Option<&str>) -> String {
 /// Joins a phrase ending in Latin script to the next Chinese word with a space.
 fn spaced(text: &str, next: &str) -> String {
     let text = text.trim_end();
-    if text.chars().last().is_some_and(|c| c.is_ascii()) { format!("{text} {next}") } else { format!("{text}{next}") }
+    if text.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '%') { format!("{text} {next}") } else { format!("{text}{next}") }
 }
 
 fn full_marks(text: &str) -> String {
@@ -393,7 +393,6 @@ impl<'a> Ctx<'a> {
         match input.kind {
             InputKind::Count => format::count(x),
             InputKind::Ratio => format::percent(x),
-            InputKind::Amount => format::money(x),
             _ => format::exact(x),
         }
     }
@@ -588,7 +587,7 @@ impl<'a> Ctx<'a> {
                     return format!("{formula},达到 {},得满分 {got} 分", self.mv(measure, full, style.base(full)));
                 }
                 let d = fit(style, m, |s, _| {
-                    side(s, full) == side(m, full) && format::fixed(max * s / full, res_d) == got
+                    side(s, full) == side(m, full) && format::fixed_grouped(max * s / full, res_d) == got
                 });
                 let formula = self.measure_formula(measure, d);
                 let expr = format!("{} × {} ÷ {}", format::plain(max), style.text(m, d), style.text(full, style.base(full)));
@@ -616,7 +615,7 @@ impl<'a> Ctx<'a> {
                 let over = raw > max + EPS;
                 let shown_raw = if over { format::points(raw) } else { got.to_owned() };
                 let rd = decimals_of(&shown_raw);
-                let d = fit(style, m, |s, _| side(s, full_at) == side(m, full_at) && format::fixed(k * s, rd) == shown_raw);
+                let d = fit(style, m, |s, _| side(s, full_at) == side(m, full_at) && format::fixed_grouped(k * s, rd) == shown_raw);
                 let formula = self.measure_formula(measure, d);
                 let expr = format!("{} × {}", format::plain(k), style.text(m, d));
                 self.record(&expr, &shown_raw);
@@ -662,7 +661,7 @@ impl<'a> Ctx<'a> {
             let s_short = style.shown(short, d);
             side(s, full) == side(m, full)
                 && s_short > 0.0
-                && format::fixed(max - per * round_half_up(n_of(s_short), d + 4), rd) == shown_raw
+                && format::fixed_grouped(max - per * round_half_up(n_of(s_short), d + 4), rd) == shown_raw
         });
         let formula = self.measure_formula(measure, d);
         let s_short = style.shown(short, d);
@@ -703,7 +702,7 @@ impl<'a> Ctx<'a> {
                 let width = x1 - x0;
                 let d = fit(style, m, |s, _| {
                     bounds.iter().all(|t| side(s, *t) == side(m, *t))
-                        && format::fixed(line_at(x0, y0, x1, y1, step, s), rd) == shown_raw
+                        && format::fixed_grouped(line_at(x0, y0, x1, y1, step, s), rd) == shown_raw
                 });
                 let formula = self.measure_formula(measure, d);
                 let condition = self.band_condition(measure, bands, i);
@@ -1037,7 +1036,7 @@ impl<'a> Ctx<'a> {
                     if gain > EPS || needed {
                         let (cur, req) = if want { (0.0, 1.0) } else { (1.0, 0.0) };
                         let rel = if want { Relation::AtLeast } else { Relation::AtMost };
-                        alts.push(self.alternative(id, cur, req, rel, gain, s >= max - EPS));
+                        alts.push(self.alternative(id, cur, req, rel, gain, s >= max));
                     }
                 }
                 (InputKind::List { .. }, Some(Value::List(items))) => self.list_alternative(rule, id, &items, score, &mut alts),
@@ -1060,17 +1059,17 @@ impl<'a> Ctx<'a> {
             Dir::Down => lo,
         };
         let best = self.score_with(rule, id, Value::Number(extreme));
-        if best <= score + EPS {
+        if best <= score {
             return;
         }
-        let Some((required, relation)) = self.solve(id, dir, &mut |c, x| c.score_with(rule, id, Value::Number(x)) >= best - EPS) else {
+        let Some((required, relation)) = self.solve(id, dir, &mut |c, x| c.score_with(rule, id, Value::Number(x)) >= best) else {
             return;
         };
         let at = self.reaching(id, required, relation);
         let gain = self.score_with(rule, id, Value::Number(at)) - score;
-        alts.push(self.alternative(id, current, required, relation, gain, best >= max - EPS));
+        alts.push(self.alternative(id, current, required, relation, gain, best >= max));
         // The first points, where the first units gain nothing.
-        if let Some((first, rel)) = self.solve(id, dir, &mut |c, x| c.score_with(rule, id, Value::Number(x)) > score + EPS) {
+        if let Some((first, rel)) = self.solve(id, dir, &mut |c, x| c.score_with(rule, id, Value::Number(x)) > score) {
             let grain = if self.grain(id) == Grain::Whole { 1.0 } else { 0.01 };
             let at = self.reaching(id, first, rel);
             let gain = self.score_with(rule, id, Value::Number(at)) - score;
@@ -1128,12 +1127,12 @@ impl<'a> Ctx<'a> {
             Value::List(v)
         };
         let best = self.score_with(rule, id, with(open.len()));
-        if best <= score + EPS {
+        if best <= score {
             return;
         }
-        let k = (1..=open.len()).find(|k| self.score_with(rule, id, with(*k)) >= best - EPS).unwrap_or(open.len());
+        let k = (1..=open.len()).find(|k| self.score_with(rule, id, with(*k)) >= best).unwrap_or(open.len());
         let n = items.len() as f64;
-        let mut alt = self.alternative(id, n, n + k as f64, Relation::AtLeast, best - score, best >= rule.max - EPS);
+        let mut alt = self.alternative(id, n, n + k as f64, Relation::AtLeast, best - score, best >= rule.max);
         alt.note = Some(format!("尚未开展的:{}", number_runs(&open)));
         alts.push(alt);
     }
@@ -1148,7 +1147,7 @@ impl<'a> Ctx<'a> {
             Value::Table(v)
         };
         let limit = 1000;
-        let Some(k) = (1..=limit).find(|k| self.score_with(rule, id, with(*k)) >= rule.max - EPS) else { return };
+        let Some(k) = (1..=limit).find(|k| self.score_with(rule, id, with(*k)) >= rule.max) else { return };
         let gain = self.score_with(rule, id, with(k)) - score;
         let mut alt = self.alternative(id, counted as f64, (counted + k) as f64, Relation::AtLeast, gain, true);
         let short = entries.len() - counted;
@@ -1226,7 +1225,7 @@ impl<'a> Ctx<'a> {
             None => format!("{}减少 {amount}", input.label),
         };
         if let Some(note) = &alt.note {
-            text.push_str(&format!("\u{ff08}{note}\u{ff09}"));
+            text.push_str(&format!("({note})"));
         }
         text
     }
@@ -1241,8 +1240,15 @@ impl<'a> Ctx<'a> {
                 (Some(rule), Some(_)) => {
                     let dir = Self::rule_levers(rule).iter().find(|(l, _)| l == id).map(|(_, d)| *d);
                     dir.and_then(|d| {
-                        self.solve(*id, d, &mut |c, x| c.score_with(rule, *id, Value::Number(x)) >= rule.max - EPS)
-                            .map(|(req, rel)| format!("{}需{} {}", input.label, rel.word(), with_unit(&format::count(req), input.unit.as_deref())))
+                        self.solve(*id, d, &mut |c, x| c.score_with(rule, *id, Value::Number(x)) >= rule.max).map(|(req, rel)| {
+                            format!(
+                                "满分要求{}{} {},实际 {}",
+                                input.label,
+                                rel.word(),
+                                with_unit(&format::count(req), input.unit.as_deref()),
+                                self.input_value(*id)
+                            )
+                        })
                     })
                 }
                 _ => None,
@@ -1281,7 +1287,14 @@ impl<'a> Ctx<'a> {
             }
             _ => {}
         }
-        let primary = Self::rule_levers(rule).into_iter().find(|(id, _)| !self.rubric.input(*id).fixed).map(|(id, _)| id);
+        // The rule's own phrase ({n}) is about its main quantity, not a precondition.
+        let levers = Self::rule_levers(rule);
+        let movable = |id: &InputId| !self.rubric.input(*id).fixed;
+        let primary = levers
+            .iter()
+            .find(|(id, _)| movable(id) && self.rubric.input(*id).kind != InputKind::Bool)
+            .or_else(|| levers.iter().find(|(id, _)| movable(id)))
+            .map(|(id, _)| *id);
         let mut sentences = Vec::new();
         // A precondition comes first: nothing else scores without it.
         if let Scoring::Deduction { requires: Some(flag), .. } = &rule.scoring {

@@ -35,6 +35,11 @@ pub fn fixed(x: f64, decimals: u32) -> String {
     if r < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') { format!("−{body}") } else { body }
 }
 
+/// [`fixed`] with thousands separators, as scores and results are shown.
+pub fn fixed_grouped(x: f64, decimals: u32) -> String {
+    group(&fixed(x, decimals))
+}
+
 fn infinite(x: f64) -> String {
     if x > 0.0 { "∞".to_owned() } else if x < 0.0 { "−∞".to_owned() } else { "—".to_owned() }
 }
@@ -63,7 +68,7 @@ fn group(s: &str) -> String {
 
 /// Points with two decimals, as the rubric's scores are shown: `0.88`, `2.00`.
 pub fn points(x: f64) -> String {
-    fixed(x, 2)
+    group(&fixed(x, 2))
 }
 
 /// Points with two decimals, or more when two decimals would show the maximum for a
@@ -73,7 +78,7 @@ pub fn points_below(x: f64, max: f64) -> String {
     while d < 12 && x < max && round_half_up(x, d) >= max {
         d += 1;
     }
-    fixed(x, d)
+    group(&fixed(x, d))
 }
 
 /// How many decimals [`plain`] shows for `x`: two from 10 up, four below, and four
@@ -136,7 +141,7 @@ pub fn percent_at(x: f64, decimals: u32) -> String {
     if !x.is_finite() {
         return infinite(x);
     }
-    format!("{}%", trim(&fixed(x * 100.0, decimals)))
+    format!("{}%", group(&trim(&fixed(x * 100.0, decimals))))
 }
 
 /// A whole number with thousands separators (`12,345`, `−3`).
