@@ -367,7 +367,9 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
     }
     let gaps: Vec<_> = plan.gaps.iter().filter(|g| unit.is_none_or(|u| g.units.iter().any(|x| x == u))).collect();
     if json {
+        let cheapest: Vec<_> = plan.cheapest.iter().filter(|s| unit.is_none() || gaps.iter().any(|g| g.rule == s.of)).collect();
         let doc = serde_json::json!({ "total": plan.total, "bonus": plan.bonus, "veto": plan.veto, "gaps": gaps, "gates": plan.gates, "by_unit": plan.by_unit,
+                                       "cheapest": cheapest, "lifts_veto": plan.lifts_veto,
                                        "before": before.as_ref().map(|b| serde_json::json!({ "total": b.total, "bonus": b.bonus, "veto": b.veto })) });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     }

@@ -300,11 +300,13 @@ pub fn condition_holds(c: &Condition, a: &Assessment) -> Option<bool> {
         Condition::Flag(id) => a.scalar(*id).map(|x| x != 0.0),
         Condition::Compare { measure, op, value } => {
             let m = eval(measure, a)?;
-            // Tolerate rounding in computed fractions: 0.1 + 0.2 is 0.3 here.
+            // Tolerate rounding in computed fractions (0.1 + 0.2 is 0.3 here), relative
+            // to the threshold so that a small one (重错码率 < 0.01%) keeps its meaning.
+            let tol = EPS * value.abs();
             Some(match op {
-                crate::model::Op::AtLeast => m >= value - EPS,
-                crate::model::Op::AtMost => m <= value + EPS,
-                crate::model::Op::Below => m < value - EPS,
+                crate::model::Op::AtLeast => m >= value - tol,
+                crate::model::Op::AtMost => m <= value + tol,
+                crate::model::Op::Below => m < value - tol,
             })
         }
     }

@@ -1007,8 +1007,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn alternative(&self, id: InputId, current: f64, required: f64, relation: Relation, gain: f64, full: bool) -> Alternative {
-        let delta = required - current;
-        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, cost: self.cost(id, delta), note: None }
+        // On the score grid, so that JSON never shows 0.0040000000000000036.
+        let delta = engine::snap(required - current);
+        let cost = engine::snap(self.cost(id, delta));
+        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, cost, note: None }
     }
 
     /// Alternatives for a rule below its maximum, and the fixed inputs it depends on.
