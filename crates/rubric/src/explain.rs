@@ -570,7 +570,7 @@ impl<'a> Ctx<'a> {
         if parts.len() == 1 {
             format!("{};{tail}", parts[0])
         } else {
-            format!("{},合计计 {};{tail}", parts.join(";"), format::plain(n))
+            format!("{},合计 {};{tail}", parts.join(";"), format::plain(n))
         }
     }
 
