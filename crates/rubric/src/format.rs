@@ -296,6 +296,34 @@ mod tests {
         assert_eq!(points(-0.5), "−0.50");
     }
 
+    fn input(kind: InputKind, unit: Option<&str>) -> Input {
+        Input {
+            key: "k".to_owned(),
+            label: "l".to_owned(),
+            unit: unit.map(str::to_owned),
+            kind,
+            positive: false,
+            at_most: Vec::new(),
+            min: None,
+            max: None,
+            fixed: false,
+            supplier: None,
+        }
+    }
+
+    #[test]
+    fn stored_values_read_as_their_unit_says() {
+        let n = |x: f64| Value::Number(x);
+        assert_eq!(input_value(&input(InputKind::Amount, Some("元")), &n(86_000_000.0)), "86,000,000 元");
+        assert_eq!(input_value(&input(InputKind::Amount, Some("万元")), &n(8_600.0)), "8,600 万元");
+        assert_eq!(input_value(&input(InputKind::Count, Some("户")), &n(1_208.0)), "1,208 户");
+        assert_eq!(input_value(&input(InputKind::Ratio, None), &n(0.855)), "85.5%");
+        assert_eq!(input_value(&input(InputKind::Bool, None), &Value::Bool(true)), "是");
+        assert_eq!(input_value(&input(InputKind::Bool, None), &Value::Bool(false)), "否");
+        assert_eq!(input_value(&input(InputKind::Number, Some("次")), &n(38_400.5)), "38,400.5 次");
+        assert_eq!(input_value(&input(InputKind::Judged { max: 4.0 }, Some("分")), &n(3.5)), "3.5 分");
+    }
+
     #[test]
     fn a_score_below_max_never_shows_as_max() {
         assert_eq!(points_below(1.999_999_999_8, 2.0), "1.9999999998");
