@@ -262,7 +262,11 @@ fn number_runs(ns: &[i64]) -> String {
         while j + 1 < ns.len() && ns[j + 1] == ns[j] + 1 {
             j += 1;
         }
-        parts.push(if j > i + 1 { format!("{}–{}", ns[i], ns[j]) } else if j == i + 1 { format!("{}、{}", ns[i], ns[j]) } else { ns[i].to_string() });
+        parts.push(match j.cmp(&(i + 1)) {
+            std::cmp::Ordering::Greater => format!("{}–{}", ns[i], ns[j]),
+            std::cmp::Ordering::Equal => format!("{}、{}", ns[i], ns[j]),
+            std::cmp::Ordering::Less => ns[i].to_string(),
+        });
         i = j + 1;
     }
     format!("第 {} 个", parts.join("、"))
@@ -481,7 +485,7 @@ impl<'a> Ctx<'a> {
         (4..=12)
             .find(|d| {
                 let sum: f64 = values.iter().map(|v| round_half_up(*v, *d)).sum();
-                round_half_up(sum, *d) == round_half_up(x, *d)
+                format::fixed(sum, *d) == format::fixed(x, *d)
                     && extra.iter().all(|t| side(round_half_up(x, *d), *t) == side(x, *t))
             })
             .unwrap_or(12)
@@ -690,8 +694,8 @@ impl<'a> Ctx<'a> {
         let i = band_index(bands, m);
         let bounds: Vec<f64> = bands.iter().filter_map(|b| b.upper.map(Bound::value)).collect();
         let _ = score;
-        match bands.get(i).map(|b| b.value) {
-            Some(BandValue::Line { x0, y0, x1, y1, step }) => {
+        if let Some(BandValue::Line { x0, y0, x1, y1, step }) = bands.get(i).map(|b| b.value) {
+            {
                 let step = step.filter(|_| per_step);
                 let raw = engine::snap(line_at(x0, y0, x1, y1, step, m));
                 let over = raw > rule.max + EPS;
@@ -727,7 +731,8 @@ impl<'a> Ctx<'a> {
                     format!("{formula},{condition},得 {expr} = {got} 分")
                 }
             }
-            _ => {
+        } else {
+            {
                 let d = apart(style, m, &bounds);
                 let formula = self.measure_formula(measure, d);
                 let condition = self.band_condition(measure, bands, i);
@@ -932,7 +937,7 @@ impl<'a> Ctx<'a> {
             }
             let (mut bad, mut good) = (current, end);
             for _ in 0..200 {
-                let mid = (bad + good) / 2.0;
+                let mid = f64::midpoint(bad, good);
                 if ok(self, mid) { good = mid } else { bad = mid }
             }
             // A round number at the boundary, when one meets the goal (2%, not 1.9999…%).
@@ -955,15 +960,14 @@ impl<'a> Ctx<'a> {
         let cur = to_steps(current);
         match dir {
             Dir::Up => {
-                let mut top = match hi {
-                    Some(h) => (h / q + EPS).floor(),
-                    None => {
-                        let mut t = (cur * 2.0).max(cur + 1.0);
-                        while !ok(self, t * q) && t < 1e15 {
-                            t *= 4.0;
-                        }
-                        t
+                let mut top = if let Some(h) = hi {
+                    (h / q + EPS).floor()
+                } else {
+                    let mut t = (cur * 2.0).max(cur + 1.0);
+                    while !ok(self, t * q) && t < 1e15 {
+                        t *= 4.0;
                     }
+                    t
                 };
                 top = top.max(cur);
                 if !ok(self, top * q) {
@@ -974,7 +978,7 @@ impl<'a> Ctx<'a> {
                     return Some((cur * q, Relation::AtLeast));
                 }
                 while good - bad > 1.0 {
-                    let mid = ((bad + good) / 2.0).floor();
+                    let mid = f64::midpoint(bad, good).floor();
                     if ok(self, mid * q) { good = mid } else { bad = mid }
                 }
                 Some((round_half_up(good * q, 2), Relation::AtLeast))
@@ -989,7 +993,7 @@ impl<'a> Ctx<'a> {
                 }
                 let (mut good, mut bad) = (bottom, cur);
                 while bad - good > 1.0 {
-                    let mid = ((bad + good) / 2.0).ceil();
+                    let mid = f64::midpoint(bad, good).ceil();
                     if ok(self, mid * q) { good = mid } else { bad = mid }
                 }
                 Some((round_half_up(good * q, 2), Relation::AtMost))

@@ -165,7 +165,7 @@ pub fn money(x: f64) -> String {
 /// From 10,000 yuan on in 万元, from 100,000,000 on in 亿元, with at most two decimals.
 pub fn money_natural(yuan: f64) -> String {
     let (scale, unit) = money_scale(yuan);
-    if scale == 1.0 { format!("{} 元", money(yuan)) } else { format!("{} {unit}", plain_at(yuan / scale, 2)) }
+    if unit == "元" { format!("{} 元", money(yuan)) } else { format!("{} {unit}", plain_at(yuan / scale, 2)) }
 }
 
 /// An amount a target asks for, rounded up in the unit it is shown in so that
@@ -174,7 +174,7 @@ pub fn money_at_least(yuan: f64) -> String {
     let (scale, unit) = money_scale(yuan);
     let cents = 100.0;
     let v = ((yuan / scale) * cents - 1e-9).ceil() / cents;
-    if scale == 1.0 { format!("{} 元", money(v)) } else { format!("{} {unit}", plain_at(v, 2)) }
+    if unit == "元" { format!("{} 元", money(v)) } else { format!("{} {unit}", plain_at(v, 2)) }
 }
 
 fn money_scale(yuan: f64) -> (f64, &'static str) {

@@ -151,6 +151,8 @@ struct RawKeyDomain {
     reconstructed: bool,
 }
 
+// The flags are the file's own switches (positive, integer, distinct, fixed).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
