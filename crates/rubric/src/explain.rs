@@ -448,15 +448,26 @@ impl<'a> Ctx<'a> {
                 // Each term labelled with its own fraction, at the precision of the sum.
                 let mut shown_parts = Vec::new();
                 let mut lines = Vec::new();
+                let mut rounded_sum = 0.0;
                 for p in parts {
                     let px = eval(p, self.a).unwrap_or(0.0);
                     let ps = format::plain_at(px, d);
+                    rounded_sum += round_half_up(px, d);
                     let pf = self.sum_part_formula(p);
                     self.record(&pf, &ps);
                     lines.push(format!("{} = {pf} = {ps}", p.label));
                     shown_parts.push(ps);
                 }
                 let expr = shown_parts.join(" + ");
+                // Where no precision makes the rounded terms add up to the rounded sum
+                // (1/3 + 1/3 + 1/3), the sum shown is the sum of the terms shown.
+                let (shown, value) = if format::plain_at(rounded_sum, d) == shown {
+                    (shown, value)
+                } else {
+                    let s = format::plain_at(rounded_sum, d);
+                    let v = with_unit(&s, self.measure_unit(m).as_deref());
+                    (s, v)
+                };
                 self.record(&expr, &shown);
                 return format!("{};{} = {expr} = {value}", lines.join(";"), m.label);
             }
