@@ -86,12 +86,15 @@ pub struct Target {
     pub note: Option<String>,
     /// The size of the change the ordering uses (items, 万元, percentage points; 1 for yes/no).
     pub cost: f64,
+    /// The change as people read it: `190 → 288 户(+98)`, `99.6% → 100%`, `否 → 是`.
+    pub change: String,
 }
 
 impl Target {
     pub fn new(rubric: &Rubric, a: &Alternative) -> Self {
         let input = rubric.input(a.input);
         let unit = if input.kind == InputKind::Bool { None } else { input.unit.clone() };
+        let change = change_text(input, a);
         Self {
             input: input.key.clone(),
             label: input.label.clone(),
@@ -105,6 +108,30 @@ impl Target {
             gate: a.gate.clone(),
             note: a.note.clone(),
             cost: a.cost,
+            change,
+        }
+    }
+}
+
+fn change_text(input: &creditcity_rubric::Input, a: &Alternative) -> String {
+    use creditcity_rubric::{Relation, Value, format};
+    let yes_no = |x: f64| if x > 0.5 { "是" } else { "否" };
+    let word = match a.relation {
+        Relation::Below => "低于 ",
+        Relation::Above => "高于 ",
+        Relation::AtLeast | Relation::AtMost => "",
+    };
+    match input.kind {
+        InputKind::Bool => format!("{} → {}", yes_no(a.current), yes_no(a.required)),
+        InputKind::Ratio => format!("{} → {word}{}", format::percent(a.current), format::percent(a.required)),
+        InputKind::Amount => {
+            let sign = if a.delta >= 0.0 { "+" } else { "−" };
+            format!("{} → {}({sign}{})", format::input_value(input, &Value::Number(a.current)), format::input_value(input, &Value::Number(a.required)), format::money_at_least(a.delta.abs()))
+        }
+        _ => {
+            let unit = input.unit.as_deref().map_or_else(String::new, |u| format!(" {u}"));
+            let sign = if a.delta >= 0.0 { "+" } else { "−" };
+            format!("{} → {word}{}{unit}({sign}{})", format::plain(a.current), format::plain(a.required), format::plain(a.delta.abs()))
         }
     }
 }

@@ -119,14 +119,15 @@ pub fn plain_at(x: f64, decimals: u32) -> String {
 }
 
 /// How many decimals of a percentage [`percent`] shows: none for whole percentages,
-/// up to two otherwise, more for tiny ones.
+/// up to two otherwise, two significant digits below 0.1%.
 pub fn percent_decimals(x: f64) -> u32 {
     let p = (x * 100.0).abs();
     if !p.is_finite() || (p - p.round()).abs() < 1e-9 {
         0
-    } else if p >= 0.01 {
+    } else if p >= 0.1 {
         2
     } else {
+        // Two significant digits below 0.1%: 0.012%, not 0.01%.
         ((-p.log10()).floor() as i32 + 2).clamp(2, 10) as u32
     }
 }
@@ -255,6 +256,7 @@ mod tests {
         assert_eq!(percent(0.970_552), "97.06%");
         assert_eq!(percent(0.0236), "2.36%");
         assert_eq!(percent(0.00005), "0.005%");
+        assert_eq!(percent(0.000_12), "0.012%");
         assert_eq!(percent(1.0), "100%");
         assert_eq!(percent(-0.222), "−22.2%");
     }
