@@ -79,9 +79,12 @@ pub struct Target {
     pub gain: f64,
     /// It reaches full marks (a gate: it meets that condition).
     pub full: bool,
-    /// It passes this gate.
+    /// It meets a condition of this gate …
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
+    /// … and with it alone the gate passes (its other conditions already hold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate_passes: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The size of the change the ordering uses (items, 万元, percentage points; 1 for yes/no).
@@ -106,6 +109,7 @@ impl Target {
             gain: a.gain,
             full: a.full,
             gate: a.gate.clone(),
+            gate_passes: a.gate.as_ref().map(|_| a.gate_passes),
             note: a.note.clone(),
             cost: a.cost,
             change,

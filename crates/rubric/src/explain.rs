@@ -91,6 +91,9 @@ pub struct Alternative {
     pub full: bool,
     /// It passes this gate (the gate before the rule: less than full marks takes).
     pub gate: Option<String>,
+    /// With this change alone, `gate` passes (its other conditions already hold); when
+    /// false, the change meets one of the gate's conditions and others remain.
+    pub gate_passes: bool,
     /// The size of the change, for ordering: items, 万元, percentage points; 1 for a yes/no.
     pub cost: f64,
     /// For list and table inputs: what the items are (`第 11–20 个`).
@@ -531,7 +534,7 @@ impl<'a> Ctx<'a> {
                 }
             }
             Scoring::Tally { per, terms } => self.tally_text(rule, *per, terms, &got),
-            Scoring::Proportional { measure, rate } => self.proportional_text(rule, measure, *rate, score, &got),
+            Scoring::Proportional { measure, rate } => self.proportional_text(rule, measure, *rate, &got),
             Scoring::Deduction { measure, better, full, per, step, per_step, requires } => {
                 if let Some(flag) = requires {
                     if !self.is_true(*flag) {
@@ -540,7 +543,7 @@ impl<'a> Ctx<'a> {
                 }
                 self.deduction_text(rule, measure, *better, *full, *per, *step, *per_step, &got)
             }
-            Scoring::Bands { measure, bands, per_step } => self.bands_text(rule, measure, bands, *per_step, score, &got),
+            Scoring::Bands { measure, bands, per_step } => self.bands_text(rule, measure, bands, *per_step, &got),
         }
     }
 
@@ -589,7 +592,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn proportional_text(&mut self, rule: &Rule, measure: &Measure, rate: Rate, score: f64, got: &str) -> String {
+    fn proportional_text(&mut self, rule: &Rule, measure: &Measure, rate: Rate, got: &str) -> String {
         let max = rule.max;
         let m = eval(measure, self.a).unwrap_or(0.0);
         let style = self.measure_style(measure);
@@ -634,7 +637,6 @@ impl<'a> Ctx<'a> {
                 let formula = self.measure_formula(measure, d);
                 let expr = format!("{} × {}", format::plain(k), style.text(m, d));
                 self.record(&expr, &shown_raw);
-                let _ = score;
                 if over {
                     format!("{formula},{expr} = {shown_raw},超过上限,得 {got} 分")
                 } else {
@@ -699,12 +701,11 @@ impl<'a> Ctx<'a> {
         format!("{formula}{versus},{each}{whole_steps},得 {tail}")
     }
 
-    fn bands_text(&mut self, rule: &Rule, measure: &Measure, bands: &[Band], per_step: bool, score: f64, got: &str) -> String {
+    fn bands_text(&mut self, rule: &Rule, measure: &Measure, bands: &[Band], per_step: bool, got: &str) -> String {
         let m = eval(measure, self.a).unwrap_or(0.0);
         let style = self.measure_style(measure);
         let i = band_index(bands, m);
         let bounds: Vec<f64> = bands.iter().filter_map(|b| b.upper.map(Bound::value)).collect();
-        let _ = score;
         if let Some(BandValue::Line { x0, y0, x1, y1, step }) = bands.get(i).map(|b| b.value) {
             {
                 let step = step.filter(|_| per_step);
@@ -1025,7 +1026,7 @@ impl<'a> Ctx<'a> {
         // On the score grid, so that JSON never shows 0.0040000000000000036.
         let delta = engine::snap(required - current);
         let cost = engine::snap(self.cost(id, delta));
-        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, cost, note: None }
+        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, gate_passes: false, cost, note: None }
     }
 
     /// Alternatives for a rule below its maximum, and the fixed inputs it depends on.
@@ -1112,13 +1113,23 @@ impl<'a> Ctx<'a> {
                         let gain = self.score_with(rule, id, Value::Number(at)) - score;
                         let mut alt = self.alternative(id, current, g, rel, gain, false);
                         alt.gate = Some(gate.id.clone());
+                        alt.gate_passes = self.gate_passes_with(gate, id, at);
                         alts.push(alt);
-                    } else if let Some(full) = alts.iter_mut().find(|a| a.input == id && a.full && a.gate.is_none()) {
-                        full.gate = Some(gate.id.clone());
+                    } else {
+                        let passes = self.gate_passes_with(gate, id, self.reaching(id, required, relation));
+                        if let Some(full) = alts.iter_mut().find(|a| a.input == id && a.full && a.gate.is_none()) {
+                            full.gate = Some(gate.id.clone());
+                            full.gate_passes = passes;
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Whether every condition of `gate` holds with `id` set to `x`.
+    fn gate_passes_with(&mut self, gate: &Gate, id: InputId, x: f64) -> bool {
+        gate.conditions.iter().all(|c| self.holds_with(c, id, Value::Number(x)))
     }
 
     /// A value that meets `required` under `relation` (strict bounds: just past it).
@@ -1184,6 +1195,7 @@ impl<'a> Ctx<'a> {
                 } else if self.a.bool(*id) == Some(false) {
                     let mut alt = self.alternative(*id, 0.0, 1.0, Relation::AtLeast, 0.0, true);
                     alt.gate = Some(gate.id.clone());
+                    alt.gate_passes = gate.conditions.iter().all(|o| self.holds_with(o, *id, Value::Bool(true)));
                     alts.push(alt);
                 }
             }
@@ -1200,6 +1212,7 @@ impl<'a> Ctx<'a> {
                     if let Some((required, rel)) = self.solve(id, d, &mut |ctx, x| ctx.holds_with(c, id, Value::Number(x))) {
                         let mut alt = self.alternative(id, current, required, rel, 0.0, true);
                         alt.gate = Some(gate.id.clone());
+                        alt.gate_passes = self.gate_passes_with(gate, id, self.reaching(id, required, rel));
                         alts.push(alt);
                     }
                 }
@@ -1338,8 +1351,10 @@ impl<'a> Ctx<'a> {
             let p = self.phrase(Some(rule), a, Some(a.input) == primary);
             let new = format::points_below(engine::snap(score + a.gain), max);
             let s = match &a.gate {
-                Some(g) if a.full => spaced(&p, &format!("可得满分,并通过 {g}")),
-                Some(g) => format!("{p},即可通过 {g}(一票否决项),本项得 {new} 分"),
+                Some(g) if a.full && a.gate_passes => spaced(&p, &format!("可得满分,并通过 {g}")),
+                Some(g) if a.full => spaced(&p, &format!("可得满分,并满足 {g} 的这一条件")),
+                Some(g) if a.gate_passes => format!("{p},即可通过 {g}(一票否决项),本项得 {new} 分"),
+                Some(g) => format!("{p},即满足 {g}(一票否决项)的这一条件,本项得 {new} 分"),
                 None if a.gain > EPS => format!("{p},本项可得 {new} 分"),
                 None => continue,
             };

@@ -178,6 +178,10 @@ fn commitments_label_every_term_and_name_concrete_routes() {
     assert!(keys.contains("s10.repair_commitments") && keys.contains("s10.voluntary_commitments") && keys.contains("s10.self_discipline_commitments"), "{keys:?}");
     assert!(target(&e).contains("失信修复型承诺数再增加") && target(&e).contains("份"), "{e:?}");
     assert!(!target(&e).contains("覆盖率之和还需"), "{e:?}");
+    // G9 has four conditions: one commitment type alone meets one, it does not pass G9.
+    let g9: Vec<&Alternative> = e.alternatives.iter().filter(|x| x.gate.as_deref() == Some("G9")).collect();
+    assert!(!g9.is_empty() && g9.iter().all(|x| !x.gate_passes), "{g9:?}");
+    assert!(target(&e).contains("即满足 G9(一票否决项)的这一条件") && !target(&e).contains("即可通过 G9"), "{e:?}");
 }
 
 #[test]
@@ -202,6 +206,7 @@ fn key_domains_show_what_was_entered_and_what_can_still_count() {
 fn the_gate_comes_before_full_marks() {
     let (_, e) = rule(&fragment("s10.blacklist_exited = 190\ns10.operating_blacklist = 960"), "10.6");
     let g7 = e.alternatives.iter().find(|x| x.gate.as_deref() == Some("G7")).unwrap_or_else(|| panic!("{e:?}"));
+    assert!(g7.gate_passes, "G7 has one condition: {g7:?}");
     assert_eq!((g7.current, g7.required, g7.delta), (190.0, 288.0, 98.0));
     let full = e.alternatives.iter().find(|x| x.full).unwrap_or_else(|| panic!("{e:?}"));
     assert_eq!((full.required, full.delta), (576.0, 386.0));
