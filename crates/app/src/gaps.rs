@@ -87,6 +87,9 @@ pub struct Target {
     pub gate_passes: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The gain assumes this input (a precondition) is set too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     /// The size of the change the ordering uses (items, 万元, percentage points; 1 for yes/no).
     pub cost: f64,
     /// The change as people read it: `190 → 288 户(+98)`, `99.6% → 100%`, `否 → 是`.
@@ -111,6 +114,7 @@ impl Target {
             gate: a.gate.clone(),
             gate_passes: a.gate.as_ref().map(|_| a.gate_passes),
             note: a.note.clone(),
+            after: a.after.map(|id| rubric.input(id).key.clone()),
             cost: a.cost,
             change,
         }

@@ -94,6 +94,9 @@ pub struct Alternative {
     /// With this change alone, `gate` passes (its other conditions already hold); when
     /// false, the change meets one of the gate's conditions and others remain.
     pub gate_passes: bool,
+    /// The gain assumes this precondition is met too (8.2a's connection to the national
+    /// system, without which the halls score nothing).
+    pub after: Option<InputId>,
     /// The size of the change, for ordering: items, 万元, percentage points; 1 for a yes/no.
     pub cost: f64,
     /// For list and table inputs: what the items are (`第 11–20 个`).
@@ -1026,7 +1029,7 @@ impl<'a> Ctx<'a> {
         // On the score grid, so that JSON never shows 0.0040000000000000036.
         let delta = engine::snap(required - current);
         let cost = engine::snap(self.cost(id, delta));
-        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, gate_passes: false, cost, note: None }
+        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, gate_passes: false, after: None, cost, note: None }
     }
 
     /// Alternatives for a rule below its maximum, and the fixed inputs it depends on.
@@ -1034,8 +1037,18 @@ impl<'a> Ctx<'a> {
         let max = rule.max;
         let mut alts = Vec::new();
         let mut fixed = Vec::new();
+        // An unmet precondition is assumed met while the other inputs are searched, so
+        // that their targets say what full marks take once it is met.
+        let pre = match &rule.scoring {
+            Scoring::Deduction { requires: Some(flag), .. } if !self.is_true(*flag) => Some(*flag),
+            _ => None,
+        };
+        if let Some(flag) = pre {
+            self.scratch.replace(flag, Value::Bool(true));
+        }
         for (id, dir) in Self::rule_levers(rule) {
             let input = self.rubric.input(id);
+            let before = alts.len();
             if input.fixed {
                 // Only history that the score actually depends on now.
                 fixed.push(id);
@@ -1064,6 +1077,12 @@ impl<'a> Ctx<'a> {
                 }
                 _ => {}
             }
+            if let Some(flag) = pre.filter(|f| *f != id) {
+                alts[before..].iter_mut().for_each(|a| a.after = Some(flag));
+            }
+        }
+        if let Some(flag) = pre {
+            self.scratch.replace(flag, Value::Bool(false));
         }
         sort_alternatives(&mut alts);
         (alts, fixed)
@@ -1083,6 +1102,10 @@ impl<'a> Ctx<'a> {
         let Some((required, relation)) = self.solve(id, dir, &mut |c, x| c.score_with(rule, id, Value::Number(x)) >= best) else {
             return;
         };
+        if (required - current).abs() < EPS {
+            // Already there: only a precondition is missing.
+            return;
+        }
         let at = self.reaching(id, required, relation);
         let gain = self.score_with(rule, id, Value::Number(at)) - score;
         alts.push(self.alternative(id, current, required, relation, gain, best >= max));
@@ -1331,11 +1354,11 @@ impl<'a> Ctx<'a> {
             if !self.is_true(*flag) {
                 let rest: Vec<String> = alts
                     .iter()
-                    .filter(|a| a.input != *flag && a.gate.is_none())
+                    .filter(|a| a.input != *flag && a.full)
                     .map(|a| self.phrase(Some(rule), a, Some(a.input) == primary))
                     .collect();
                 let first = format!("先{}", self.label(*flag));
-                return if rest.is_empty() { full_marks(&first) } else { format!("{first};{}", full_marks(&rest.join(";"))) };
+                return if rest.is_empty() { full_marks(&first) } else { format!("{first},并{}", full_marks(&join_or(&rest))) };
             }
         }
         let full: Vec<&Alternative> = alts.iter().filter(|a| a.full && a.gate.is_none()).collect();

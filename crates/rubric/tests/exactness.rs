@@ -215,6 +215,14 @@ fn the_gate_comes_before_full_marks() {
 }
 
 #[test]
+fn a_precondition_comes_first_and_the_rest_is_still_said() {
+    let (_, e) = rule(&fragment("s8.jrp_system_connected = false\ns8.halls_connected = 5\ns8.halls_total = 8"), "8.2a");
+    assert_eq!(target(&e), "先与国家平台联合奖惩系统对接并嵌入政务服务大厅或业务系统,并再有 3 个政务服务大厅接入可得满分");
+    let halls = e.alternatives.iter().find(|x| key(x) == "s8.halls_connected").unwrap_or_else(|| panic!("{e:?}"));
+    assert!(halls.full && halls.after.is_some_and(|id| rubric().input(id).key == "s8.jrp_system_connected"), "{halls:?}");
+}
+
+#[test]
 fn next_steps_show_where_the_first_points_are() {
     // 9.1: nothing up to 50%, then 1.5 at once.
     let (_, e) = rule(&fragment("s9.residents_with_score = 300000\nbase.registered_population = 1000000"), "9.1");
@@ -478,6 +486,12 @@ proptest! {
                     (RawValue::Float(_), _) => RawValue::Float(alt.required),
                     _ => continue,
                 };
+                // A target that assumes a precondition is applied with it.
+                if let Some(pre) = alt.after {
+                    if let Some(e) = entries.iter_mut().find(|x| x.key == r.input(pre).key) {
+                        e.value = RawValue::Bool(true);
+                    }
+                }
                 let Ok(after) = r.validate(Meta::default(), entries) else { continue };
                 let s = score(r, &after).rules[i].score;
                 prop_assert_eq!(s.to_bits(), rule.max.to_bits(), "{}: {} → {} gives {}", rule.id, input.key, alt.required, s);
