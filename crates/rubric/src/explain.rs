@@ -1306,7 +1306,11 @@ impl<'a> Ctx<'a> {
                 }
                 _ => None,
             };
-            parts.push(limit.unwrap_or_else(|| input.label.clone()));
+            let what = match self.a.bool(*id) {
+                Some(b) => format!("{}为“{}”", input.label, if b { "是" } else { "否" }),
+                None => input.label.clone(),
+            };
+            parts.push(limit.unwrap_or(what));
         }
         format!("本期无法补救(历史数据):{}", parts.join("、"))
     }
