@@ -1,11 +1,15 @@
 //! The gap plan: where the next points are. For every rule below its maximum and every
-//! gate not passed: the points lost, what recovers them (the engine's target), the
-//! responsible units, their open tasks and the nearest deadline; ranked by points
-//! recoverable and grouped by unit (本单位可争取的分数).
+//! gate not passed: the points lost, what recovers them (the engine's structured
+//! targets, cheapest first, and the text rendered from them), the responsible units,
+//! their open tasks and the nearest deadline; ranked by the points one change can
+//! still recover this period, and grouped by unit (本单位可争取的分数). Two short
+//! lists answer the two questions of a campaign at once: the cheapest next points
+//! (`cheapest`) and what lifts the veto (`veto`).
 
 use std::collections::BTreeMap;
 
-use creditcity_rubric::{Assessment, GateStatus, Rubric, Scorecard, Status, explain_gate, explain_rule};
+use creditcity_rubric::explain::Alternative;
+use creditcity_rubric::{Assessment, GateStatus, InputKind, Rubric, Scorecard, Scoring, Status, explain_gate, explain_rule};
 use creditcity_store::{TaskRow, TaskStatus, UnitRow};
 use serde::Serialize;
 
@@ -19,8 +23,16 @@ pub struct Gap {
     /// Points recoverable: max − score.
     pub lost: f64,
     pub incomplete: bool,
-    /// What full marks take, in the rule's own terms.
+    /// What full marks take, in the rule's own terms (rendered from `targets`).
     pub target: Option<String>,
+    /// The structured targets: one input moved each, cheapest first.
+    pub targets: Vec<Target>,
+    /// Inputs this rule depends on that hold history (本期无法补救).
+    pub fixed: Vec<String>,
+    /// Points one change can still recover this period: the best gain among the
+    /// targets; all that is lost for an incomplete or a judged rule; 0 when only
+    /// history could change the score.
+    pub recoverable: f64,
     /// Lead and participating units of the tasks that cover the rule.
     pub units: Vec<String>,
     /// Tasks not yet accepted: code, title, status label, due date.
@@ -37,7 +49,7 @@ pub struct OpenTask {
     pub due: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GateGap {
     pub gate: String,
     pub title: String,
@@ -46,12 +58,106 @@ pub struct GateGap {
     pub status_label: String,
     pub explanation: String,
     pub target: Option<String>,
+    /// What meets each failed condition, one input moved each, cheapest first.
+    pub targets: Vec<Target>,
+    pub fixed: Vec<String>,
+}
+
+/// One structured target, as the gap plan, the web and `score --format json` show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Target {
+    /// The input key.
+    pub input: String,
+    pub label: String,
+    pub current: f64,
+    pub required: f64,
+    /// `at_least`, `at_most`, `below`, `above`: how `required` bounds the input.
+    pub relation: &'static str,
+    pub delta: f64,
+    pub unit: Option<String>,
+    /// Points this change alone adds to the rule (0 for a gate).
+    pub gain: f64,
+    /// It reaches full marks (a gate: it meets that condition).
+    pub full: bool,
+    /// It meets a condition of this gate …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
+    /// … and with it alone the gate passes (its other conditions already hold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate_passes: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The gain assumes this input (a precondition) is set too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// The size of the change the ordering uses (items, 万元, percentage points; 1 for yes/no).
+    pub cost: f64,
+    /// The change as people read it: `190 → 288 户(+98)`, `99.6% → 100%`, `否 → 是`.
+    pub change: String,
+}
+
+impl Target {
+    pub fn new(rubric: &Rubric, a: &Alternative) -> Self {
+        let input = rubric.input(a.input);
+        let unit = if input.kind == InputKind::Bool { None } else { input.unit.clone() };
+        let change = change_text(input, a);
+        Self {
+            input: input.key.clone(),
+            label: input.label.clone(),
+            current: a.current,
+            required: a.required,
+            relation: a.relation.as_str(),
+            delta: a.delta,
+            unit,
+            gain: a.gain,
+            full: a.full,
+            gate: a.gate.clone(),
+            gate_passes: a.gate.as_ref().map(|_| a.gate_passes),
+            note: a.note.clone(),
+            after: a.after.map(|id| rubric.input(id).key.clone()),
+            cost: a.cost,
+            change,
+        }
+    }
+}
+
+fn change_text(input: &creditcity_rubric::Input, a: &Alternative) -> String {
+    use creditcity_rubric::{Relation, Value, format};
+    let yes_no = |x: f64| if x > 0.5 { "是" } else { "否" };
+    let word = match a.relation {
+        Relation::Below => "低于 ",
+        Relation::Above => "高于 ",
+        Relation::AtLeast | Relation::AtMost => "",
+    };
+    match input.kind {
+        InputKind::Bool => format!("{} → {}", yes_no(a.current), yes_no(a.required)),
+        InputKind::Ratio => format!("{} → {word}{}", format::percent(a.current), format::percent(a.required)),
+        InputKind::Amount => {
+            let sign = if a.delta >= 0.0 { "+" } else { "−" };
+            format!("{} → {}({sign}{})", format::input_value(input, &Value::Number(a.current)), format::input_value(input, &Value::Number(a.required)), format::money_at_least(a.delta.abs()))
+        }
+        _ => {
+            let unit = input.unit.as_deref().map_or_else(String::new, |u| format!(" {u}"));
+            let sign = if a.delta >= 0.0 { "+" } else { "−" };
+            format!("{} → {word}{}{unit}({sign}{})", format::plain(a.current), format::plain(a.required), format::plain(a.delta.abs()))
+        }
+    }
+}
+
+/// One step of the short lists: a target with the rule or gate it serves.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Step {
+    /// Rule id, or gate id for a veto step.
+    pub of: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub target: Target,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UnitGaps {
     pub unit: String,
-    /// Sum of the points lost on the rules of its tasks.
+    /// Sum of the points recoverable on the rules of its tasks.
     pub recoverable: f64,
     pub rules: Vec<String>,
 }
@@ -64,6 +170,10 @@ pub struct GapPlan {
     /// Ranked by points recoverable, most first.
     pub gaps: Vec<Gap>,
     pub gates: Vec<GateGap>,
+    /// The cheapest next points: every target that gains points, by cost per point.
+    pub cheapest: Vec<Step>,
+    /// What lifts the veto: every target of a failed gate, cheapest first.
+    pub lifts_veto: Vec<Step>,
     /// Ranked by points recoverable, most first.
     pub by_unit: Vec<UnitGaps>,
 }
@@ -99,6 +209,13 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
             .collect();
         let deadline = open_tasks.iter().filter_map(|t| t.due.clone()).min();
         let e = explain_rule(rubric, rule, a, result);
+        let targets: Vec<Target> = e.alternatives.iter().map(|x| Target::new(rubric, x)).collect();
+        let judged = matches!(rule.scoring, Scoring::Judged { .. });
+        let recoverable = if result.status() == Status::Incomplete || judged {
+            result.lost()
+        } else {
+            targets.iter().map(|t| t.gain).fold(0.0, f64::max)
+        };
         gaps.push(Gap {
             rule: rule.id.clone(),
             title: rule.title.clone(),
@@ -108,13 +225,28 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
             lost: result.lost(),
             incomplete: result.status() == Status::Incomplete,
             target: e.target,
+            targets,
+            fixed: e.fixed.iter().map(|id| rubric.input(*id).key.clone()).collect(),
+            recoverable,
             units: names,
             open_tasks,
             deadline,
         });
     }
-    // Most points first; then the nearer deadline; then rubric order (stable sort).
-    gaps.sort_by(|x, y| y.lost.total_cmp(&x.lost).then_with(|| x.deadline.cmp(&y.deadline)));
+    // Most points recoverable first; then the cheaper first step; then the nearer
+    // deadline; then rubric order (stable sort).
+    let first_cost = |g: &Gap| g.targets.first().map_or(f64::INFINITY, |t| t.cost);
+    gaps.sort_by(|x, y| {
+        y.recoverable
+            .total_cmp(&x.recoverable)
+            .then_with(|| first_cost(x).total_cmp(&first_cost(y)))
+            .then_with(|| x.deadline.cmp(&y.deadline))
+    });
+    let mut cheapest: Vec<Step> = gaps
+        .iter()
+        .flat_map(|g| g.targets.iter().filter(|t| t.gain > 1e-9).map(|t| Step { of: g.rule.clone(), title: g.title.clone(), target: t.clone() }))
+        .collect();
+    cheapest.sort_by(|x, y| (x.target.cost / x.target.gain).total_cmp(&(y.target.cost / y.target.gain)));
     let gates = rubric
         .gates
         .iter()
@@ -129,18 +261,26 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
                 status_label: r.status.label().to_owned(),
                 explanation: e.text,
                 target: e.target,
+                targets: e.alternatives.iter().map(|x| Target::new(rubric, x)).collect(),
+                fixed: e.fixed.iter().map(|id| rubric.input(*id).key.clone()).collect(),
             }
         })
+        .collect::<Vec<GateGap>>();
+    let mut lifts_veto: Vec<Step> = gates
+        .iter()
+        .filter(|g| g.status == GateStatus::Failed.as_str())
+        .flat_map(|g| g.targets.iter().map(|t| Step { of: g.gate.clone(), title: g.title.clone(), target: t.clone() }))
         .collect();
+    lifts_veto.sort_by(|x, y| x.target.cost.total_cmp(&y.target.cost));
     let mut by_unit: BTreeMap<String, UnitGaps> = BTreeMap::new();
     for g in &gaps {
         for u in &g.units {
             let entry = by_unit.entry(u.clone()).or_insert_with(|| UnitGaps { unit: u.clone(), recoverable: 0.0, rules: Vec::new() });
-            entry.recoverable += g.lost;
+            entry.recoverable += g.recoverable;
             entry.rules.push(g.rule.clone());
         }
     }
     let mut by_unit: Vec<UnitGaps> = by_unit.into_values().collect();
     by_unit.sort_by(|x, y| y.recoverable.total_cmp(&x.recoverable));
-    GapPlan { total: card.total, bonus: card.bonus, veto: card.veto, gaps, gates, by_unit }
+    GapPlan { total: card.total, bonus: card.bonus, veto: card.veto, gaps, gates, cheapest, lifts_veto, by_unit }
 }

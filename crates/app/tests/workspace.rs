@@ -291,10 +291,10 @@ async fn the_gap_plan_ranks_what_can_be_recovered_and_what_if_changes_nothing_st
     assert!((lost - (100.0 - card.total) - (10.0 - card.bonus)).abs() < 1e-9);
     let order: Vec<&str> = plan.gaps.iter().take(4).map(|g| g.rule.as_str()).collect();
     assert_eq!(order, ["9.2", "B", "10.5", "9.1"]);
-    assert!(plan.gaps.windows(2).all(|w| w[0].lost >= w[1].lost));
+    assert!(plan.gaps.windows(2).all(|w| w[0].recoverable >= w[1].recoverable));
     let cases = &plan.gaps[2];
     assert_eq!(cases.target.as_deref(), Some("再形成 1,766 个有效的联合奖惩案例可得满分"));
-    assert_eq!(cases.units, ["市信用办", "各县市区政府"]);
+    assert_eq!(cases.units, ["各县市区政府", "市信用办"]);
     assert_eq!(cases.open_tasks.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(), ["T10.3"]);
     assert_eq!(cases.deadline.as_deref(), Some("2019-02-28"));
     assert!(plan.gates.is_empty(), "the complete example passes every gate");

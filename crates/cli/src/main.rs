@@ -694,6 +694,12 @@ fn describe_input(rubric: &Rubric, id: creditcity_rubric::InputId) -> String {
         let wholes: Vec<&str> = input.at_most.iter().map(|w| rubric.input(*w).key.as_str()).collect();
         constraints.push(format!("≤ {}", wholes.join(" + ")));
     }
+    if let Some(supplier) = input.supplier() {
+        constraints.push(format!("由{supplier}提供"));
+    }
+    if input.is_fixed() {
+        constraints.push("历史数据,本期不可改变".to_owned());
+    }
     let unit = input.unit.as_deref().map_or_else(String::new, |u| format!(" [{u}]"));
     format!("  {}  {}{unit}  ({})\n", input.key, input.label, constraints.join(","))
 }
@@ -716,15 +722,16 @@ fn show(rubric: &Rubric, id: &str) -> Result<String, Failure> {
     };
     let section = rubric.section_of(rule);
     let hi = rule.hi.map_or_else(String::new, |h| format!(" · 硬指标 {h}"));
+    let source = rule.source().map_or_else(String::new, |s| format!("\n评分/数据来源:{s}"));
     let mut out = format!(
-        "{} {}({} 分{hi})\n所属:{} {}\n\n评分标准:\n  {}\n\n评分细则:\n  {}\n\n输入:\n",
+        "{} {}({} 分{hi})\n所属:{} {}{source}\n\n评分标准:\n  {}\n\n评分细则:\n  {}\n\n输入:\n",
         rule.id,
         rule.title,
         format::plain(rule.max),
         section.id,
         section.title,
         rule.standard,
-        rule.detail
+        rule.detail_text()
     );
     for input in &rule.inputs {
         out.push_str(&describe_input(rubric, *input));

@@ -1,5 +1,6 @@
 //! Scorecards rendered as a terminal report and as the JSON of spec §6.
 
+use creditcity_app::gaps::Target;
 use creditcity_rubric::{
     Assessment, GateStatus, Rubric, Scorecard, Status, explain_gate, explain_rule, format,
 };
@@ -46,9 +47,21 @@ pub struct RuleReport<'a> {
     pub missing: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hi: Option<u8>,
+    /// Who scores or supplies the rule, when the rubric says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
     pub explanation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Structured targets, cheapest first: `{input, current, required, delta, unit, gain, …}`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// Inputs holding history this period cannot change (本期无法补救).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<&'a str>,
+    /// Points already earned by the inputs present, for an incomplete rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earned: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -62,6 +75,10 @@ pub struct GateReport<'a> {
     pub explanation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixed: Vec<&'a str>,
 }
 
 /// Builds the report: the scorecard with every explanation rendered.
@@ -82,8 +99,12 @@ pub fn report<'a>(rubric: &'a Rubric, a: &'a Assessment, card: &Scorecard) -> Re
                 status: result.status().as_str(),
                 missing: result.missing.iter().map(|id| key(*id)).collect(),
                 hi: rule.hi,
+                source: rule.source(),
                 explanation: e.text,
                 target: e.target,
+                targets: e.alternatives.iter().map(|x| Target::new(rubric, x)).collect(),
+                fixed: e.fixed.iter().map(|id| key(*id)).collect(),
+                earned: e.earned,
             }
         })
         .collect();
@@ -101,6 +122,8 @@ pub fn report<'a>(rubric: &'a Rubric, a: &'a Assessment, card: &Scorecard) -> Re
                 missing: result.missing.iter().map(|id| key(*id)).collect(),
                 explanation: e.text,
                 target: e.target,
+                targets: e.alternatives.iter().map(|x| Target::new(rubric, x)).collect(),
+                fixed: e.fixed.iter().map(|id| key(*id)).collect(),
             }
         })
         .collect();

@@ -393,7 +393,9 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
     }
     let gaps: Vec<_> = plan.gaps.iter().filter(|g| unit.is_none_or(|u| g.units.iter().any(|x| x == u))).collect();
     if json {
+        let cheapest: Vec<_> = plan.cheapest.iter().filter(|s| unit.is_none() || gaps.iter().any(|g| g.rule == s.of)).collect();
         let doc = serde_json::json!({ "total": plan.total, "bonus": plan.bonus, "veto": plan.veto, "gaps": gaps, "gates": plan.gates, "by_unit": plan.by_unit,
+                                       "cheapest": cheapest, "lifts_veto": plan.lifts_veto,
                                        "before": before.as_ref().map(|b| serde_json::json!({ "total": b.total, "bonus": b.bonus, "veto": b.veto })) });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     }
@@ -411,8 +413,16 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
             if plan.veto { "是" } else { "否" }
         );
     }
-    let recoverable: f64 = gaps.iter().map(|g| g.lost).sum();
-    let _ = writeln!(out, "可争取 {} 分,共 {} 条规则{}:\n", format::points(recoverable), gaps.len(), unit.map_or_else(String::new, |u| format!("({u})")));
+    let recoverable: f64 = gaps.iter().map(|g| g.recoverable).sum();
+    let lost: f64 = gaps.iter().map(|g| g.lost).sum();
+    let history = if lost - recoverable > 0.005 { format!(";另有 {} 分本期无法补救(历史数据)", format::points(lost - recoverable)) } else { String::new() };
+    let _ = writeln!(
+        out,
+        "可争取 {} 分,共 {} 条规则{}{history}:\n",
+        format::points(recoverable),
+        gaps.len(),
+        unit.map_or_else(String::new, |u| format!("({u})"))
+    );
     for g in &gaps {
         let _ = writeln!(
             out,
@@ -420,7 +430,7 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
             pad(&g.rule, 7),
             pad(&g.title, 36),
             pad_left(&format!("{} / {}", format::points(g.score), format::plain(g.max)), 14),
-            format::points(g.lost),
+            format::points(g.recoverable),
             g.deadline.as_ref().map_or_else(String::new, |d| format!(" · 期限 {d}"))
         );
         if let Some(t) = &g.target {
@@ -438,6 +448,18 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
                 if let Some(t) = &g.target {
                     let _ = writeln!(out, "       → {t}");
                 }
+            }
+        }
+        if !plan.lifts_veto.is_empty() {
+            out.push_str("\n解除一票否决(每项一种做法,最省力的在前):\n");
+            for s in plan.lifts_veto.iter().take(10) {
+                let _ = writeln!(out, "  {} {}:{}", s.of, s.target.label, s.target.change);
+            }
+        }
+        if !plan.cheapest.is_empty() {
+            out.push_str("\n最省力的得分(每分所需改动最小的在前):\n");
+            for s in plan.cheapest.iter().take(10) {
+                let _ = writeln!(out, "  {} {}:{},得 {} 分", s.of, s.target.label, s.target.change, format::points(s.target.gain));
             }
         }
         out.push_str("\n本单位可争取的分数:\n");

@@ -89,6 +89,53 @@ fn json_follows_the_contract() {
 }
 
 #[test]
+fn json_carries_structured_targets_and_exact_full_marks() {
+    let o = run(&["score", "examples/linjiang-midway.toml", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains("99999999") && !text.contains("00000001"), "float noise in the JSON");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let rules = v["rules"].as_array().unwrap_or_else(|| panic!("rules"));
+    let by_id = |id: &str| rules.iter().find(|x| x["id"] == id).unwrap_or_else(|| panic!("no {id}"));
+    // Every scored rule below its maximum says what raises it, as data, or that it cannot.
+    for rule in rules {
+        let (score, max) = (rule["score"].as_f64().unwrap_or(-1.0), rule["max"].as_f64().unwrap_or(-1.0));
+        let judged = matches!(rule["id"].as_str(), Some("1.1" | "3.1b" | "8.2f" | "B"));
+        if rule["status"] == "scored" && score < max && !judged {
+            let has = rule["targets"].as_array().is_some_and(|t| !t.is_empty()) || rule["fixed"].as_array().is_some_and(|f| !f.is_empty());
+            assert!(has, "{}: no structured target", rule["id"]);
+        }
+        if score >= max {
+            assert_eq!(score.to_bits(), max.to_bits(), "{}", rule["id"]);
+        }
+    }
+    // 10.6: the gate before full marks; both, cheapest first.
+    let t = by_id("10.6")["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(t[0]["input"], "s10.blacklist_exited");
+    assert_eq!((t[0]["delta"].as_f64(), t[0]["gate"].as_str()), (Some(98.0), Some("G7")));
+    assert_eq!((t[1]["delta"].as_f64(), t[1]["full"].as_bool()), (Some(386.0), Some(true)));
+    for key in ["input", "current", "required", "delta", "unit", "gain"] {
+        assert!(t[0].get(key).is_some(), "{key} missing");
+    }
+    // 3.3b depends on history only.
+    assert_eq!(by_id("3.3b")["fixed"], serde_json::json!(["s3.monitoring_scores"]));
+    assert!(by_id("3.3b").get("targets").is_none());
+    // Gates carry theirs: G9 names both commitment inputs of its first condition.
+    let gates = v["gates"].as_array().unwrap_or_else(|| panic!("gates"));
+    let g9: Vec<&str> = gates[8]["targets"].as_array().into_iter().flatten().filter_map(|x| x["input"].as_str()).collect();
+    assert!(g9.contains(&"s10.voluntary_commitments") && g9.contains(&"s10.self_discipline_commitments"), "{g9:?}");
+    assert_eq!(by_id("7.1a")["source"], "由人民银行评分");
+}
+
+#[test]
+fn rubric_show_says_when_the_source_has_no_detail() {
+    let o = run(&["rubric", "show", "8.2c"]);
+    assert!(stdout(&o).contains("评分细则:\n  原文无评分细则"), "{}", stdout(&o));
+    let o = run(&["rubric", "show", "3.3b"]);
+    assert!(stdout(&o).contains("根据中经网信息考核") && stdout(&o).contains("历史数据"), "{}", stdout(&o));
+}
+
+#[test]
 fn invalid_input_exits_1_and_names_every_key() {
     let path = temp_file("bad.toml", "[s7]\nnpl_ratio = 1.8\n[s8]\nhalls_connected = 12\nhalls_total = 10\nunits_totl = 3\n");
     let o = run(&["score", path.to_str().unwrap_or_default()]);

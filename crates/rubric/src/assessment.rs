@@ -144,6 +144,14 @@ impl Assessment {
         self.values[i] = Some(value);
     }
 
+    /// Replaces one value, unchecked: for what-if searches inside the crate, which
+    /// only move a value within its valid range.
+    pub(crate) fn replace(&mut self, id: InputId, value: Value) {
+        if id.index() < self.values.len() {
+            self.put(id, value);
+        }
+    }
+
     pub fn value(&self, id: InputId) -> Option<&Value> {
         self.values.get(id.index()).and_then(Option::as_ref)
     }

@@ -13,6 +13,12 @@ use crate::model::{
 /// Tolerance for comparisons of computed fractions with thresholds.
 pub(crate) const EPS: f64 = 1e-9;
 
+/// Scores live on a grid of 10⁻⁹ points: float noise (0.1 × 10 = 0.9999999999999999)
+/// disappears, full marks are exactly the maximum, and sums of scores add up.
+pub fn snap(x: f64) -> f64 {
+    if x.is_finite() { (x * 1e9).round() / 1e9 } else { x }
+}
+
 /// The result of scoring one assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scorecard {
@@ -106,15 +112,15 @@ pub fn score(rubric: &Rubric, assessment: &Assessment) -> Scorecard {
     let (mut total, mut bonus) = (0.0, 0.0);
     for section in &rubric.sections {
         let sum: f64 = rules[section.rules.clone()].iter().map(|r| r.score).sum();
-        let sum = sum.min(section.max);
+        let sum = snap(sum).min(section.max);
         if section.bonus { bonus += sum } else { total += sum }
         sections.push(sum);
     }
-    let total = total.min(rubric.total_max);
-    let bonus = bonus.min(rubric.bonus_max);
+    let total = snap(total).min(rubric.total_max);
+    let bonus = snap(bonus).min(rubric.bonus_max);
     let gates: Vec<GateResult> = rubric.gates.iter().map(|g| check_gate(g, assessment)).collect();
     let veto = gates.iter().any(|g| g.status == GateStatus::Failed);
-    Scorecard { rules, sections, gates, total, bonus, grand_total: total + bonus, veto }
+    Scorecard { rules, sections, gates, total, bonus, grand_total: snap(total + bonus), veto }
 }
 
 /// Scores one rule.
@@ -127,8 +133,9 @@ pub fn score_rule(rule: &Rule, a: &Assessment) -> RuleResult {
     RuleResult { score: 0.0, max: rule.max, missing }
 }
 
+/// Clamped to [0, max] and snapped to the score grid.
 pub(crate) fn clamp(x: f64, max: f64) -> f64 {
-    if x.is_nan() { 0.0 } else { x.clamp(0.0, max) }
+    if x.is_nan() { 0.0 } else { snap(x.clamp(0.0, max)).clamp(0.0, max) }
 }
 
 /// The rule's score before clamping; `None` only if an input is missing.
@@ -293,11 +300,13 @@ pub fn condition_holds(c: &Condition, a: &Assessment) -> Option<bool> {
         Condition::Flag(id) => a.scalar(*id).map(|x| x != 0.0),
         Condition::Compare { measure, op, value } => {
             let m = eval(measure, a)?;
-            // Tolerate rounding in computed fractions: 0.1 + 0.2 is 0.3 here.
+            // Tolerate rounding in computed fractions (0.1 + 0.2 is 0.3 here), relative
+            // to the threshold so that a small one (重错码率 < 0.01%) keeps its meaning.
+            let tol = EPS * value.abs();
             Some(match op {
-                crate::model::Op::AtLeast => m >= value - EPS,
-                crate::model::Op::AtMost => m <= value + EPS,
-                crate::model::Op::Below => m < value - EPS,
+                crate::model::Op::AtLeast => m >= value - tol,
+                crate::model::Op::AtMost => m <= value + tol,
+                crate::model::Op::Below => m < value - tol,
             })
         }
     }

@@ -23,6 +23,6 @@ pub mod testkit;
 
 pub use assessment::{Assessment, Entry, InputError, InputErrors, Meta, RawValue, Value};
 pub use engine::{GateResult, GateStatus, RuleResult, Scorecard, Status, score};
-pub use explain::{Explanation, explain_gate, explain_rule};
+pub use explain::{Alternative, Arithmetic, Explanation, Relation, explain_gate, explain_rule};
 pub use load::{RubricError, RubricIssue};
-pub use model::{InputId, InputKind, Rubric, Rule, Section};
+pub use model::{Input, InputId, InputKind, Rubric, Rule, Scoring, Section};

@@ -151,6 +151,8 @@ struct RawKeyDomain {
     reconstructed: bool,
 }
 
+// The flags are the file's own switches (positive, integer, distinct, fixed).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
@@ -169,6 +171,9 @@ struct RawInput {
     #[serde(default)]
     distinct: bool,
     len: Option<usize>,
+    #[serde(default)]
+    fixed: bool,
+    supplier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +203,7 @@ struct RawRule {
     standard: String,
     #[serde(default)]
     detail: String,
+    source: Option<String>,
     #[serde(default)]
     evidence: Vec<String>,
     target: Option<String>,
@@ -343,6 +349,8 @@ impl Builder<'_> {
                 at_most: Vec::new(),
                 min: None,
                 max: None,
+                fixed: false,
+                supplier: None,
             });
         }
         for (i, (key, spanned)) in raw.inputs.0.into_iter().enumerate() {
@@ -525,6 +533,8 @@ impl Builder<'_> {
             at_most,
             min: raw.min,
             max: raw.max,
+            fixed: raw.fixed,
+            supplier: raw.supplier,
         }
     }
 
@@ -590,6 +600,7 @@ impl Builder<'_> {
             title: r.title,
             standard: r.standard,
             detail: r.detail,
+            source: r.source,
             evidence: r.evidence,
             target: r.target,
             scoring,

@@ -91,6 +91,25 @@ pub struct Input {
     pub at_most: Vec<InputId>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// History this period cannot change (past monitoring scores, cases that already
+    /// happened, last year's ranking, stocks at the baseline date): shown as such and
+    /// never offered as a target.
+    pub fixed: bool,
+    /// Who supplies the number when it is not the city's own units (中经网 for the
+    /// national monitoring, 全国组织机构统一社会信用代码服务中心, 人民银行).
+    pub supplier: Option<String>,
+}
+
+impl Input {
+    /// Who supplies this number, when the rubric names someone other than the city.
+    pub fn supplier(&self) -> Option<&str> {
+        self.supplier.as_deref()
+    }
+
+    /// History that this period cannot change.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -157,8 +176,11 @@ pub struct Rule {
     pub title: String,
     /// 评分标准
     pub standard: String,
-    /// 评分细则
+    /// 评分细则; empty where the source has none (see [`Rule::detail_text`]).
     pub detail: String,
+    /// Who scores or supplies the rule (`由人民银行评分`, `根据中经网信息考核`), when
+    /// the source says so.
+    pub source: Option<String>,
     /// 佐证材料: the checklist of evidence items.
     pub evidence: Vec<String>,
     /// How the rule says what full marks take, with `{n}` for the amount.
@@ -167,6 +189,21 @@ pub struct Rule {
     /// Every input the scoring reads, in declaration order, without duplicates.
     pub inputs: Vec<InputId>,
 }
+
+impl Rule {
+    /// Who scores or supplies this rule, when the source says so.
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// The 评分细则, or `原文无评分细则` where the source has none.
+    pub fn detail_text(&self) -> &str {
+        if self.detail.trim().is_empty() { NO_DETAIL } else { &self.detail }
+    }
+}
+
+/// Shown where the source gives no 评分细则 for a rule.
+pub const NO_DETAIL: &str = "原文无评分细则";
 
 /// How a rule turns inputs into points. A small set of kinds that can each explain
 /// themselves and compute what full marks take.

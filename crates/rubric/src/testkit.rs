@@ -18,7 +18,17 @@ fn value(rubric: &Rubric, id: InputId) -> BoxedStrategy<RawValue> {
             let lo = i64::from(input.positive);
             prop_oneof![lo..=hi.min(30), lo..=hi].prop_map(RawValue::Integer).boxed()
         }
-        InputKind::Ratio => prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64].prop_map(RawValue::Float).boxed(),
+        // Ends, anywhere, and a hair from the thresholds the rubric uses (100%, 2%, 5%,
+        // 0.01%), where rounding for display is most likely to mislead.
+        InputKind::Ratio => prop_oneof![
+            Just(0.0),
+            Just(1.0),
+            0.0..=1.0f64,
+            (1e-9..1e-4f64).prop_map(|e| 1.0 - e),
+            prop::sample::select(vec![0.02, 0.05, 0.0001]).prop_flat_map(|t| (-1e-6..1e-6f64).prop_map(move |e| (t + e).clamp(0.0, 1.0))),
+        ]
+        .prop_map(RawValue::Float)
+        .boxed(),
         InputKind::Amount => (1.0..1.0e10f64).prop_map(RawValue::Float).boxed(),
         InputKind::Number => (lo..input.max.unwrap_or(1.0e6)).prop_map(RawValue::Float).boxed(),
         InputKind::Judged { max } => (0.0..=max).prop_map(RawValue::Float).boxed(),

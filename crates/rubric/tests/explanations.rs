@@ -26,8 +26,8 @@ fn enforcement_rate_shows_the_numbers_and_the_cases_still_needed() {
 fn halls_not_connected_say_how_many_more_to_connect() {
     let (text, target) =
         explain("8.2a", "s8.jrp_system_connected = true\ns8.halls_connected = 10\ns8.halls_total = 12");
-    assert_eq!(text, "未接入的政务服务大厅 = 12 − 10 = 2 个,每 1 个减 1 分,得 3 − 1 × 2 = 1.00 分");
-    assert_eq!(target.as_deref(), Some("再有 2 个政务服务大厅接入可得满分"));
+    assert_eq!(text, "未接入的政务服务大厅 = 12 − 10 = 2 个,每增加 1 个减 1 分,得 3 − 1 × 2 = 1.00 分");
+    assert_eq!(target.as_deref(), Some("再有 2 个政务服务大厅接入可得满分,并通过 G4"));
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn full_marks_have_no_target() {
 fn piecewise_rules_name_their_band() {
     let (text, target) = explain("7.1a", "s7.npl_ratio = 0.035");
     assert_eq!(text, "地区不良贷款率 = 3.5%,在 2% 与 5% 之间,得 2 − 2 × (3.5% − 2%) ÷ 3% = 1.00 分");
-    assert_eq!(target.as_deref(), Some("不良贷款率需降至 2% 以下可得满分"));
+    assert_eq!(target.as_deref(), Some("地区不良贷款率需不超过 2% 可得满分"));
     let (text, _) = explain("9.1", "s9.residents_with_score = 400000\nbase.registered_population = 1000000");
     assert!(text.contains("不超过 50%,得 0.00 分"), "{text}");
 }
@@ -64,7 +64,8 @@ fn resident_scores_target_counts_people() {
 fn growth_from_zero_is_explained() {
     let (text, target) = explain("7.2c", "s7.fundraising_cases_current = 3\ns7.fundraising_cases_previous = 0");
     assert!(text.contains("上期为 0,本期为 3 件"), "{text}");
-    assert_eq!(target.as_deref(), Some("本期非法集资发案数需减少 3 件可得满分"));
+    // Cases that already happened cannot be undone: say so, and the limit honestly.
+    assert_eq!(target.as_deref(), Some("本期无法补救(历史数据):满分要求报告期非法集资发案数不超过 0 件,实际 3 件"));
 }
 
 #[test]
@@ -90,15 +91,15 @@ fn domain_flags_name_the_domains() {
 #[test]
 fn tallies_count_and_cap() {
     let (text, target) = explain("2.2", "s2.key_domains = [1, 2, 3]\ns2.other_domains = 5");
-    assert!(text.contains("(最多计 3)"), "{text}");
+    assert!(text.contains("专项治理领域数 5 个,最多计 3,计 3"), "{text}");
     assert!(text.ends_with("0.1 × 6 = 0.60 分"), "{text}");
-    assert_eq!(target.as_deref(), Some("再开展 14 个领域的专项治理可得满分"));
+    assert_eq!(target.as_deref(), Some("再开展 14 个领域的专项治理(尚未开展的:第 4–20 个)可得满分"));
 }
 
 #[test]
 fn missing_inputs_are_named_with_their_keys() {
     let (text, target) = explain("8.2d", "s8.legal_entities = 1000");
-    assert_eq!(text, "缺少 1 项输入,暂计 0 分:信用门户网站公示的法人和非法人组织信息条数(s8.portal_records)");
+    assert_eq!(text, "缺少 1 项输入,暂计 0.00 分:信用门户网站公示的法人和非法人组织信息条数(s8.portal_records)");
     assert_eq!(target.as_deref(), Some("填报:信用门户网站公示的法人和非法人组织信息条数(s8.portal_records)"));
 }
 
@@ -111,7 +112,7 @@ fn failed_gates_say_what_passing_takes() {
     let card = score(rubric, &a);
     let i = rubric.gates.iter().position(|g| g.id == "G7").unwrap_or(usize::MAX);
     let e = explain_gate(rubric, &rubric.gates[i], &a, &card.gates[i]);
-    assert_eq!(e.text, "经整改退出黑名单比例 = 190 ÷ 960 = 19.8%,要求 ≥ 30%(未达标)");
+    assert_eq!(e.text, "经整改退出黑名单比例 = 190 ÷ 960 = 19.79%,要求 ≥ 30%(未达标)");
     // 30% of 960 is 288: 98 more.
     assert_eq!(e.target.as_deref(), Some("经整改后退出黑名单的主体数再增加 98 户"));
 }

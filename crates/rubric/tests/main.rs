@@ -1,6 +1,7 @@
 //! Behaviour of the rubric and the engine, as a city would notice it.
 
 mod cases;
+mod exactness;
 mod explanations;
 mod properties;
 mod rubric_file;

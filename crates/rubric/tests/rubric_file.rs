@@ -84,7 +84,7 @@ fn an_unknown_scoring_kind_is_named() {
 #[test]
 fn an_input_of_the_wrong_type_for_its_use_is_named() {
     let text = EMBEDDED_2019.replacen(
-        "\"s7.major_risk\" = { label = \"出现重大区域金融风险\", type = \"bool\" }",
+        "\"s7.major_risk\" = { label = \"出现重大区域金融风险\", type = \"bool\", supplier = \"人民银行\" }",
         "\"s7.major_risk\" = { label = \"出现重大区域金融风险\", type = \"count\" }",
         1,
     );
