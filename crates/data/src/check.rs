@@ -353,6 +353,16 @@ impl<'s> Rows<'s> {
                     Feeds::NONE,
                 );
             }
+            Some(RowIssue::Long { cells, header }) => {
+                self.push(
+                    rec,
+                    ProblemKind::MalformedRow,
+                    None,
+                    format!("本行有 {cells} 个单元格,多于表头的 {header} 列:可能有未加引号的逗号,各列已错位"),
+                    None,
+                    Feeds::NONE,
+                );
+            }
             None => {}
         }
     }

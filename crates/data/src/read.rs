@@ -108,6 +108,16 @@ pub(crate) enum RowIssue {
     BadBytes,
     /// Fewer cells than the header (CSV only: .xlsx omits trailing empty cells).
     Short { cells: usize, header: usize },
+    /// More non-empty cells than the header (often an unquoted comma).
+    Long { cells: usize, header: usize },
+}
+
+/// Title rows tolerated above the header.
+const MAX_TITLE_ROWS: u64 = 5;
+
+/// A row that can only be a title: one non-empty cell at most.
+fn is_title(cells: &[&str]) -> bool {
+    cells.iter().filter(|c| !c.trim().is_empty()).count() <= 1
 }
 
 /// Rows read and the encoding found.
@@ -210,6 +220,7 @@ fn drive_csv(
     let mut lossy = StringRecord::new();
     let mut row = 0u64;
     let mut header_len: Option<usize> = None;
+    let mut header_row = 0u64;
     loop {
         let more = csv.read_byte_record(&mut buf).map_err(csv_error)?;
         if !more {
@@ -237,14 +248,28 @@ fn drive_csv(
         let result = match header_len {
             None => {
                 let header: Vec<&str> = rec.iter().collect();
-                header_len = Some(header.len());
-                sink.header(&header)
+                match sink.header(&header) {
+                    Err(_) if is_title(&header) && row < MAX_TITLE_ROWS => {
+                        // A title row above the header (行政许可信息表): try the next row.
+                        Ok(())
+                    }
+                    other => {
+                        header_len = Some(header.len());
+                        header_row = row;
+                        other
+                    }
+                }
             }
             Some(width) => {
                 let issue = if bad {
                     Some(RowIssue::BadBytes)
                 } else if rec.len() < width {
                     Some(RowIssue::Short {
+                        cells: rec.len(),
+                        header: width,
+                    })
+                } else if rec.iter().skip(width).any(|c| !c.trim().is_empty()) {
+                    Some(RowIssue::Long {
                         cells: rec.len(),
                         header: width,
                     })
@@ -261,11 +286,11 @@ fn drive_csv(
         };
         result?;
     }
-    if row <= 1 {
+    if header_len.is_none() || row <= header_row {
         return Err(FileError::Empty);
     }
     Ok(ReadStats {
-        rows: row - 1,
+        rows: row - header_row,
         encoding,
     })
 }
@@ -434,7 +459,10 @@ impl XlsxState {
         }
         if !self.seen_header {
             let header: Vec<&str> = fields.iter().map(String::as_str).collect();
-            sink.header(&header)?;
+            match sink.header(&header) {
+                Err(_) if is_title(&header) && u64::from(row) + 1 < MAX_TITLE_ROWS => return Ok(()),
+                other => other?,
+            }
             self.seen_header = true;
             return Ok(());
         }
