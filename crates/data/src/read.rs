@@ -211,7 +211,10 @@ fn drive_csv(
     } else {
         Box::new(head)
     };
-    let mut lines = Records::new(io::BufReader::with_capacity(1 << 16, text));
+    let mut lines = Records::new(
+        io::BufReader::with_capacity(1 << 16, text),
+        encoding == Encoding::Gb18030,
+    );
     let mut rec = StringRecord::new();
     let mut row = 0u64;
     let mut header_len: Option<usize> = None;
@@ -275,14 +278,19 @@ struct Records<R> {
     inner: R,
     line: Vec<u8>,
     field: String,
+    /// Whether U+FFFD marks a byte the decoder could not read (GB18030 input). In UTF-8
+    /// input bad bytes are caught by the UTF-8 check, and scanning Chinese text for
+    /// U+FFFD is slow (its last byte is common), so the scan is skipped there.
+    replacement_means_bad: bool,
 }
 
 impl<R: io::BufRead> Records<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, replacement_means_bad: bool) -> Self {
         Records {
             inner,
             line: Vec::with_capacity(1024),
             field: String::new(),
+            replacement_means_bad,
         }
     }
 
@@ -338,7 +346,7 @@ impl<R: io::BufRead> Records<R> {
             for field in text.split(',') {
                 out.push_field(field);
             }
-            bad |= text.contains('\u{FFFD}');
+            bad |= self.replacement_means_bad && text.contains('\u{FFFD}');
             drop(text);
             self.line = line;
             return Ok(Some(bad));
@@ -373,7 +381,7 @@ impl<R: io::BufRead> Records<R> {
                     started = true;
                 }
             }
-            bad |= text.contains('\u{FFFD}');
+            bad |= self.replacement_means_bad && text.contains('\u{FFFD}');
             if !quoted {
                 break;
             }
@@ -578,7 +586,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ours(text: &str) -> Vec<Vec<String>> {
-        let mut r = Records::new(text.as_bytes());
+        let mut r = Records::new(text.as_bytes(), false);
         let mut rec = StringRecord::new();
         let mut out = Vec::new();
         while let Ok(Some(_)) = r.next_record(&mut rec) {
