@@ -343,10 +343,16 @@ impl<R: io::BufRead> Records<R> {
             bad = true;
             String::from_utf8_lossy(&line)
         };
-        if !text.contains('"') {
-            for field in text.split(',') {
-                out.push_field(field);
+        if !text.as_bytes().contains(&b'"') {
+            // Commas are ASCII, so every split falls on a character boundary.
+            let mut start = 0;
+            for (i, &b) in text.as_bytes().iter().enumerate() {
+                if b == b',' {
+                    out.push_field(&text[start..i]);
+                    start = i + 1;
+                }
             }
+            out.push_field(&text[start..]);
             bad |= self.replacement_means_bad && text.contains('\u{FFFD}');
             drop(text);
             self.line = line;
