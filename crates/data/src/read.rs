@@ -1,6 +1,6 @@
 //! Reading a dataset file row by row: CSV in UTF-8 (with or without BOM) or GB18030/GBK,
 //! and .xlsx (the first sheet). Nothing holds the whole file: CSV is read record by record
-//! through a 64 KiB buffer ([`Records`]: one SIMD UTF-8 check a line, split at commas,
+//! through a 64 KiB buffer (`Records`: one SIMD UTF-8 check a line, split at commas,
 //! quoted fields by an RFC 4180 state machine), .xlsx cell by cell.
 //!
 //! Encoding: a UTF-8 BOM means UTF-8; otherwise the first 1 MiB decides — valid UTF-8
