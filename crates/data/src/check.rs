@@ -302,12 +302,20 @@ impl<'s> Rows<'s> {
     ) {
         self.row = row;
         self.raw = None;
-        self.unit_name = None;
-        self.unit = None;
+        let name = unit_col.map_or("", |col| self.cell(rec, col));
+        if name.is_empty() {
+            self.unit_name = None;
+            self.unit = None;
+        }
         if let Some(col) = unit_col {
-            let name = self.cell(rec, col);
             if !name.is_empty() {
-                let (name_arc, unit) = if let Some(v) = self.unit_cache.get(name) {
+                // Rows of one unit usually come together: the previous row's unit first.
+                let (name_arc, unit) = if self.unit_name.as_deref() == Some(name) {
+                    (
+                        self.unit_name.clone().unwrap_or_else(|| Arc::from(name)),
+                        self.unit,
+                    )
+                } else if let Some(v) = self.unit_cache.get(name) {
                     v.clone()
                 } else {
                     let v: (Arc<str>, Option<usize>) =
@@ -349,6 +357,16 @@ impl<'s> Rows<'s> {
                     ProblemKind::MalformedRow,
                     None,
                     format!("本行只有 {cells} 个单元格,表头有 {header} 列:本行不完整(可能有未闭合的引号或缺少分隔符)"),
+                    None,
+                    Feeds::NONE,
+                );
+            }
+            Some(RowIssue::Long { cells, header }) => {
+                self.push(
+                    rec,
+                    ProblemKind::MalformedRow,
+                    None,
+                    format!("本行有 {cells} 个单元格,多于表头的 {header} 列:可能有未加引号的逗号,各列已错位"),
                     None,
                     Feeds::NONE,
                 );
@@ -825,11 +843,19 @@ impl RowSink for RegisterChecker<'_> {
                 self.facts.wrong_codes += 1;
             }
         }
-        let key = CodeKey::of(code_cell);
+        // Valid codes are indexed by a hash of their (upper-case) text; the packed key is
+        // only built for the few entities other datasets look up.
+        let upper;
+        let code_text = if code_cell.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper = code_cell.to_ascii_uppercase();
+            upper.as_str()
+        } else {
+            code_cell
+        };
         if status_code == CodeStatus::Valid {
             if let Some(name) = name {
                 let name_hash = name_hash(name);
-                let code_hash = mix((key.0 as u64) ^ mix((key.0 >> 64) as u64));
+                let code_hash = hash_str(code_text);
                 let (first_name, first_row) =
                     self.by_code
                         .first_or_insert(code_hash, name_hash as u32, row as u32);
@@ -893,7 +919,11 @@ impl RowSink for RegisterChecker<'_> {
                 || flags.report.is_some())
         {
             // Two rows with one code (a duplicate): the code carries both rows' flags.
-            let f = self.facts.flagged.entry(key).or_default();
+            let f = self
+                .facts
+                .flagged
+                .entry(CodeKey::of(code_cell))
+                .or_default();
             f.revoked |= flags.revoked;
             f.abnormal |= flags.abnormal;
             f.lost |= flags.lost;

@@ -9,7 +9,7 @@
 //!   [`Problem`]s, and the [`Facts`] the derivations need; or a [`FileError`] for a file
 //!   that must change nothing (not the declared dataset, a missing required column, empty,
 //!   undecodable, or another city's records).
-//! - [`derive`]: the checked datasets ([`Datasets`]) → [`Derivation`]: each input of spec
+//! - [`derive()`]: the checked datasets ([`Datasets`]) → [`Derivation`]: each input of spec
 //!   §5 ([`InputKey`]) with its value, its counts and a Chinese formula, and the inputs
 //!   that could not be derived and why.
 //! - [`code`]: USCC and organization code checks. [`workdays`]: the State Council's

@@ -271,3 +271,43 @@ fn a_missing_file_names_its_path() {
         .unwrap_or_default();
     assert!(err.contains("/nonexistent/名录.csv"), "{err}");
 }
+
+#[test]
+fn a_title_row_above_the_header_is_skipped_and_rows_keep_their_numbers() {
+    let csv = format!(
+        "行政许可信息表,,,,\n名称,统一社会信用代码,主体类别,登记状态,成立日期\n甲公司,{},法人,存续,2010-13-01\n",
+        code(1)
+    );
+    let c = ok(D::Register, &csv);
+    assert_eq!(c.rows, 1);
+    assert_eq!(kinds(&c), vec![(3, P::BadDate)], "row 3 of the file");
+    assert_eq!(c.header[0], "名称");
+    // A title alone is an empty file; a wrong header under a title is still refused.
+    assert!(matches!(run(D::Register, "名录\n"), Err(FileError::Empty)));
+    assert!(matches!(
+        run(D::Register, "名录\n名称,代码\n甲,1\n"),
+        Err(FileError::MissingColumns { .. })
+    ));
+}
+
+#[test]
+fn extra_non_empty_cells_are_a_malformed_row_but_trailing_commas_are_not() {
+    let csv = format!(
+        "名称,统一社会信用代码,主体类别,登记状态,成立日期\n甲公司,{},法人,存续,2010-01-01,,\n乙,公司,{},法人,存续,2010-01-01\n",
+        code(1),
+        code(2)
+    );
+    let c = ok(D::Register, &csv);
+    let malformed: Vec<u64> = c
+        .problems
+        .iter()
+        .filter(|p| p.kind == P::MalformedRow)
+        .map(|p| p.row)
+        .collect();
+    assert_eq!(malformed, vec![3]);
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.row == 3 && p.message.contains("多于表头"))
+    );
+}
