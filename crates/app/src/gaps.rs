@@ -176,6 +176,72 @@ pub struct GapPlan {
     pub lifts_veto: Vec<Step>,
     /// Ranked by points recoverable, most first.
     pub by_unit: Vec<UnitGaps>,
+    /// Records to fix: for each input decided by the city's records, the failing records
+    /// by unit and the points and gates that depend on them; most points first.
+    pub records: Vec<RecordFix>,
+}
+
+/// "Fix these N records": the failing records behind one derived input.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RecordFix {
+    pub input: String,
+    pub label: String,
+    pub problems: u64,
+    /// (unit, count), most first; records naming no known unit as 未匹配单位.
+    pub by_unit: Vec<(String, u64)>,
+    /// Rules below their max that read the input.
+    pub rules: Vec<String>,
+    /// Gates not passed that read the input.
+    pub gates: Vec<String>,
+    /// Points those rules can still recover.
+    pub at_stake: f64,
+}
+
+/// Ranks the record fixes: for each input, its failing records (from `counts`: the
+/// inputs a problem feeds, comma separated; the unit; the count) against what the plan
+/// says is at stake.
+pub fn record_fixes(rubric: &Rubric, plan: &GapPlan, counts: &[(String, String, u64)]) -> Vec<RecordFix> {
+    let mut by_input: std::collections::BTreeMap<&str, Vec<(&str, u64)>> = std::collections::BTreeMap::new();
+    for (feeds, unit, n) in counts {
+        for key in feeds.split(',').filter(|k| !k.is_empty()) {
+            by_input.entry(key).or_default().push((unit.as_str(), *n));
+        }
+    }
+    let mut out: Vec<RecordFix> = by_input
+        .into_iter()
+        .filter_map(|(key, units)| {
+            let id = rubric.input_id(key)?;
+            let reads = |inputs: &[creditcity_rubric::InputId]| inputs.contains(&id);
+            let rules: Vec<&Gap> = plan.gaps.iter().filter(|g| rubric.rule(&g.rule).is_some_and(|r| reads(&r.inputs))).collect();
+            let gates: Vec<String> = plan
+                .gates
+                .iter()
+                .filter(|g| rubric.gates.iter().any(|x| x.id == g.gate && reads(&x.inputs)))
+                .map(|g| g.gate.clone())
+                .collect();
+            let mut merged: Vec<(String, u64)> = Vec::new();
+            for (unit, n) in units {
+                match merged.iter_mut().find(|(u, _)| u == unit) {
+                    Some(m) => m.1 += n,
+                    None => merged.push((unit.to_owned(), n)),
+                }
+            }
+            merged.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            Some(RecordFix {
+                input: key.to_owned(),
+                label: rubric.input(id).label.clone(),
+                problems: merged.iter().map(|(_, n)| n).sum(),
+                by_unit: merged,
+                rules: rules.iter().map(|g| g.rule.clone()).collect(),
+                gates,
+                at_stake: rules.iter().map(|g| g.recoverable).sum(),
+            })
+        })
+        .filter(|f| !f.rules.is_empty() || !f.gates.is_empty())
+        .collect();
+    // A failing gate vetoes the city: those first, then by points at stake.
+    out.sort_by(|a, b| b.gates.len().min(1).cmp(&a.gates.len().min(1)).then(b.at_stake.total_cmp(&a.at_stake)).then(b.problems.cmp(&a.problems)));
+    out
 }
 
 /// Computes the gap plan of a scored assessment. Pure: no store, no I/O.
@@ -282,5 +348,5 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
     }
     let mut by_unit: Vec<UnitGaps> = by_unit.into_values().collect();
     by_unit.sort_by(|x, y| y.recoverable.total_cmp(&x.recoverable));
-    GapPlan { total: card.total, bonus: card.bonus, veto: card.veto, gaps, gates, cheapest, lifts_veto, by_unit }
+    GapPlan { total: card.total, bonus: card.bonus, veto: card.veto, gaps, gates, cheapest, lifts_veto, by_unit, records: Vec::new() }
 }

@@ -257,10 +257,35 @@ impl Workspace {
         if !errors.is_empty() {
             return Err(AppError::Inputs(InputErrors(errors)));
         }
-        let a = self.rubric.validate(Meta::default(), entries).map_err(AppError::Inputs)?;
+        // A what-if is checked like a value set for real; what the stored values already
+        // break stays theirs (left out and named, as everywhere) rather than failing the plan.
+        let stored = self.current_entries(false).await?;
+        let known = self.rubric.validate(Meta::default(), stored).err().map(|e| e.0).unwrap_or_default();
+        if let Err(InputErrors(errs)) = self.rubric.validate(Meta::default(), entries.clone()) {
+            let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();
+            if !new.is_empty() {
+                return Err(AppError::Inputs(InputErrors(new)));
+            }
+        }
+        let (a, _) = validate_stored(&self.rubric, &Meta::default(), entries);
         let card = score(&self.rubric, &a);
         let plan = self.plan().await?;
-        Ok((gaps::plan(&self.rubric, &a, &card, &plan.tasks, &plan.units), card))
+        let units = &plan.units;
+        let counts: Vec<(String, String, u64)> = self
+            .store
+            .problem_feed_counts(self.assessment.id)
+            .await?
+            .into_iter()
+            .map(|(feeds, unit_id, written, n)| {
+                let unit = unit_id
+                    .and_then(|id| units.iter().find(|u| u.id == id))
+                    .map_or_else(|| written.map_or_else(|| "未注明单位".to_owned(), |w| format!("{w}(未匹配单位)")), |u| u.name.clone());
+                (feeds, unit, u64::try_from(n).unwrap_or(0))
+            })
+            .collect();
+        let mut gap_plan = gaps::plan(&self.rubric, &a, &card, &plan.tasks, &plan.units);
+        gap_plan.records = gaps::record_fixes(&self.rubric, &gap_plan, &counts);
+        Ok((gap_plan, card))
     }
 }
 

@@ -395,7 +395,7 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
     if json {
         let cheapest: Vec<_> = plan.cheapest.iter().filter(|s| unit.is_none() || gaps.iter().any(|g| g.rule == s.of)).collect();
         let doc = serde_json::json!({ "total": plan.total, "bonus": plan.bonus, "veto": plan.veto, "gaps": gaps, "gates": plan.gates, "by_unit": plan.by_unit,
-                                       "cheapest": cheapest, "lifts_veto": plan.lifts_veto,
+                                       "cheapest": cheapest, "lifts_veto": plan.lifts_veto, "records": plan.records,
                                        "before": before.as_ref().map(|b| serde_json::json!({ "total": b.total, "bonus": b.bonus, "veto": b.veto })) });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
     }
@@ -454,6 +454,19 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
             out.push_str("\n解除一票否决(每项一种做法,最省力的在前):\n");
             for s in plan.lifts_veto.iter().take(10) {
                 let _ = writeln!(out, "  {} {}:{}", s.of, s.target.label, s.target.change);
+            }
+        }
+        let records: Vec<_> = plan.records.iter().filter(|r| unit.is_none_or(|u| r.by_unit.iter().any(|(x, _)| x == u))).collect();
+        if !records.is_empty() {
+            out.push_str("\n修正记录(本市数据中的问题记录,修正后重新导入):\n");
+            for r in records.iter().take(10) {
+                let units: Vec<String> = r.by_unit.iter().take(5).map(|(u, n)| format!("{u} {n}")).collect();
+                let stake = match (r.gates.is_empty(), r.at_stake > 0.005) {
+                    (false, true) => format!("关系 {} 及 {} 分", r.gates.join("、"), format::points(r.at_stake)),
+                    (false, false) => format!("关系 {}", r.gates.join("、")),
+                    (true, _) => format!("关系 {} 分({})", format::points(r.at_stake), r.rules.join("、")),
+                };
+                let _ = writeln!(out, "  修正 {} 条记录({}):{stake};{}", r.problems, r.label, units.join("、"));
             }
         }
         if !plan.cheapest.is_empty() {

@@ -63,6 +63,10 @@ fn datasets_decide_inputs_and_route_problems_to_units() {
     assert!(bytes.starts_with(b"PK"), "an .xlsx");
     let wrong = ok(d, &["data", "problems", "--kind", "wrong_code", "--limit", "3"]);
     assert!(wrong.contains("统一社会信用代码"), "{wrong}");
+    // The gap plan ranks fixing the failing records among its actions.
+    let gaps = ok(d, &["gaps"]);
+    let fix = gaps.lines().find(|l| l.contains("统一社会信用代码重错码率") && l.contains("修正")).unwrap_or_else(|| panic!("{gaps}"));
+    assert!(fix.contains("G2") && fix.contains("市市场监管局"), "{fix}");
     assert!(ok(d, &["check"]).contains("存储完好"));
 }
 

@@ -220,6 +220,18 @@ impl Store {
         .await?)
     }
 
+    /// Problem counts of the current datasets by the inputs they feed and their unit:
+    /// (feeds, unit id, unit name as written, count).
+    pub async fn problem_feed_counts(&self, assessment_id: i64) -> Result<Vec<(String, Option<i64>, Option<String>, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.feeds, p.unit_id, MIN(p.unit_name), COUNT(*) FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
+             WHERE d.assessment_id = $1 AND d.superseded_at IS NULL AND p.feeds <> '' GROUP BY p.feeds, p.unit_id",
+        )
+        .bind(assessment_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The city's administrative division code (e.g. `5108`), if set.
     pub async fn division_code(&self, city_id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT division_code FROM cities WHERE id = $1").bind(city_id).fetch_one(&self.pool).await?)
