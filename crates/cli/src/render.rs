@@ -158,7 +158,7 @@ const ID_COLS: usize = 7;
 const TITLE_COLS: usize = 40;
 
 fn score_cell(score: f64, max: f64) -> String {
-    format!("{} / {}", pad_left(&format::points(score), 6), pad_left(&format::points(max), 6))
+    format!("{} / {}", pad_left(&format::points_below(score, max), 6), pad_left(&format::points(max), 6))
 }
 
 /// The report for a terminal: sections with subtotals, every rule with its reason,

@@ -11,12 +11,12 @@ use crate::model::{
 };
 
 /// Tolerance for comparisons of computed fractions with thresholds.
-pub(crate) const EPS: f64 = 1e-9;
+pub(crate) const EPS: f64 = 1e-12;
 
-/// Scores live on a grid of 10⁻⁹ points: float noise (0.1 × 10 = 0.9999999999999999)
+/// Scores live on a grid of 10⁻¹² points: float noise (0.1 × 10 = 0.9999999999999999)
 /// disappears, full marks are exactly the maximum, and sums of scores add up.
 pub fn snap(x: f64) -> f64 {
-    if x.is_finite() { (x * 1e9).round() / 1e9 } else { x }
+    if x.is_finite() { (x * 1e12).round() / 1e12 } else { x }
 }
 
 /// The result of scoring one assessment.
@@ -302,7 +302,7 @@ pub fn condition_holds(c: &Condition, a: &Assessment) -> Option<bool> {
             let m = eval(measure, a)?;
             // Tolerate rounding in computed fractions (0.1 + 0.2 is 0.3 here), relative
             // to the threshold so that a small one (重错码率 < 0.01%) keeps its meaning.
-            let tol = EPS * value.abs();
+            let tol = 1e-12 * value.abs();
             Some(match op {
                 crate::model::Op::AtLeast => m >= value - tol,
                 crate::model::Op::AtMost => m <= value + tol,

@@ -1138,11 +1138,24 @@ impl<'a> Ctx<'a> {
                         alt.gate = Some(gate.id.clone());
                         alt.gate_passes = self.gate_passes_with(gate, id, at);
                         alts.push(alt);
+                    } else if (dir == Dir::Up && g > required + EPS) || (dir == Dir::Down && g < required - EPS) {
+                        // The gate asks for more than full marks: its own route, never
+                        // claimed by the full-marks one.
+                        let at = self.reaching(id, g, rel);
+                        let gain = self.score_with(rule, id, Value::Number(at)) - score;
+                        let mut alt = self.alternative(id, current, g, rel, gain, true);
+                        alt.gate = Some(gate.id.clone());
+                        alt.gate_passes = self.gate_passes_with(gate, id, at);
+                        alts.push(alt);
                     } else {
-                        let passes = self.gate_passes_with(gate, id, self.reaching(id, required, relation));
-                        if let Some(full) = alts.iter_mut().find(|a| a.input == id && a.full && a.gate.is_none()) {
-                            full.gate = Some(gate.id.clone());
-                            full.gate_passes = passes;
+                        let at = self.reaching(id, required, relation);
+                        // Only a condition that holds at full marks is met by them.
+                        if self.holds_with(c, id, Value::Number(at)) {
+                            let passes = self.gate_passes_with(gate, id, at);
+                            if let Some(full) = alts.iter_mut().find(|a| a.input == id && a.full && a.gate.is_none()) {
+                                full.gate = Some(gate.id.clone());
+                                full.gate_passes = passes;
+                            }
                         }
                     }
                 }

@@ -515,3 +515,47 @@ fn the_checker_itself_catches_wrong_arithmetic_and_verdicts() {
     assert!(!formatting_problems("每 1 件  减").is_empty());
     assert!(!formatting_problems("100000 元/户").is_empty());
 }
+
+// ----- found in review: a hair short of a threshold is short -----------------------
+
+#[test]
+fn a_hair_short_of_a_threshold_is_short_and_said_so() {
+    // 330,399,999.84 ÷ 472,000,000 = 69.99999997%: not 70%, not full marks.
+    let a = example_with("s7.amount_recovered", "330_399_999.84");
+    let (score, e) = rule(&a, "7.2b");
+    assert!(score < 1.0, "{score}");
+    assert!(e.text.contains("低于 70%") && !e.text.contains("得满分"), "{}", e.text);
+    assert!(target(&e).contains("0.17 元"), "{}", target(&e));
+    // 99.99999991% is not the 100% G1 asks for.
+    let a = example_with("s8.code_conversion_rate", "0.9999999991");
+    let g = gate(&a, "G1");
+    assert!(g.text.contains("未达标"), "{}", g.text);
+    // A money target is enough when met: 100 元 more gives 100,000 元/户 exactly.
+    let a = example_with("s9.credit_loans_yuan", "18_639_999_900");
+    let (score, e) = rule(&a, "9.4");
+    assert!(score < 2.0 && target(&e).contains("100 元"), "{score} {}", target(&e));
+}
+
+#[test]
+fn full_marks_of_a_rule_never_claim_a_gate_condition_they_do_not_meet() {
+    // 10.1 reaches full marks with 1,279 more voluntary commitments, but G9's coverage
+    // condition needs 1,488: the full-marks route must not claim G9's condition.
+    let a = example_with("s10.voluntary_commitments", "8000");
+    let (_, e) = rule(&a, "10.1");
+    for alt in &e.alternatives {
+        if alt.gate.as_deref() == Some("G9") {
+            let r = rubric();
+            let gate = &r.gates[r.gates.iter().position(|g| g.id == "G9").unwrap_or_else(|| panic!("G9"))];
+            let mut entries = a.entries(r);
+            let k = key(alt).to_owned();
+            entries.retain(|x| x.key != k);
+            entries.push(creditcity_rubric::Entry { key: k.clone(), value: RawValue::Integer(alt.required.ceil() as i64), line: None });
+            let after = r.validate(a.meta.clone(), entries).unwrap_or_else(|e| panic!("{e}"));
+            let holds = gate.conditions.iter().any(|c| {
+                creditcity_rubric::engine::condition_holds(c, &after) == Some(true)
+                    && creditcity_rubric::engine::condition_holds(c, &a) == Some(false)
+            });
+            assert!(holds, "{k} → {} is said to meet a G9 condition it does not meet: {}", alt.required, target(&e));
+        }
+    }
+}
