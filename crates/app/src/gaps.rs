@@ -85,6 +85,11 @@ pub struct Target {
     /// … and with it alone the gate passes (its other conditions already hold).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate_passes: Option<bool>,
+    /// For a gate's targets: which of its conditions this one meets (0-based). Targets of
+    /// one condition are alternatives (any one will do); every failing condition must be
+    /// met for the gate to pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The gain assumes this input (a precondition) is set too.
@@ -113,6 +118,7 @@ impl Target {
             full: a.full,
             gate: a.gate.clone(),
             gate_passes: a.gate.as_ref().map(|_| a.gate_passes),
+            condition: a.condition,
             note: a.note.clone(),
             after: a.after.map(|id| rubric.input(id).key.clone()),
             cost: a.cost,

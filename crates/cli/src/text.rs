@@ -37,24 +37,41 @@ pub fn pad_left(s: &str, cols: usize) -> String {
 /// characters or at spaces, never inside a number or a Latin word.
 pub fn wrap(s: &str, cols: usize) -> Vec<String> {
     // Tokens: a run of ASCII non-space characters (with a trailing space), or one other character.
+    // Line-breaking rules of Chinese typesetting (禁则): a closing mark never starts a
+    // line, an opening mark never ends one.
+    const CLOSING: &str = "，。；：、）〕」』】》”’%！？…,.;:)]";
+    const OPENING: &str = "（〔「『【《“‘([";
     let mut tokens: Vec<String> = Vec::new();
     let mut run = String::new();
+    let mut glue = false;
     for c in s.chars() {
-        if c.is_ascii() && !c.is_ascii_whitespace() {
+        let ascii_word = c.is_ascii() && !c.is_ascii_whitespace() && !OPENING.contains(c);
+        let closes_previous = CLOSING.contains(c) && run.is_empty() && !tokens.is_empty();
+        if ascii_word && !closes_previous {
             run.push(c);
             continue;
         }
         if !run.is_empty() {
-            tokens.push(std::mem::take(&mut run));
+            match tokens.last_mut() {
+                Some(last) if glue => last.push_str(&run),
+                _ => tokens.push(std::mem::take(&mut run)),
+            }
+            run.clear();
+            glue = false;
         }
         match tokens.last_mut() {
-            // Keep closing punctuation and spaces with what precedes them.
-            Some(last) if c == ' ' || "，。;:、)”%".contains(c) => last.push(c),
+            // Keep closing punctuation and spaces with what precedes them, and what
+            // follows an opening mark with it.
+            Some(last) if c == ' ' || CLOSING.contains(c) || glue => last.push(c),
             _ => tokens.push(c.to_string()),
         }
+        glue = OPENING.contains(c);
     }
     if !run.is_empty() {
-        tokens.push(run);
+        match tokens.last_mut() {
+            Some(last) if glue => last.push_str(&run),
+            _ => tokens.push(run),
+        }
     }
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -81,6 +98,20 @@ mod tests {
         assert_eq!(width(&pad("信用", 6)), 6);
         assert_eq!(width(&pad("社会信用体系建设", 9)), 9);
         assert_eq!(width(&pad_left("1.00", 6)), 6);
+    }
+
+    #[test]
+    fn no_line_starts_with_a_closing_mark_or_ends_with_an_opening_one() {
+        let text = "实行审批替代型承诺的审批事项数(国发〔2018〕35号的 19 项中)再增加 2 项;G7(一票否决项)“信易贷”(酌情计分)。";
+        for cols in 4..40 {
+            for line in wrap(text, cols) {
+                let first = line.chars().next().unwrap_or(' ');
+                let last = line.chars().last().unwrap_or(' ');
+                assert!(!"，。；：、）〕」』】》”’%！？…,.;:)".contains(first), "{cols}: line starts with {first}: {line}");
+                assert!(!"（〔「『【《“‘(".contains(last), "{cols}: line ends with {last}: {line}");
+            }
+            assert_eq!(wrap(text, cols).concat().replace(' ', ""), text.replace(' ', ""), "{cols}: nothing lost");
+        }
     }
 
     #[test]

@@ -101,6 +101,9 @@ pub struct Alternative {
     pub cost: f64,
     /// For list and table inputs: what the items are (`第 11–20 个`).
     pub note: Option<String>,
+    /// For a gate's own alternatives: the index of the condition this change meets.
+    /// Alternatives of one condition are either-or; every failing condition must be met.
+    pub condition: Option<usize>,
 }
 
 /// Explains one rule's result.
@@ -136,13 +139,16 @@ pub fn explain_gate(rubric: &Rubric, gate: &Gate, a: &Assessment, result: &GateR
     let mut targets = Vec::new();
     let mut alternatives = Vec::new();
     let mut fixed = Vec::new();
-    for c in &gate.conditions {
+    for (index, c) in gate.conditions.iter().enumerate() {
         let holds = engine::condition_holds(c, a);
         parts.push(ctx.condition_text(c, holds));
         if holds == Some(false) {
             let (alts, fx) = ctx.condition_alternatives(gate, c);
             targets.push(ctx.condition_target(c, &alts, &fx));
-            alternatives.extend(alts);
+            alternatives.extend(alts.into_iter().map(|mut x| {
+                x.condition = Some(index);
+                x
+            }));
             fixed.extend(fx);
         }
     }
@@ -1029,7 +1035,7 @@ impl<'a> Ctx<'a> {
         // On the score grid, so that JSON never shows 0.0040000000000000036.
         let delta = engine::snap(required - current);
         let cost = engine::snap(self.cost(id, delta));
-        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, gate_passes: false, after: None, cost, note: None }
+        Alternative { input: id, current, required, relation, delta, gain: engine::snap(gain), full, gate: None, gate_passes: false, after: None, cost, note: None, condition: None }
     }
 
     /// Alternatives for a rule below its maximum, and the fixed inputs it depends on.
