@@ -137,7 +137,14 @@ fn change_text(input: &creditcity_rubric::Input, a: &Alternative) -> String {
     };
     match input.kind {
         InputKind::Bool => format!("{} → {}", yes_no(a.current), yes_no(a.required)),
-        InputKind::Ratio => format!("{} → {word}{}", format::percent(a.current), format::percent(a.required)),
+        InputKind::Ratio => {
+            // The current value never reads as the required one it misses.
+            let mut d = format::percent_decimals(a.current);
+            while d < 10 && format::percent_at(a.current, d) == format::percent_at(a.required, d) && (a.current - a.required).abs() > 1e-15 {
+                d += 1;
+            }
+            format!("{} → {word}{}", format::percent_at(a.current, d), format::percent(a.required))
+        }
         InputKind::Amount => {
             let sign = if a.delta >= 0.0 { "+" } else { "−" };
             format!("{} → {}({sign}{})", format::input_value(input, &Value::Number(a.current)), format::input_value(input, &Value::Number(a.required)), format::money_at_least(a.delta.abs()))
