@@ -117,10 +117,16 @@ end
     let (new_values, new_audits) = (values - values_before, audits - audits_before);
     println!("\nwrites answered saved: {saved}; new values of s7.cases_received stored: {new_values}; new audit entries: {new_audits}; store check: {check}");
     assert_eq!(new_values, new_audits, "a write without its audit entry");
-    assert_eq!(new_values as u64, saved, "a write answered saved is not stored");
+    // wrk stops with up to one request per connection in flight: the server may store
+    // those without wrk counting the answer. None answered "saved" may be missing.
+    assert!(saved <= new_values as u64, "a write answered saved is not stored ({saved} answered saved, {new_values} stored)");
+    assert!(new_values as u64 <= saved + CONNECTIONS, "more writes stored than sent");
     assert!(rows.iter().all(|r| r.errors == 0), "errors under load");
     assert!(!check.starts_with("FAILED"), "{check}");
 }
+
+/// Concurrent connections of every run.
+const CONNECTIONS: u64 = 50;
 
 /// Every page measured, as the credit office opens them.
 const PAGES: [&str; 10] = ["/", "/rules", "/rules/7.2a", "/gaps", "/report", "/admin", "/audit", "/units/1", "/units/33", "/review"];
@@ -143,7 +149,7 @@ async fn build(location: &Location, dir: &std::path::Path) {
             ws.import_plan(plan, &who).await.unwrap_or_else(|e| panic!("{e}"));
             ws.import_inputs(inputs, "qingchuan-complete.toml", Some("市信用办"), &who).await.unwrap_or_else(|e| panic!("{e}"));
         } else {
-            let have = ws.units().await.map_or(0, |u| u.len());
+            let have = ws.units().await.unwrap_or_else(|e| panic!("{e}")).len();
             for i in have..UNITS {
                 let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new() };
                 ws.add_unit(&unit.name, &unit.kind, &creditcity_app::Actor("bench".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
@@ -206,7 +212,7 @@ struct Row {
 
 fn wrk(name: &str, url: &str, cookie: &str, script: Option<&str>, seconds: u64) -> Row {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", "-c50", &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}")]);
+    cmd.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}")]);
     if let Some(s) = script {
         cmd.args(["-s", s]);
     }
