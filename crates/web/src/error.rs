@@ -64,13 +64,14 @@ impl IntoResponse for WebError {
             Self::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "您的账号无权查看或修改此内容。".to_owned()),
             Self::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面或对象。".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "无法完成", m),
-            Self::App(e) => match app_message(&e) {
-                Some((status, m)) => (status, if status == StatusCode::NOT_FOUND { "未找到" } else { "无法完成" }, m),
-                None => {
+            Self::App(e) => {
+                if let Some((status, m)) = app_message(&e) {
+                    (status, if status == StatusCode::NOT_FOUND { "未找到" } else { "无法完成" }, m)
+                } else {
                     tracing::error!(error = %e, "use-case failed");
                     (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())
                 }
-            },
+            }
             Self::Template(e) => {
                 tracing::error!(error = %format!("{e:#}"), "template failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())

@@ -166,7 +166,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
 }
 
 /// The demo's working score, and after the unit's values of 7.2a.
-const WORKING_BEFORE: &str = "?";
+const WORKING_BEFORE: &str = "35.24";
 const WORKING_AFTER: &str = "?";
 /// The demo's confirmed score (only accepted values), which the round trip leaves alone.
 const CONFIRMED: &str = "?";

@@ -236,6 +236,6 @@ pub fn unit_id(app: &App, name: &str) -> i64 {
     let page = admin.get("/admin").body;
     let needle = format!("\">{name}</a>");
     let at = page.find(&needle).unwrap_or_else(|| panic!("unit {name} not on the admin page"));
-    let start = page[..at].rfind("/units/").map(|i| i + "/units/".len()).unwrap_or_else(|| panic!("no link to unit {name}"));
+    let start = page[..at].rfind("/units/").map_or_else(|| panic!("no link to unit {name}"), |i| i + "/units/".len());
     page[start..at].parse().unwrap_or_else(|e| panic!("{e}"))
 }

@@ -236,7 +236,7 @@ fn stored_values_that_break_a_relation_are_shown_and_nothing_goes_down() {
     let app = spawn_app();
     // Written behind the application's back: closed cases above pending + received.
     app.with_store(|store| async move {
-        let a = store.assessments().await?.into_iter().next().map(|a| a.id).unwrap_or_else(|| panic!("no assessment"));
+        let a = store.assessments().await?.into_iter().next().map_or_else(|| panic!("no assessment"), |a| a.id);
         let value = |key: &str, v: &str| creditcity_store::NewValue {
             assessment_id: a,
             key: key.to_owned(),

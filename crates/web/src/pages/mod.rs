@@ -46,11 +46,10 @@ pub fn page<T: Serialize>(state: &AppState, auth: &Auth, name: &str, nav: &str, 
     Ok(state.views.render(name, ctx)?.into_response())
 }
 
-/// `page` with another status (a form shown again with its errors).
-pub fn page_with_status<T: Serialize>(state: &AppState, auth: &Auth, name: &str, nav: &str, title: &str, flash: (Option<&str>, &str), body: &T, status: StatusCode) -> Result<Response, WebError> {
-    let mut resp = page(state, auth, name, nav, title, flash, body)?;
+/// A response with another status (a form shown again with its errors).
+pub fn with_status(mut resp: Response, status: StatusCode) -> Response {
     *resp.status_mut() = status;
-    Ok(resp)
+    resp
 }
 
 pub fn see_other(to: &str) -> Response {

@@ -15,7 +15,7 @@ use creditcity_rubric::{InputKind, format};
 use creditcity_store::{Decision, TaskStatus};
 use serde::{Deserialize, Serialize};
 
-use super::{cached, flash, page_with_status, see_other, snapshot};
+use super::{cached, flash, page, see_other, snapshot, with_status};
 use crate::AppState;
 use crate::auth::{Posted, Reviewer};
 use crate::error::WebError;
@@ -224,7 +224,10 @@ impl Filter {
     /// The query string that shows the queue again with these filters.
     fn query(&self) -> String {
         let pairs = [("section", &self.section), ("unit", &self.unit), ("state", &self.state), ("by", &self.by)];
-        pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}&", super::percent_encode(v))).collect()
+        pairs.iter().filter(|(_, v)| !v.is_empty()).fold(String::new(), |mut q, (k, v)| {
+            q.push_str(&format!("{k}={}&", super::percent_encode(v)));
+            q
+        })
     }
 }
 
@@ -329,7 +332,7 @@ async fn show(s: &Arc<AppState>, auth: &crate::auth::Auth, filter: &Filter, erro
     let snap = snapshot(s).await?;
     let q = cached(s, &snap, "review".to_owned(), |s, snap| Ok(build_queue(s, snap))).await?;
     let view = queue_view(&q, filter, errors);
-    page_with_status(s, auth, "review.html", "review", "评审队列", flash, &view, status)
+    Ok(with_status(page(s, auth, "review.html", "review", "评审队列", flash, &view)?, status))
 }
 
 pub async fn queue(State(s): Shared, Reviewer(auth): Reviewer, Query(filter): Query<Filter>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {

@@ -14,7 +14,7 @@ use creditcity_rubric::{InputId, InputKind, format};
 use creditcity_store::{TaskStatus, UnitRow};
 use serde::Serialize;
 
-use super::{cached, download, flash, off_runtime, page_with_status, see_other, snapshot};
+use super::{cached, download, flash, off_runtime, page, see_other, snapshot, with_status};
 use crate::AppState;
 use crate::auth::{Auth, Posted, Uploaded};
 use crate::error::WebError;
@@ -246,7 +246,7 @@ fn render(s: &AppState, auth: &Auth, view: &UnitView, flash: (Option<&str>, &str
         can_browse: auth.user.role.sees_everything(),
         max_upload: views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX)),
     };
-    page_with_status(s, auth, "unit.html", "unit", &view.unit.name, flash, &body, status)
+    Ok(with_status(page(s, auth, "unit.html", "unit", &view.unit.name, flash, &body)?, status))
 }
 
 pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields): Posted<Auth, Vec<(String, String)>>) -> Result<Response, WebError> {
