@@ -12,6 +12,9 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
 }
 
+/// At most this many entries are kept.
+const MAX_ENTRIES: usize = 256;
+
 /// Entries by key (a page, or a page and its object); one version each.
 #[derive(Default)]
 pub struct Cache {
@@ -32,6 +35,13 @@ impl Cache {
         if entries.get(&key).is_some_and(|e| e.version > version) {
             return;
         }
+        // Keys include query strings (filters, pages): bound what old versions leave.
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, e| e.version == version && e.today == today);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
         entries.insert(key, Entry { version, today: today.to_owned(), value });
     }
 }
@@ -50,5 +60,10 @@ mod tests {
         assert!(c.get::<String>("gaps", 7, "2026-11-30").is_none(), "another type");
         c.put("gaps".to_owned(), 6, "2026-11-30", Arc::new(1_u32));
         assert_eq!(c.get::<u32>("gaps", 7, "2026-11-30").as_deref(), Some(&42), "an older version never replaces a newer one");
+        for i in 0..2 * MAX_ENTRIES {
+            c.put(format!("audit:{i}"), 8, "2026-11-30", Arc::new(i));
+        }
+        let len = c.entries.lock().map_or_else(|e| panic!("{e}"), |e| e.len());
+        assert!(len <= MAX_ENTRIES, "bounded: {len}");
     }
 }

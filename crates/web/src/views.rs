@@ -48,7 +48,30 @@ impl Views {
         let t = self.env.get_template(name)?;
         Ok(Html(t.render(ctx)?))
     }
+
+    /// Renders only the `content` block of a page template (what the page shows inside
+    /// the frame), to be cached and framed per request by [`Views::frame`].
+    pub fn render_content<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, WebError> {
+        let t = self.env.get_template(name)?;
+        // Evaluated once (into nothing) for its state, then only the block rendered.
+        let mut captured = t.render_captured_to(ctx, std::io::sink())?;
+        Ok(captured.with_state_mut(|state| state.render_block("content"))?)
+    }
+
+    /// The frame (`base.html`) around content rendered before.
+    pub fn frame(&self, page: &Page<'_, NoBody>, content: String) -> Result<Html<String>, WebError> {
+        let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(content), ..minijinja::Value::from_serialize(page) };
+        self.render("base.html", ctx)
+    }
 }
+
+/// The body of a page that is only its frame.
+#[derive(Serialize)]
+pub struct NoBody {}
+
+/// Stands for the session's CSRF token in content rendered once for everyone; replaced
+/// by the token of each request. Letters and digits only, so escaping leaves it alone.
+pub const CSRF_SLOT: &str = "csrfslot7d1f0c2b9e4a";
 
 /// The frame of every signed-in page (navigation, who, the CSRF token of its forms, a
 /// flash message) around the page's own data.

@@ -167,9 +167,9 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 /// The demo's working score, and after the unit's values of 7.2a.
 const WORKING_BEFORE: &str = "35.24";
-const WORKING_AFTER: &str = "?";
+const WORKING_AFTER: &str = "36.23";
 /// The demo's confirmed score (only accepted values), which the round trip leaves alone.
-const CONFIRMED: &str = "?";
+const CONFIRMED: &str = "2.19";
 
 #[test]
 fn a_campaign_round_trip_in_a_real_browser() {
@@ -181,6 +181,7 @@ fn a_campaign_round_trip_in_a_real_browser() {
     b.login(&url, "xinyongban");
     b.wait_for_text("创建进展总览");
     assert_eq!(b.text("#working-total"), WORKING_BEFORE, "the demo's working score");
+    assert_eq!(b.text("#confirmed-total"), CONFIRMED, "the demo's confirmed score");
     b.screenshot("dashboard");
     b.go(&format!("{url}/rules/7.2a"));
     b.screenshot("rule");
@@ -217,7 +218,8 @@ fn a_campaign_round_trip_in_a_real_browser() {
 
     // An evaluator returns the evidence with a reason.
     b.login(&url, "zhuanjia");
-    b.go(&format!("{url}/review"));
+    // The evaluator of section 7 filters the queue to it.
+    b.go(&format!("{url}/review?section=7"));
     b.wait_for_text("法院执结统计.pdf");
     b.screenshot("review");
     let page = b.page();

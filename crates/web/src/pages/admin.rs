@@ -12,10 +12,11 @@ use creditcity_app::accounts::Role;
 use creditcity_store::TaskStatus;
 use serde::{Deserialize, Serialize};
 
-use super::{cached_with, flash, page, see_other, snapshot};
+use super::{cached_with, flash, framed, see_other, snapshot};
 use crate::AppState;
 use crate::auth::{Admin, Posted};
 use crate::error::WebError;
+use crate::views::{CSRF_SLOT, Page};
 
 type Shared = State<Arc<AppState>>;
 
@@ -72,52 +73,58 @@ struct RoleChoice {
 
 pub async fn show(State(s): Shared, Admin(auth): Admin, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let snap = snapshot(&s).await?;
-    let view = cached_with(&s, &snap, "admin".to_owned(), async {
-        let users = s
-            .ws
-            .users()
-            .await?
-            .into_iter()
-            .map(|u| UserRow {
-                role: Role::parse(&u.role).map_or("?", Role::label),
-                active: u.active == 1,
-                username: u.username,
-                display_name: u.display_name,
-                unit: u.unit,
-            })
-            .collect();
-        let current = s.ws.assessment().id;
-        let assessments = s
-            .ws
-            .assessments()
-            .await?
-            .into_iter()
-            .map(|a| AssessmentRow { current: a.id == current, id: a.id, city: a.city, rubric_edition: a.rubric_edition, period: a.period })
-            .collect();
-        Ok(AdminView {
-            users,
-            units: snap.units.iter().map(|u| UnitRow { id: u.id, name: u.name.clone(), kind: u.kind.clone() }).collect(),
-            assessments,
-            tasks: snap
-                .tasks
-                .iter()
-                .map(|t| TaskRow {
-                    code: t.code.clone(),
-                    title: t.title.clone(),
-                    rules: t.rules.join("、"),
-                    lead_id: t.lead_unit_id,
-                    due: t.due_date.clone(),
-                    status_label: TaskStatus::parse(&t.status).map_or("?", TaskStatus::label),
-                })
-                .collect(),
-            roles: Role::ALL.iter().map(|r| RoleChoice { value: r.as_str(), label: r.label() }).collect(),
-            unit_kinds: creditcity_app::plan::UNIT_KINDS,
-        })
+    // Rendered once per store version (accounts are audited, so they move it too).
+    let content = cached_with(&s, &snap, "html:admin".to_owned(), async {
+        let view = admin_view(&s, &snap).await?;
+        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "admin", title: "管理", flash: None, flash_kind: "", body: &view };
+        s.views.render_content("admin.html", page)
     })
     .await?;
-    page(&s, &auth, "admin.html", "admin", "管理", flash(&q), &*view)
+    framed(&s, &auth, "admin", "管理", flash(&q), content.replace(CSRF_SLOT, &auth.csrf))
 }
 
+async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<AdminView, WebError> {
+    let users = s
+        .ws
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            role: Role::parse(&u.role).map_or("?", Role::label),
+            active: u.active == 1,
+            username: u.username,
+            display_name: u.display_name,
+            unit: u.unit,
+        })
+        .collect();
+    let current = s.ws.assessment().id;
+    let assessments = s
+        .ws
+        .assessments()
+        .await?
+        .into_iter()
+        .map(|a| AssessmentRow { current: a.id == current, id: a.id, city: a.city, rubric_edition: a.rubric_edition, period: a.period })
+        .collect();
+    Ok(AdminView {
+        users,
+        units: snap.units.iter().map(|u| UnitRow { id: u.id, name: u.name.clone(), kind: u.kind.clone() }).collect(),
+        assessments,
+        tasks: snap
+            .tasks
+            .iter()
+            .map(|t| TaskRow {
+                code: t.code.clone(),
+                title: t.title.clone(),
+                rules: t.rules.join("、"),
+                lead_id: t.lead_unit_id,
+                due: t.due_date.clone(),
+                status_label: TaskStatus::parse(&t.status).map_or("?", TaskStatus::label),
+            })
+            .collect(),
+        roles: Role::ALL.iter().map(|r| RoleChoice { value: r.as_str(), label: r.label() }).collect(),
+        unit_kinds: creditcity_app::plan::UNIT_KINDS,
+    })
+}
 
 /// A unit of this assessment by id, or 404 (a unit of another assessment is not one).
 async fn unit(s: &AppState, id: i64) -> Result<creditcity_store::UnitRow, WebError> {

@@ -8,11 +8,11 @@ use axum::response::Response;
 use creditcity_store::AuditFilter;
 use serde::{Deserialize, Serialize};
 
-use super::{page, percent_encode};
+use super::{cached_with, framed, percent_encode};
 use crate::AppState;
 use crate::auth::Overview;
 use crate::error::WebError;
-use crate::views;
+use crate::views::{self, CSRF_SLOT, Page};
 
 /// Entries on one page.
 const PAGE: u32 = 100;
@@ -53,6 +53,19 @@ struct Row {
 }
 
 pub async fn show(State(s): State<Arc<AppState>>, Overview(auth): Overview, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
+    let snap = super::snapshot(&s).await?;
+    // One page of one filter, rendered once per store version.
+    let key = format!("html:audit:{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}", q.entity, q.id, q.actor, q.before, q.trail);
+    let content = cached_with(&s, &snap, key, async {
+        let view = audit_view(&s, q).await?;
+        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "audit", title: "审计日志", flash: None, flash_kind: "", body: &view };
+        s.views.render_content("audit.html", page)
+    })
+    .await?;
+    framed(&s, &auth, "audit", "审计日志", (None, ""), content.replace(CSRF_SLOT, &auth.csrf))
+}
+
+async fn audit_view(s: &AppState, q: AuditQuery) -> Result<AuditView, WebError> {
     let pick = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
     let filter = AuditFilter { assessment_id: None, entity: pick(&q.entity), entity_id: pick(&q.id), actor: pick(&q.actor) };
     let found = s.ws.audit_page(filter, q.before, PAGE).await?;
@@ -68,7 +81,7 @@ pub async fn show(State(s): State<Arc<AppState>>, Overview(auth): Overview, Quer
         let before = if *last == 0 { String::new() } else { format!("&before={last}") };
         format!("{base}{before}&trail={}", join(rest))
     });
-    let view = AuditView {
+    Ok(AuditView {
         rows: found
             .rows
             .into_iter()
@@ -81,7 +94,5 @@ pub async fn show(State(s): State<Arc<AppState>>, Overview(auth): Overview, Quer
         entities: ["assessment", "city", "unit", "task", "input", "evidence"],
         older,
         newer,
-    };
-    page(&s, &auth, "audit.html", "audit", "审计日志", (None, ""), &view)
+    })
 }
-

@@ -13,7 +13,7 @@ use creditcity_rubric::{Assessment, GateStatus, InputId, Rubric, Scorecard, Stat
 use creditcity_store::TaskStatus;
 use serde::Serialize;
 
-use super::{cached, flash, page, see_other, snapshot};
+use super::{Spec, cached_page, flash, page, see_other, snapshot};
 use crate::AppState;
 use crate::auth::{Auth, Overview};
 use crate::error::WebError;
@@ -223,9 +223,9 @@ pub async fn dashboard(State(s): Shared, auth: Auth, Query(q): Query<HashMap<Str
             None => Err(WebError::Forbidden),
         };
     }
-    let snap = snapshot(&s).await?;
-    let view = cached(&s, &snap, "dashboard".to_owned(), |s, snap| Ok(dashboard_view(s, snap))).await?;
-    page(&s, &auth, "dashboard.html", "dashboard", "总览", flash(&q), &*view)
+    // The content differs only by whether the user may download the evidence package.
+    let spec = Spec { template: "dashboard.html", nav: "dashboard", title: "总览", key: format!("dashboard:{}", auth.user.role.reviews()) };
+    cached_page(&s, &auth, spec, flash(&q), |s, snap| Ok(dashboard_view(s, snap))).await
 }
 
 /// Every gate with its status, explanation and (unless passed) what passing takes.
@@ -317,9 +317,8 @@ fn rules_view(s: &AppState, snap: &Snapshot) -> RulesView {
 }
 
 pub async fn rules(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
-    let snap = snapshot(&s).await?;
-    let view = cached(&s, &snap, "rules".to_owned(), |s, snap| Ok(rules_view(s, snap))).await?;
-    page(&s, &auth, "rules.html", "rules", "评估指标", (None, ""), &*view)
+    let spec = Spec { template: "rules.html", nav: "rules", title: "评估指标", key: "rules".to_owned() };
+    cached_page(&s, &auth, spec, (None, ""), |s, snap| Ok(rules_view(s, snap))).await
 }
 
 #[derive(Serialize)]
@@ -443,10 +442,10 @@ fn rule_view(r: &Rubric, snap: &Snapshot, index: usize) -> RuleView {
 pub async fn rule(State(s): Shared, Overview(auth): Overview, Path(id): Path<String>) -> Result<Response, WebError> {
     let r = s.ws.rubric();
     let Some(index) = r.rules.iter().position(|x| x.id == id) else { return Err(WebError::NotFound) };
-    let snap = snapshot(&s).await?;
-    let view = cached(&s, &snap, format!("rule:{index}"), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index))).await?;
     let rule = &r.rules[index];
-    page(&s, &auth, "rule.html", "rules", &format!("{} {}", rule.id, rule.title), (None, ""), &*view)
+    let title = format!("{} {}", rule.id, rule.title);
+    let spec = Spec { template: "rule.html", nav: "rules", title: &title, key: format!("rule:{index}") };
+    cached_page(&s, &auth, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index))).await
 }
 
 #[derive(Serialize)]
@@ -558,15 +557,15 @@ pub async fn gaps(State(s): Shared, Overview(auth): Overview, Query(q): Query<Ha
         }
         rows.push(WhatIf { key, value });
     }
-    let snap = snapshot(&s).await?;
     if what_if.is_empty() {
-        let view = cached(&s, &snap, "gaps".to_owned(), move |s, snap| {
+        let spec = Spec { template: "gaps.html", nav: "gaps", title: "失分分析", key: "gaps".to_owned() };
+        return cached_page(&s, &auth, spec, (None, ""), move |s, snap| {
             let (plan, card) = current_gaps(s, snap);
             Ok(gaps_view(s.ws.rubric(), &plan, &card, rows, None, None))
         })
-        .await?;
-        return page(&s, &auth, "gaps.html", "gaps", "失分分析", (None, ""), &*view);
+        .await;
     }
+    let snap = snapshot(&s).await?;
     let r = s.ws.rubric();
     let view = match s.ws.gap_plan(&what_if).await {
         Ok((plan, card)) => {

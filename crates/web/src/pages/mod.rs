@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
-use crate::views::Page;
+use crate::views::{CSRF_SLOT, NoBody, Page};
 
 pub use dashboard::gates_json;
 
@@ -50,6 +50,40 @@ pub fn page<T: Serialize>(state: &AppState, auth: &Auth, name: &str, nav: &str, 
 pub fn with_status(mut resp: Response, status: StatusCode) -> Response {
     *resp.status_mut() = status;
     resp
+}
+
+/// Which page a cached page is, and where it sits in the navigation.
+pub struct Spec<'a> {
+    pub template: &'static str,
+    pub nav: &'static str,
+    pub title: &'a str,
+    /// The cache key: the page, its object and whatever else changes its content.
+    pub key: String,
+}
+
+/// A page whose content is the same for everyone who may see it with the same `key`
+/// (but for the CSRF token of its forms): `compute` builds its view and the content is
+/// rendered once per store version; each request only frames it.
+pub async fn cached_page<T, F>(s: &Arc<AppState>, auth: &Auth, spec: Spec<'_>, flash: (Option<&str>, &str), compute: F) -> Result<Response, WebError>
+where
+    T: Serialize,
+    F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
+{
+    let snap = snapshot(s).await?;
+    let (template, nav, title, user) = (spec.template, spec.nav, spec.title.to_owned(), auth.view());
+    let content: Arc<String> = cached(s, &snap, format!("html:{}", spec.key), move |s, snap| {
+        let body = compute(s, snap)?;
+        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav, title: &title, flash: None, flash_kind: "", body: &body };
+        s.views.render_content(template, page)
+    })
+    .await?;
+    framed(s, auth, nav, spec.title, flash, content.replace(CSRF_SLOT, &auth.csrf))
+}
+
+/// Content in the frame of every signed-in page.
+pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: String) -> Result<Response, WebError> {
+    let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &s.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
+    Ok(s.views.frame(&page, content)?.into_response())
 }
 
 pub fn see_other(to: &str) -> Response {

@@ -15,11 +15,11 @@ use creditcity_rubric::{InputKind, format};
 use creditcity_store::{Decision, TaskStatus};
 use serde::{Deserialize, Serialize};
 
-use super::{cached, flash, page, see_other, snapshot, with_status};
+use super::{cached, flash, framed, page, see_other, snapshot, with_status};
 use crate::AppState;
 use crate::auth::{Posted, Reviewer};
 use crate::error::WebError;
-use crate::views;
+use crate::views::{self, CSRF_SLOT, Page};
 
 type Shared = State<Arc<AppState>>;
 
@@ -201,6 +201,8 @@ pub struct Filter {
     state: String,
     /// rule (default) or unit
     by: String,
+    /// The page of groups, from 0.
+    page: usize,
 }
 
 impl Filter {
@@ -231,10 +233,16 @@ impl Filter {
     }
 }
 
+/// Groups on one page of the queue.
+const GROUPS_PER_PAGE: usize = 20;
+
 #[derive(Serialize)]
 struct QueueView<'a> {
     filter: FilterView<'a>,
     groups: Vec<Group<'a>>,
+    groups_total: usize,
+    newer: Option<String>,
+    older: Option<String>,
     inputs_shown: usize,
     files_shown: usize,
     tasks: &'a [TaskItem],
@@ -310,7 +318,15 @@ fn queue_view<'a>(q: &'a Queue, filter: &'a Filter, errors: &'a HashMap<String, 
             group.files.push(f);
         }
     }
+    let groups_total = groups.len();
+    let last_page = groups_total.saturating_sub(1) / GROUPS_PER_PAGE;
+    let page = filter.page.min(last_page);
+    let groups: Vec<Group> = groups.into_iter().skip(page * GROUPS_PER_PAGE).take(GROUPS_PER_PAGE).collect();
+    let link = |p: usize| format!("/review?{}page={p}", filter.query());
     QueueView {
+        groups_total,
+        newer: (page > 0).then(|| link(page - 1)),
+        older: (page < last_page).then(|| link(page + 1)),
         filter: FilterView {
             section: &filter.section,
             unit: &filter.unit,
@@ -328,15 +344,28 @@ fn queue_view<'a>(q: &'a Queue, filter: &'a Filter, errors: &'a HashMap<String, 
     }
 }
 
-async fn show(s: &Arc<AppState>, auth: &crate::auth::Auth, filter: &Filter, errors: &HashMap<String, String>, flash: (Option<&str>, &str), status: StatusCode) -> Result<Response, WebError> {
+/// The queue with the errors of a judged score just refused (not cached).
+async fn show_with_errors(s: &Arc<AppState>, auth: &crate::auth::Auth, errors: &HashMap<String, String>, flash: (Option<&str>, &str)) -> Result<Response, WebError> {
     let snap = snapshot(s).await?;
-    let q = cached(s, &snap, "review".to_owned(), |s, snap| Ok(build_queue(s, snap))).await?;
-    let view = queue_view(&q, filter, errors);
-    Ok(with_status(page(s, auth, "review.html", "review", "评审队列", flash, &view)?, status))
+    let q = build_queue(s, &snap);
+    let filter = Filter::default();
+    let view = queue_view(&q, &filter, errors);
+    Ok(with_status(page(s, auth, "review.html", "review", "评审队列", flash, &view)?, StatusCode::UNPROCESSABLE_ENTITY))
 }
 
 pub async fn queue(State(s): Shared, Reviewer(auth): Reviewer, Query(filter): Query<Filter>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    show(&s, &auth, &filter, &HashMap::new(), flash(&q), StatusCode::OK).await
+    let snap = snapshot(&s).await?;
+    // Each filter and page is rendered once per store version.
+    let key = format!("html:review:{}page={}", filter.query(), filter.page);
+    let user = auth.view();
+    let content = cached(&s, &snap, key, move |s, snap| {
+        let (q, no_errors) = (build_queue(s, snap), HashMap::new());
+        let view = queue_view(&q, &filter, &no_errors);
+        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "review", title: "评审队列", flash: None, flash_kind: "", body: &view };
+        s.views.render_content("review.html", page)
+    })
+    .await?;
+    framed(&s, &auth, "review", "评审队列", flash(&q), content.replace(CSRF_SLOT, &auth.csrf))
 }
 
 fn decision(text: &str) -> Result<Decision, WebError> {
@@ -377,7 +406,7 @@ pub async fn decide_group(State(s): Shared, Posted(Reviewer(auth), fields): Post
         }
     }
     s.ws.review_all(&targets, decision, get("comment").trim(), &Actor(auth.user.username.clone())).await?;
-    let filter = Filter { section: get("section").to_owned(), unit: get("unit").to_owned(), state: get("state").to_owned(), by: get("by").to_owned() };
+    let filter = Filter { section: get("section").to_owned(), unit: get("unit").to_owned(), state: get("state").to_owned(), by: get("by").to_owned(), page: 0 };
     Ok(see_other(&format!("/review?{}m=reviewed", filter.query())))
 }
 
@@ -399,7 +428,7 @@ pub async fn judged(State(s): Shared, Path(key): Path<String>, Posted(Reviewer(a
         Ok(_) => Ok(see_other("/review?m=saved")),
         Err(AppError::Inputs(errors)) => {
             let errs: HashMap<String, String> = errors.0.iter().map(|e| (e.key.clone(), e.message.clone())).collect();
-            show(&s, &auth, &Filter::default(), &errs, (Some("有错误,未保存。"), "err"), StatusCode::UNPROCESSABLE_ENTITY).await
+            show_with_errors(&s, &auth, &errs, (Some("有错误,未保存。"), "err")).await
         }
         Err(other) => Err(other.into()),
     }

@@ -14,7 +14,7 @@ use creditcity_rubric::{InputId, InputKind, format};
 use creditcity_store::{TaskStatus, UnitRow};
 use serde::Serialize;
 
-use super::{cached, download, flash, off_runtime, page, see_other, snapshot, with_status};
+use super::{Spec, cached_page, download, flash, off_runtime, page, see_other, snapshot, with_status};
 use crate::AppState;
 use crate::auth::{Auth, Posted, Uploaded};
 use crate::error::WebError;
@@ -230,13 +230,26 @@ pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<i64>, Query(q): Q
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let snap = snapshot(&s).await?;
-    let view = cached(&s, &snap, format!("unit:{id}"), move |s, snap| {
+    let (can_edit, can_browse) = (auth.may_edit_unit(id), auth.user.role.sees_everything());
+    let max_upload = views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX));
+    let title = s.ws.plan().await?.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
+    let spec = Spec { template: "unit.html", nav: "unit", title: &title, key: format!("unit:{id}:{can_edit}:{can_browse}") };
+    cached_page(&s, &auth, spec, flash(&q), move |s, snap| {
         let unit = snap.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
-        Ok(unit_view(s, snap, unit))
+        let view = unit_view(s, snap, unit);
+        Ok(OwnedUnitPage { view, can_edit, can_browse, max_upload })
     })
-    .await?;
-    render(&s, &auth, &view, flash(&q), StatusCode::OK)
+    .await
+}
+
+/// [`UnitPage`] that owns its view, for content rendered once and cached.
+#[derive(Serialize)]
+struct OwnedUnitPage {
+    #[serde(flatten)]
+    view: UnitView,
+    can_edit: bool,
+    can_browse: bool,
+    max_upload: String,
 }
 
 fn render(s: &AppState, auth: &Auth, view: &UnitView, flash: (Option<&str>, &str), status: StatusCode) -> Result<Response, WebError> {
