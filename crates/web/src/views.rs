@@ -148,7 +148,7 @@ pub fn size(bytes: i64) -> String {
 /// Input labels grouped by what they share: "医药卫生和计划生育领域:认定红黑名单并归集"
 /// and nine more like it become one group "认定红黑名单并归集" of ten fields. A label
 /// without a `:` is a group of its own.
-#[derive(Serialize, Debug, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct LabelGroup {
     pub heading: String,
     pub items: Vec<String>,

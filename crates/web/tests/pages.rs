@@ -296,3 +296,20 @@ fn the_review_queue_groups_filters_and_decides_a_group_at_once() {
     assert!(!after.contains("action=\"/review/evidence/1\""), "accepted items leave the pending queue");
     assert!(expert.get("/review?section=7&state=accepted").body.contains("执结统计表.pdf"), "and show as accepted");
 }
+
+#[test]
+fn the_admin_names_a_tasks_lead_unit_and_a_unit_of_no_plan_is_refused() {
+    let app = spawn_app();
+    let mut admin = app.as_user("xinyongban");
+    let r = admin.submit("/admin/tasks/T7.2", &[("lead", "市商务局"), ("due", "2030-01-01")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = admin.get("/admin").body;
+    assert!(page.contains("action=\"&#x2f;admin&#x2f;tasks&#x2f;T7.2\"") || page.contains("action=\"/admin/tasks/T7.2\""), "the task form");
+    let at = page.find("tasks&#x2f;T7.2\"").or_else(|| page.find("tasks/T7.2\"")).unwrap_or_else(|| panic!("T7.2's form"));
+    assert!(page[at..].split("</form>").next().unwrap_or_else(|| panic!("form")).contains("value=\"市商务局\""), "the new lead");
+    let before = app.audit_len();
+    let r = admin.submit("/admin/tasks/T7.2", &[("lead", "不存在的单位"), ("due", "2030-01-01")]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("没有这个单位"));
+    assert_eq!(app.audit_len(), before);
+}

@@ -60,7 +60,7 @@ struct TaskRow {
     code: String,
     title: String,
     rules: String,
-    lead_id: i64,
+    lead: String,
     due: Option<String>,
     status_label: &'static str,
 }
@@ -116,7 +116,7 @@ async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<Adm
                 code: t.code.clone(),
                 title: t.title.clone(),
                 rules: t.rules.join("、"),
-                lead_id: t.lead_unit_id,
+                lead: t.lead_unit.clone(),
                 due: t.due_date.clone(),
                 status_label: TaskStatus::parse(&t.status).map_or("?", TaskStatus::label),
             })
@@ -200,8 +200,11 @@ pub async fn task(State(s): Shared, Path(code): Path<String>, Posted(Admin(auth)
     if !s.ws.plan().await?.tasks.iter().any(|t| t.code == code) {
         return Err(WebError::NotFound);
     }
-    let lead: i64 = f.lead.parse().map_err(|_| WebError::BadRequest("牵头单位无效".to_owned()))?;
-    let lead = unit(&s, lead).await?;
+    // The lead is named (the form offers the units' names) or given by id.
+    let lead = match f.lead.trim().parse::<i64>() {
+        Ok(id) => unit(&s, id).await?,
+        Err(_) => s.ws.plan().await?.units.iter().find(|u| u.name == f.lead.trim()).cloned().ok_or_else(|| WebError::BadRequest("没有这个单位,请从列表中选择牵头单位".to_owned()))?,
+    };
     s.ws.update_task(&code, lead.id, &f.due, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
 use creditcity_app::accounts::Role;
 
 use super::{cached_with, download, off_runtime, percent_encode, snapshot};
@@ -19,8 +20,9 @@ type Shared = State<Arc<AppState>>;
 
 pub async fn report(State(s): Shared, Overview(_): Overview) -> Result<Response, WebError> {
     let snap = snapshot(&s).await?;
-    let html: Arc<String> = cached_with(&s, &snap, "report".to_owned(), off_runtime(&s, |s| async move { crate::report::html(&s.ws).await })).await?;
-    Ok(Html(html.as_str().to_owned()).into_response())
+    // Kept as shared bytes: each request answers the same buffer without copying it.
+    let html: Arc<Bytes> = cached_with(&s, &snap, "report".to_owned(), off_runtime(&s, |s| async move { Ok(Bytes::from(crate::report::html(&s.ws).await?)) })).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Bytes::clone(&html)).into_response())
 }
 
 pub async fn scores(State(s): Shared, Overview(_): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {

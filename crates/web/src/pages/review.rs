@@ -234,7 +234,7 @@ impl Filter {
 }
 
 /// Groups on one page of the queue.
-const GROUPS_PER_PAGE: usize = 20;
+const GROUPS_PER_PAGE: usize = 10;
 
 #[derive(Serialize)]
 struct QueueView<'a> {

@@ -45,6 +45,8 @@ struct UnitGap {
     rule: String,
     title: String,
     lost: String,
+    /// The inputs still missing, by label, grouped (instead of a target naming keys).
+    missing: Vec<views::LabelGroup>,
     target: Option<String>,
 }
 
@@ -209,7 +211,10 @@ fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
         .gaps
         .into_iter()
         .filter(|g| g.units.contains(&unit.name) || parent.is_some_and(|p| g.units.iter().any(|u| u == p)))
-        .map(|g| UnitGap { rule: g.rule, title: g.title, lost: format::points(g.lost), target: g.target })
+        .map(|g| {
+            let missing = r.rules.iter().position(|x| x.id == g.rule).map_or_else(Vec::new, |i| super::dashboard::missing_groups(r, &card.rules[i].missing));
+            UnitGap { rule: g.rule, title: g.title, lost: format::points(g.lost), target: if missing.is_empty() { g.target } else { None }, missing }
+        })
         .collect();
     UnitView { unit: UnitHead { id: unit.id, name: unit.name.clone() }, gaps, tasks: task_rows, inputs, checklist, files, returned }
 }
@@ -267,9 +272,9 @@ pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields):
         return Err(WebError::Forbidden);
     }
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str());
-    let unit = unit_fresh(&s, id).await?;
-    let r = s.ws.rubric();
     let plan = s.ws.plan().await?;
+    let unit = plan.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)?;
+    let r = s.ws.rubric();
     let allowed: Vec<InputId> = accounts::unit_inputs(r, &plan.tasks, &unit).into_iter().collect();
     let current = s.ws.current_raw().await?;
     let mut typed = HashMap::new();
