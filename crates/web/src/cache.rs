@@ -19,6 +19,9 @@ const MAX_ENTRIES: usize = 256;
 #[derive(Default)]
 pub struct Cache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// One lock per key being computed: requests that miss the same entry at once wait
+    /// for one computation instead of each doing it (a burst after every change).
+    computing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Cache {
@@ -27,6 +30,16 @@ impl Cache {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let e = entries.get(key).filter(|e| e.version == version && e.today == today)?;
         e.value.clone().downcast::<T>().ok()
+    }
+
+    /// The lock under which the entry of `key` is computed.
+    pub fn computing(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.computing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if locks.len() >= MAX_ENTRIES {
+            // Only locks nobody holds or waits for can go.
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(key.to_owned()).or_default().clone()
     }
 
     /// Keeps `value` under `key`, unless a newer version is already there.

@@ -105,6 +105,11 @@ where
     if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
         return Ok(v);
     }
+    let lock = s.cache.computing(&key);
+    let _computing = lock.lock().await;
+    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
+        return Ok(v);
+    }
     let (state, snapshot) = (s.clone(), snap.clone());
     let value = Arc::new(tokio::task::spawn_blocking(move || compute(&state, &snapshot)).await??);
     s.cache.put(key, snap.version, &snap.today, value.clone());
@@ -134,6 +139,11 @@ where
     T: Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<T, WebError>>,
 {
+    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
+        return Ok(v);
+    }
+    let lock = s.cache.computing(&key);
+    let _computing = lock.lock().await;
     if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
         return Ok(v);
     }
