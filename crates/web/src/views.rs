@@ -58,12 +58,28 @@ impl Views {
         Ok(captured.with_state_mut(|state| state.render_block("content"))?)
     }
 
-    /// The frame (`base.html`) around content rendered before.
-    pub fn frame(&self, page: &Page<'_, NoBody>, content: String) -> Result<Html<String>, WebError> {
-        let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(content), ..minijinja::Value::from_serialize(page) };
-        self.render("base.html", ctx)
+    /// The frame (`base.html`) around content rendered before, with the session's CSRF
+    /// token in its slots: the frame is small and rendered per request, the content is
+    /// copied once, into its place.
+    pub fn frame(&self, page: &Page<'_, NoBody>, content: &str, csrf: &str) -> Result<Html<String>, WebError> {
+        let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
+        let frame = self.render("base.html", ctx)?.0;
+        let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
+        let mut out = String::with_capacity(frame.len() + content.len());
+        out.push_str(head);
+        for (i, piece) in content.split(CSRF_SLOT).enumerate() {
+            if i > 0 {
+                out.push_str(csrf);
+            }
+            out.push_str(piece);
+        }
+        out.push_str(tail);
+        Ok(Html(out))
     }
 }
+
+/// Where the frame's content goes (letters and digits only, like [`CSRF_SLOT`]).
+const CONTENT_SLOT: &str = "contentslot3b8e51f0a9c2";
 
 /// The body of a page that is only its frame.
 #[derive(Serialize)]

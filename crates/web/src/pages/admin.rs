@@ -80,7 +80,7 @@ pub async fn show(State(s): Shared, Admin(auth): Admin, Query(q): Query<HashMap<
         s.views.render_content("admin.html", page)
     })
     .await?;
-    framed(&s, &auth, "admin", "管理", flash(&q), content.replace(CSRF_SLOT, &auth.csrf))
+    framed(&s, &auth, "admin", "管理", flash(&q), &content)
 }
 
 async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<AdminView, WebError> {

@@ -62,7 +62,7 @@ pub async fn show(State(s): State<Arc<AppState>>, Overview(auth): Overview, Quer
         s.views.render_content("audit.html", page)
     })
     .await?;
-    framed(&s, &auth, "audit", "审计日志", (None, ""), content.replace(CSRF_SLOT, &auth.csrf))
+    framed(&s, &auth, "audit", "审计日志", (None, ""), &content)
 }
 
 async fn audit_view(s: &AppState, q: AuditQuery) -> Result<AuditView, WebError> {

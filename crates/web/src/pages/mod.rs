@@ -77,13 +77,14 @@ where
         s.views.render_content(template, page)
     })
     .await?;
-    framed(s, auth, nav, spec.title, flash, content.replace(CSRF_SLOT, &auth.csrf))
+    framed(s, auth, nav, spec.title, flash, &content)
 }
 
-/// Content in the frame of every signed-in page.
-pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: String) -> Result<Response, WebError> {
+/// Content rendered with [`CSRF_SLOT`] for the token, in the frame of every signed-in
+/// page, with this session's token.
+pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: &str) -> Result<Response, WebError> {
     let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &s.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
-    Ok(s.views.frame(&page, content)?.into_response())
+    Ok(s.views.frame(&page, content, &auth.csrf)?.into_response())
 }
 
 pub fn see_other(to: &str) -> Response {

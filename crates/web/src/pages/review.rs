@@ -365,7 +365,7 @@ pub async fn queue(State(s): Shared, Reviewer(auth): Reviewer, Query(filter): Qu
         s.views.render_content("review.html", page)
     })
     .await?;
-    framed(&s, &auth, "review", "评审队列", flash(&q), content.replace(CSRF_SLOT, &auth.csrf))
+    framed(&s, &auth, "review", "评审队列", flash(&q), &content)
 }
 
 fn decision(text: &str) -> Result<Decision, WebError> {
