@@ -1,10 +1,12 @@
 //! Load: the demo scaled to 10 cities, 60 units and 5,000 evidence files, served on
-//! loopback, driven by wrk with 50 concurrent connections: the dashboard, a rule page
-//! and a form submission. Reports requests per second and p50/p99 latency, then checks
-//! that no request failed and no write was lost.
+//! loopback, driven by wrk with 50 concurrent connections: every page people open
+//! (signed in as the credit office, each requested once before its run) and 50 concurrent writers of a unit's form. Reports
+//! requests per second and p50/p99 latency per page, then checks that no request failed
+//! and no write was lost (every write answered "saved" is stored, with its audit entry).
 //!
 //! Run: `cargo bench -p creditcity-web --bench load` (needs `wrk`: `apt-get install wrk`).
-//! `LOAD_SECONDS` (default 10) sets the length of each run.
+//! `LOAD_SECONDS` (default 6) sets the length of each run; `LOAD_PAGES` (comma-separated
+//! paths) measures only those pages.
 
 use std::process::Command;
 use std::time::Instant;
@@ -18,7 +20,7 @@ const FILES_PER_CITY: usize = 500;
 const UNITS: usize = 60;
 
 fn main() {
-    let seconds: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let location = Location::at(&dir.path().join("creditcity.db"));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
@@ -43,41 +45,95 @@ fn main() {
     let (unit_cookie, unit_csrf) = login(&base, "renhang");
     let unit_page = get_location(&base, "/", &unit_cookie);
 
+    let only: Option<Vec<String>> = std::env::var("LOAD_PAGES").ok().map(|v| v.split(',').map(str::to_owned).collect());
     let mut rows = Vec::new();
-    rows.push(wrk("dashboard  GET /", &format!("{base}/"), &admin_cookie, None, seconds));
-    rows.push(wrk("rule page  GET /rules/7.2a", &format!("{base}/rules/7.2a"), &admin_cookie, None, seconds));
+    for path in PAGES {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|p| p == path)) {
+            continue;
+        }
+        // One request first, so that the run measures the page, not its first computation
+        // after the store was built.
+        let warm = ureq::AgentBuilder::new().redirects(0).build().get(&format!("{base}{path}")).set("cookie", &admin_cookie).call();
+        assert!(warm.as_ref().is_ok_and(|r| r.status() == 200), "GET {path} before the run: {warm:?}");
+        rows.push(wrk(&format!("GET {path}"), &format!("{base}{path}"), &admin_cookie, None, seconds));
+    }
+    // 50 concurrent writers of one form; the script counts the writes answered "saved".
     let script = dir.path().join("post.lua");
     std::fs::write(
         &script,
         format!(
-            "local n = 0\nrequest = function()\n  n = n + 1\n  local body = \"csrf={unit_csrf}&source=document&source_ref=load&v%3As7.cases_received=\" .. (1000 + math.random(1, 100000000))\n  return wrk.format(\"POST\", \"{unit_page}/inputs\", {{[\"Cookie\"] = \"{unit_cookie}\", [\"Content-Type\"] = \"application/x-www-form-urlencoded\"}}, body)\nend\n"
+            r#"local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+saved = 0
+other = 0
+request = function()
+  local body = "csrf={unit_csrf}&source=document&source_ref=load&v%3As7.cases_received=" .. (1000 + math.random(1, 100000000))
+  return wrk.format("POST", "{unit_page}/inputs", {{["Cookie"] = "{unit_cookie}", ["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
+end
+response = function(status, headers, body)
+  local to = headers["Location"] or headers["location"] or ""
+  if status == 303 and string.find(to, "m=saved", 1, true) then saved = saved + 1 else other = other + 1 end
+end
+done = function(summary, latency, requests)
+  local s, o = 0, 0
+  for _, t in ipairs(threads) do s = s + t:get("saved"); o = o + t:get("other") end
+  io.write(string.format("SAVED %d OTHER %d\n", s, o))
+end
+"#
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    rows.push(wrk("form       POST {unit}/inputs", &format!("{base}{unit_page}/inputs"), &unit_cookie, Some(script.to_string_lossy().as_ref()), seconds));
+    let count = |location: &Location| {
+        let location = location.clone();
+        rt.block_on(async move {
+            let store = Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
+            let assessments = store.assessments().await.unwrap_or_else(|e| panic!("{e}"));
+            let a = assessments.into_iter().find(|a| a.city == "青川市").unwrap_or_else(|| panic!("no 青川市 in the store")).id;
+            let values = store.value_history(a, "s7.cases_received").await.unwrap_or_else(|e| panic!("{e}")).len();
+            let filter = AuditFilter { assessment_id: Some(a), entity: Some("input".into()), entity_id: Some("s7.cases_received".into()), actor: None };
+            let audits = store.audit(&filter).await.unwrap_or_else(|e| panic!("{e}")).len();
+            store.close().await;
+            (values, audits)
+        })
+    };
+    let (values_before, audits_before) = count(&location);
+    let writers = wrk("POST {unit}/inputs (50 writers)", &format!("{base}{unit_page}/inputs"), &unit_cookie, Some(script.to_string_lossy().as_ref()), seconds);
+    let saved = writers.saved.unwrap_or_else(|| panic!("the writers' script reported no count"));
+    rows.push(writers);
 
-    println!("\n{:<32}{:>10}{:>10}{:>10}{:>10}{:>8}", "50 connections, 2 threads", "req/s", "p50 ms", "p99 ms", "requests", "errors");
+    println!("\n{:<36}{:>10}{:>10}{:>10}{:>10}{:>8}", "50 connections, 2 threads", "req/s", "p50 ms", "p99 ms", "requests", "errors");
     for r in &rows {
-        println!("{:<32}{:>10.0}{:>10.2}{:>10.2}{:>10}{:>8}", r.name, r.rps, r.p50, r.p99, r.requests, r.errors);
+        println!("{:<36}{:>10.0}{:>10.2}{:>10.2}{:>10}{:>8}", r.name, r.rps, r.p50, r.p99, r.requests, r.errors);
+    }
+    println!("\n| page | p50 ms | p99 ms | req/s |\n|---|---|---|---|");
+    for r in &rows {
+        println!("| `{}` | {:.2} | {:.2} | {:.0} |", r.name, r.p50, r.p99, r.rps);
     }
     server.abort();
-    // No lost write: every stored value has its audit entry, one current value per key, files intact.
-    let (values, audits, check) = rt.block_on(async {
+    // No lost write: every write answered "saved" is a stored value with its audit entry.
+    let (values, audits) = count(&location);
+    let check = rt.block_on(async {
         let store = Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
-        let a = store.assessments().await.unwrap_or_default().into_iter().find(|a| a.city == "青川市").map_or(0, |a| a.id);
-        let values = store.value_history(a, "s7.cases_received").await.map_or(0, |v| v.len());
-        let audits = store
-            .audit(&AuditFilter { assessment_id: Some(a), entity: Some("input".into()), entity_id: Some("s7.cases_received".into()), actor: None })
-            .await
-            .map_or(0, |v| v.len());
         let check = store.check().await.map_or_else(|e| format!("FAILED: {e}"), |c| format!("{} values, {} files verified", c.values, c.files));
-        (values, audits, check)
+        store.close().await;
+        check
     });
-    println!("\nwrites of s7.cases_received stored: {values}; audit entries: {audits}; store check: {check}");
-    assert_eq!(values, audits, "a write without its audit entry");
+    let (new_values, new_audits) = (values - values_before, audits - audits_before);
+    println!("\nwrites answered saved: {saved}; new values of s7.cases_received stored: {new_values}; new audit entries: {new_audits}; store check: {check}");
+    assert_eq!(new_values, new_audits, "a write without its audit entry");
+    // wrk stops with up to one request per connection in flight: the server may store
+    // those without wrk counting the answer. None answered "saved" may be missing.
+    assert!(saved <= new_values as u64, "a write answered saved is not stored ({saved} answered saved, {new_values} stored)");
+    assert!(new_values as u64 <= saved + CONNECTIONS, "more writes stored than sent");
     assert!(rows.iter().all(|r| r.errors == 0), "errors under load");
     assert!(!check.starts_with("FAILED"), "{check}");
 }
+
+/// Concurrent connections of every run.
+const CONNECTIONS: u64 = 50;
+
+/// Every page measured, as the credit office opens them.
+const PAGES: [&str; 10] = ["/", "/rules", "/rules/7.2a", "/gaps", "/report", "/admin", "/audit", "/units/1", "/units/33", "/review"];
 
 async fn build(location: &Location, dir: &std::path::Path) {
     let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
@@ -97,7 +153,7 @@ async fn build(location: &Location, dir: &std::path::Path) {
             ws.import_plan(plan, &who).await.unwrap_or_else(|e| panic!("{e}"));
             ws.import_inputs(inputs, "qingchuan-complete.toml", Some("市信用办"), &who).await.unwrap_or_else(|e| panic!("{e}"));
         } else {
-            let have = ws.units().await.map_or(0, |u| u.len());
+            let have = ws.units().await.unwrap_or_else(|e| panic!("{e}")).len();
             for i in have..UNITS {
                 let unit = PlanUnit { name: format!("市直部门{i:02}"), kind: "市直部门".to_owned(), parent: None, contact: String::new(), aliases: Vec::new() };
                 ws.add_unit(&unit.name, &unit.kind, &creditcity_app::Actor("bench".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
@@ -154,11 +210,13 @@ struct Row {
     p99: f64,
     requests: u64,
     errors: u64,
+    /// Writes the script counted as saved.
+    saved: Option<u64>,
 }
 
 fn wrk(name: &str, url: &str, cookie: &str, script: Option<&str>, seconds: u64) -> Row {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t2", "-c50", &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}")]);
+    cmd.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency", "-H", &format!("Cookie: {cookie}")]);
     if let Some(s) = script {
         cmd.args(["-s", s]);
     }
@@ -180,5 +238,6 @@ fn wrk(name: &str, url: &str, cookie: &str, script: Option<&str>, seconds: u64) 
     let socket = text.lines().find(|l| l.contains("Socket errors:")).map_or(0, |l| {
         l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum::<u64>()
     });
-    Row { name: name.to_owned(), rps, p50: ms("50%"), p99: ms("99%"), requests, errors: non_2xx + socket }
+    let saved = text.lines().find_map(|l| l.strip_prefix("SAVED ")).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok());
+    Row { name: name.to_owned(), rps, p50: ms("50%"), p99: ms("99%"), requests, errors: non_2xx + socket, saved }
 }

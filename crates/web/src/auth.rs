@@ -1,7 +1,16 @@
-//! Who is asking: the session cookie, the CSRF token, and role checks.
+//! Who is asking, as axum extractors, so that no handler can forget to check:
+//! `Auth` (signed in, else to the login page), `Overview`, `Reviewer` and `Admin`
+//! (signed in with that role, else 403), and `Posted` / `Uploaded` (a form whose CSRF
+//! token is the session's, checked before the handler runs).
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use creditcity_app::accounts::{Role, User, same_token};
+use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -30,19 +39,6 @@ impl Auth {
         }
     }
 
-    /// Refuses unless the role sees the whole campaign.
-    pub fn require_overview(&self) -> Result<(), WebError> {
-        if self.user.role.sees_everything() { Ok(()) } else { Err(WebError::Forbidden) }
-    }
-
-    pub fn require_reviewer(&self) -> Result<(), WebError> {
-        if self.user.role.reviews() { Ok(()) } else { Err(WebError::Forbidden) }
-    }
-
-    pub fn require_admin(&self) -> Result<(), WebError> {
-        if self.user.role.administers() { Ok(()) } else { Err(WebError::Forbidden) }
-    }
-
     /// May see this unit's page: its own members, and the roles that see everything.
     pub fn may_see_unit(&self, unit_id: i64) -> bool {
         self.user.role.sees_everything() || (self.user.role == Role::Unit && self.user.unit_id == Some(unit_id))
@@ -51,11 +47,6 @@ impl Auth {
     /// May change this unit's inputs, evidence and tasks: its own members and the admin.
     pub fn may_edit_unit(&self, unit_id: i64) -> bool {
         self.user.role == Role::Admin || (self.user.role == Role::Unit && self.user.unit_id == Some(unit_id))
-    }
-
-    /// Checks the CSRF token of a state-changing request.
-    pub fn check_csrf(&self, provided: &str) -> Result<(), WebError> {
-        if same_token(provided, &self.csrf) { Ok(()) } else { Err(WebError::Forbidden) }
     }
 }
 
@@ -78,6 +69,149 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Auth, WebE
     match state.ws.session(token).await? {
         Some((user, csrf)) => Ok(Auth { user, csrf, token: token.to_owned() }),
         None => Err(WebError::Unauthenticated),
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Auth {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, WebError> {
+        require(state, &parts.headers).await
+    }
+}
+
+/// An extractor that is a signed-in user with some right.
+pub trait Signed: Sized {
+    fn auth(&self) -> &Auth;
+}
+
+impl Signed for Auth {
+    fn auth(&self) -> &Auth {
+        self
+    }
+}
+
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Auth);
+
+        impl Signed for $name {
+            fn auth(&self) -> &Auth {
+                &self.0
+            }
+        }
+
+        impl FromRequestParts<Arc<AppState>> for $name {
+            type Rejection = WebError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, WebError> {
+                let auth = require(state, &parts.headers).await?;
+                let allowed: fn(Role) -> bool = $allowed;
+                if allowed(auth.user.role) { Ok(Self(auth)) } else { Err(WebError::Forbidden) }
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A role that sees the whole campaign (credit office, evaluators, viewers).
+    Overview,
+    Role::sees_everything
+);
+role_extractor!(
+    /// A role that reviews (credit office, evaluators).
+    Reviewer,
+    Role::reviews
+);
+role_extractor!(
+    /// The administrator (credit office).
+    Admin,
+    Role::administers
+);
+
+/// A url-encoded form posted by `A`, its `csrf` field checked against the session's
+/// token before the handler sees it; the form itself is `T`.
+pub struct Posted<A, T>(pub A, pub T);
+
+impl<A, T> FromRequest<Arc<AppState>> for Posted<A, T>
+where
+    A: FromRequestParts<Arc<AppState>, Rejection = WebError> + Signed + Send,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let who = A::from_request_parts(&mut parts, state).await?;
+        let urlencoded = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !urlencoded {
+            return Err(WebError::BadRequest("请通过页面上的表单提交。".to_owned()));
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| unreadable(&e))?;
+        let fields: Vec<(String, String)> = parse_form(bytes.clone()).await?;
+        let provided = fields.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
+        if !same_token(provided, &who.auth().csrf) {
+            tracing::warn!(user = %who.auth().user.username, "refused: CSRF token missing or wrong");
+            return Err(WebError::Forbidden);
+        }
+        Ok(Self(who, parse_form(bytes).await?))
+    }
+}
+
+async fn parse_form<T: DeserializeOwned>(bytes: Bytes) -> Result<T, WebError> {
+    let req = Request::builder()
+        .method(Method::POST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(bytes))
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    axum::Form::<T>::from_request(req, &()).await.map(|f| f.0).map_err(|e| {
+        tracing::warn!(error = %e, "form refused");
+        WebError::BadRequest("表单内容不完整或格式不对,请在页面上重新填写。".to_owned())
+    })
+}
+
+fn unreadable(e: &dyn std::fmt::Display) -> WebError {
+    tracing::warn!(error = %e, "request body could not be read");
+    WebError::BadRequest("上传中断或超过大小上限,请重试。".to_owned())
+}
+
+/// A multipart form (a file upload) posted by `A`, read whole, its CSRF token checked.
+pub struct Uploaded<A> {
+    pub who: A,
+    /// The `target` field (a checklist item), empty if absent.
+    pub target: String,
+    /// The file: its name and bytes.
+    pub file: Option<(String, Bytes)>,
+}
+
+impl<A> FromRequest<Arc<AppState>> for Uploaded<A>
+where
+    A: FromRequestParts<Arc<AppState>, Rejection = WebError> + Signed + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let who = A::from_request_parts(&mut parts, state).await?;
+        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state).await.map_err(|e| unreadable(&e))?;
+        let (mut csrf, mut target, mut file) = (String::new(), String::new(), None);
+        while let Some(field) = multipart.next_field().await.map_err(|e| unreadable(&e))? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.map_err(|e| unreadable(&e))?,
+                Some("target") => target = field.text().await.map_err(|e| unreadable(&e))?,
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("file").to_owned();
+                    file = Some((name, field.bytes().await.map_err(|e| unreadable(&e))?));
+                }
+                _ => {}
+            }
+        }
+        if !same_token(&csrf, &who.auth().csrf) {
+            tracing::warn!(user = %who.auth().user.username, "refused: CSRF token missing or wrong");
+            return Err(WebError::Forbidden);
+        }
+        Ok(Self { who, target, file })
     }
 }
 

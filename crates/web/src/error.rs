@@ -1,4 +1,5 @@
-//! One error type for every handler: a status and a page; details go to the log only.
+//! One error type for every handler: a status and a Chinese page for the browser;
+//! internal details go to the log only (`tracing::error!`), never to the page.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,36 +12,77 @@ pub enum WebError {
     Unauthenticated,
     Forbidden,
     NotFound,
-    /// The request is wrong in a way the person can fix; the message says how.
+    /// The request is wrong in a way the person can fix; the Chinese message says how.
     BadRequest(String),
+    /// A use-case refused or failed: mapped to a status when answered.
+    App(AppError),
+    /// A template failed to render.
+    Template(minijinja::Error),
+    /// Work moved off the async runtime did not finish.
+    Task(tokio::task::JoinError),
+    /// Anything else that is the server's fault; the text goes to the log only.
     Internal(String),
 }
 
 impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
-        match e {
-            AppError::Invalid { field, problem } => Self::BadRequest(format!("{field}: {problem}")),
-            e @ (AppError::Inputs(_) | AppError::Cells(_) | AppError::Plan(_) | AppError::Workbook(_) | AppError::Store(StoreError::TooLarge { .. })) => {
-                Self::BadRequest(e.to_string())
-            }
-            AppError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
-            AppError::Store(StoreError::NotFound(_)) => Self::NotFound,
-            AppError::Store(other) => Self::Internal(other.to_string()),
-            e @ (AppError::FileRead { .. } | AppError::FileWrite { .. } | AppError::Package(_)) => Self::Internal(e.to_string()),
-        }
+        Self::App(e)
+    }
+}
+
+impl From<minijinja::Error> for WebError {
+    fn from(e: minijinja::Error) -> Self {
+        Self::Template(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for WebError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Task(e)
+    }
+}
+
+/// What the browser is told about an error of a use-case: (status, message), or
+/// `None` when it is the server's fault.
+fn app_message(e: &AppError) -> Option<(StatusCode, String)> {
+    match e {
+        AppError::Invalid { problem, .. } => Some((StatusCode::BAD_REQUEST, problem.clone())),
+        AppError::Inputs(errors) => Some((StatusCode::BAD_REQUEST, errors.to_string())),
+        AppError::Cells(_) | AppError::Plan(_) | AppError::Workbook(_) => Some((StatusCode::BAD_REQUEST, e.to_string())),
+        AppError::Store(StoreError::Conflict(m)) => Some((StatusCode::BAD_REQUEST, m.clone())),
+        AppError::Store(StoreError::NotFound(_)) => Some((StatusCode::NOT_FOUND, "没有这个页面或对象。".to_owned())),
+        AppError::Store(StoreError::TooLarge { limit }) => Some((StatusCode::BAD_REQUEST, format!("文件超过上限 {limit} 字节"))),
+        AppError::Store(_) | AppError::FileRead { .. } | AppError::FileWrite { .. } | AppError::Package(_) => None,
     }
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        const INTERNAL: &str = "服务器内部错误,已记录。请稍后再试或联系信用办。";
         let (status, heading, message) = match self {
             Self::Unauthenticated => return Redirect::to("/login").into_response(),
             Self::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "您的账号无权查看或修改此内容。".to_owned()),
             Self::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面或对象。".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "无法完成", m),
+            Self::App(e) => {
+                if let Some((status, m)) = app_message(&e) {
+                    (status, if status == StatusCode::NOT_FOUND { "未找到" } else { "无法完成" }, m)
+                } else {
+                    tracing::error!(error = %e, "use-case failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())
+                }
+            }
+            Self::Template(e) => {
+                tracing::error!(error = %format!("{e:#}"), "template failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())
+            }
+            Self::Task(e) => {
+                tracing::error!(error = %e, "background work failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())
+            }
             Self::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "出错了", "服务器内部错误,已记录。请稍后再试或联系信用办。".to_owned())
+                (StatusCode::INTERNAL_SERVER_ERROR, "出错了", INTERNAL.to_owned())
             }
         };
         (status, crate::views::error_page(heading, &message)).into_response()

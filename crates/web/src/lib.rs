@@ -1,11 +1,13 @@
 //! The web application: the credit office runs the campaign, each unit does its own
 //! part, evaluators review. Server-rendered HTML in Chinese, no JavaScript framework.
 //!
-//! Only this crate knows HTTP and HTML. Every handler authenticates, checks the role and
-//! the object (a unit member reaches only their own unit's tasks, inputs and evidence),
-//! calls a use-case of `creditcity-app`, and renders. Templates escape all output.
+//! Only this crate knows HTTP and HTML. Every handler takes an authenticated extractor
+//! (`Auth`, or one of the role extractors in `auth`), every POST takes a form extractor
+//! that checks the session's CSRF token before the handler runs, handlers call a
+//! use-case of `creditcity-app` and render. Templates escape all output.
 
 mod auth;
+mod cache;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -20,7 +22,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use creditcity_app::Workspace;
 use creditcity_app::accounts::Throttle;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -38,6 +40,83 @@ pub struct AppState {
     pub demo: bool,
     pub max_upload: u64,
     pub secure_cookies: bool,
+    /// Derived page data and rendered pieces, valid for one version of the store.
+    cache: cache::Cache,
+}
+
+/// Every route of the application: (method, path). The router is built from this list,
+/// and the authorization matrix test checks that it covers every entry.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/rules"),
+    ("GET", "/rules/{id}"),
+    ("GET", "/gaps"),
+    ("GET", "/report"),
+    ("GET", "/export/scores.xlsx"),
+    ("GET", "/export/evidence.zip"),
+    ("GET", "/evidence/{id}"),
+    ("GET", "/unit"),
+    ("GET", "/units/{id}"),
+    ("POST", "/units/{id}/inputs"),
+    ("POST", "/units/{id}/evidence"),
+    ("POST", "/units/{id}/tasks/{code}/submit"),
+    ("GET", "/units/{id}/template.xlsx"),
+    ("POST", "/units/{id}/template"),
+    ("GET", "/review"),
+    ("POST", "/review/group"),
+    ("POST", "/review/judged/{key}"),
+    ("POST", "/review/{kind}/{id}"),
+    ("GET", "/admin"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/{name}/password"),
+    ("POST", "/admin/users/{name}/active"),
+    ("POST", "/admin/units"),
+    ("POST", "/admin/tasks/{code}"),
+    ("GET", "/audit"),
+    ("GET", "/healthz"),
+];
+
+/// The handler of one entry of [`ROUTES`].
+fn handler(method: &str, path: &str, upload_limit: usize) -> MethodRouter<Arc<AppState>> {
+    use pages::{admin, audit, dashboard, exports, review, session, units};
+    let upload = DefaultBodyLimit::max(upload_limit);
+    match (method, path) {
+        ("GET", "/") => get(dashboard::dashboard),
+        ("GET", "/login") => get(session::login_page),
+        ("POST", "/login") => post(session::login),
+        ("POST", "/logout") => post(session::logout),
+        ("GET", "/rules") => get(dashboard::rules),
+        ("GET", "/rules/{id}") => get(dashboard::rule),
+        ("GET", "/gaps") => get(dashboard::gaps),
+        ("GET", "/report") => get(exports::report),
+        ("GET", "/export/scores.xlsx") => get(exports::scores),
+        ("GET", "/export/evidence.zip") => get(exports::evidence_package),
+        ("GET", "/evidence/{id}") => get(exports::evidence_file),
+        ("GET", "/unit") => get(units::my_unit),
+        ("GET", "/units/{id}") => get(units::unit),
+        ("POST", "/units/{id}/inputs") => post(units::inputs),
+        ("POST", "/units/{id}/evidence") => post(units::upload).layer(upload),
+        ("POST", "/units/{id}/tasks/{code}/submit") => post(units::submit),
+        ("GET", "/units/{id}/template.xlsx") => get(units::template),
+        ("POST", "/units/{id}/template") => post(units::template_import).layer(upload),
+        ("GET", "/review") => get(review::queue),
+        ("POST", "/review/group") => post(review::decide_group),
+        ("POST", "/review/judged/{key}") => post(review::judged),
+        ("POST", "/review/{kind}/{id}") => post(review::decide),
+        ("GET", "/admin") => get(admin::show),
+        ("POST", "/admin/users") => post(admin::create_user),
+        ("POST", "/admin/users/{name}/password") => post(admin::password),
+        ("POST", "/admin/users/{name}/active") => post(admin::active),
+        ("POST", "/admin/units") => post(admin::add_unit),
+        ("POST", "/admin/tasks/{code}") => post(admin::task),
+        ("GET", "/audit") => get(audit::show),
+        ("GET", "/healthz") => get(|| async { "ok" }),
+        // A route listed without a handler is a programming error that every test hits.
+        _ => unreachable!("no handler for {method} {path}"),
+    }
 }
 
 /// All routes, with security headers and request logging.
@@ -46,35 +125,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
-    Router::new()
-        .route("/", get(pages::dashboard))
-        .route("/login", get(pages::login_page).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/rules", get(pages::rules))
-        .route("/rules/{id}", get(pages::rule))
-        .route("/gaps", get(pages::gaps))
-        .route("/report", get(pages::report))
-        .route("/export/scores.xlsx", get(pages::export_scores))
-        .route("/export/evidence.zip", get(pages::export_evidence))
-        .route("/evidence/{id}", get(pages::evidence_file))
-        .route("/unit", get(pages::my_unit))
-        .route("/units/{id}", get(pages::unit))
-        .route("/units/{id}/inputs", post(pages::unit_inputs))
-        .route("/units/{id}/evidence", post(pages::unit_upload).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/units/{id}/tasks/{code}/submit", post(pages::unit_submit))
-        .route("/units/{id}/template.xlsx", get(pages::unit_template))
-        .route("/units/{id}/template", post(pages::unit_template_import).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/review", get(pages::review))
-        .route("/review/judged/{key}", post(pages::review_judged))
-        .route("/review/{kind}/{id}", post(pages::review_decide))
-        .route("/admin", get(pages::admin))
-        .route("/admin/users", post(pages::admin_create_user))
-        .route("/admin/users/{name}/password", post(pages::admin_password))
-        .route("/admin/users/{name}/active", post(pages::admin_active))
-        .route("/admin/units", post(pages::admin_add_unit))
-        .route("/admin/tasks/{code}", post(pages::admin_task))
-        .route("/audit", get(pages::audit))
-        .route("/healthz", get(|| async { "ok" }))
+    let mut router = Router::new();
+    for (method, path) in ROUTES {
+        router = router.route(path, handler(method, path, upload_limit));
+    }
+    router
         .layer(DefaultBodyLimit::max(256 * 1024))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))
@@ -97,6 +152,7 @@ pub fn state(ws: Workspace, config: &Config) -> Result<Arc<AppState>, String> {
         demo: config.demo,
         max_upload: config.max_upload_bytes,
         secure_cookies: config.secure_cookies,
+        cache: cache::Cache::default(),
     }))
 }
 

@@ -1,7 +1,10 @@
-//! Templates (embedded, auto-escaped) and the user shown in every page.
+//! Templates (embedded, auto-escaped, strict about undefined names), the frame every
+//! page shares, and how values, instants, sources and sizes are shown.
 
 use axum::response::Html;
-use minijinja::{Environment, Value};
+use creditcity_rubric::model::Input;
+use creditcity_store::SourceKind;
+use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::WebError;
@@ -41,10 +44,64 @@ impl Views {
         Ok(Self { env: environment()? })
     }
 
-    pub fn render(&self, name: &str, ctx: Value) -> Result<Html<String>, WebError> {
-        let t = self.env.get_template(name).map_err(|e| WebError::Internal(e.to_string()))?;
-        t.render(ctx).map(Html).map_err(|e| WebError::Internal(format!("{name}: {e:#}")))
+    pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<Html<String>, WebError> {
+        let t = self.env.get_template(name)?;
+        Ok(Html(t.render(ctx)?))
     }
+
+    /// Renders only the `content` block of a page template (what the page shows inside
+    /// the frame), to be cached and framed per request by [`Views::frame`].
+    pub fn render_content<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, WebError> {
+        let t = self.env.get_template(name)?;
+        // Evaluated once (into nothing) for its state, then only the block rendered.
+        let mut captured = t.render_captured_to(ctx, std::io::sink())?;
+        Ok(captured.with_state_mut(|state| state.render_block("content"))?)
+    }
+
+    /// The frame (`base.html`) around content rendered before, with the session's CSRF
+    /// token in its slots: the frame is small and rendered per request, the content is
+    /// copied once, into its place.
+    pub fn frame(&self, page: &Page<'_, NoBody>, content: &str, csrf: &str) -> Result<Html<String>, WebError> {
+        let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
+        let frame = self.render("base.html", ctx)?.0;
+        let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
+        let mut out = String::with_capacity(frame.len() + content.len());
+        out.push_str(head);
+        for (i, piece) in content.split(CSRF_SLOT).enumerate() {
+            if i > 0 {
+                out.push_str(csrf);
+            }
+            out.push_str(piece);
+        }
+        out.push_str(tail);
+        Ok(Html(out))
+    }
+}
+
+/// Where the frame's content goes (letters and digits only, like [`CSRF_SLOT`]).
+const CONTENT_SLOT: &str = "contentslot3b8e51f0a9c2";
+
+/// The body of a page that is only its frame.
+#[derive(Serialize)]
+pub struct NoBody {}
+
+/// Stands for the session's CSRF token in content rendered once for everyone; replaced
+/// by the token of each request. Letters and digits only, so escaping leaves it alone.
+pub const CSRF_SLOT: &str = "csrfslot7d1f0c2b9e4a";
+
+/// The frame of every signed-in page (navigation, who, the CSRF token of its forms, a
+/// flash message) around the page's own data.
+#[derive(Serialize)]
+pub struct Page<'a, T: Serialize> {
+    pub user: Option<UserView>,
+    pub csrf: &'a str,
+    pub city: &'a str,
+    pub nav: &'a str,
+    pub title: &'a str,
+    pub flash: Option<&'a str>,
+    pub flash_kind: &'a str,
+    #[serde(flatten)]
+    pub body: &'a T,
 }
 
 /// The signed-in user as templates see it.
@@ -61,15 +118,118 @@ pub struct UserView {
 
 /// A page for an error, rendered without the application state.
 pub fn error_page(heading: &str, message: &str) -> Html<String> {
+    #[derive(Serialize)]
+    struct ErrorBody<'a> {
+        heading: &'a str,
+        message: &'a str,
+    }
     static ENV: std::sync::OnceLock<Option<Environment<'static>>> = std::sync::OnceLock::new();
     let env = ENV.get_or_init(|| environment().ok());
-    let rendered = env.as_ref().and_then(|env| {
-        let t = env.get_template("error.html").ok()?;
-        t.render(minijinja::context! {
-            title => heading, heading => heading, message => message, user => Value::from(()),
-            flash => Value::from(()), flash_kind => "", csrf => "", city => "", nav => "",
-        })
-        .ok()
-    });
+    let body = ErrorBody { heading, message };
+    let page = Page { user: None, csrf: "", city: "", nav: "", title: heading, flash: None, flash_kind: "", body: &body };
+    let rendered = env.as_ref().and_then(|env| env.get_template("error.html").ok()?.render(&page).ok());
     Html(rendered.unwrap_or_else(|| "<!doctype html><title>error</title><p>error</p>".to_owned()))
+}
+
+/// A stored value as people read it. Every value shown on a page goes through here, so
+/// that how money and counts are shown is decided in one place.
+/// A stored value as people read it, with the unit the rubric gives it: `86,000,000 元`,
+/// `8,600 万元`, `1,208 户`, `97.06%`, 是/否 (for display; forms use [`form_text`]).
+pub fn value(input: &Input, value_json: &str) -> String {
+    use creditcity_rubric::Value;
+    let shown = match serde_json::from_str::<serde_json::Value>(value_json) {
+        Ok(serde_json::Value::Bool(b)) => Some(Value::Bool(b)),
+        Ok(serde_json::Value::Number(n)) => n.as_f64().map(Value::Number),
+        Ok(serde_json::Value::Array(items)) => items.iter().map(serde_json::Value::as_f64).collect::<Option<Vec<f64>>>().map(Value::List),
+        _ => None,
+    };
+    shown.map_or_else(|| creditcity_app::values::display_json(value_json), |v| creditcity_rubric::format::input_value(input, &v))
+}
+
+/// A stored value as a form field shows it, so that it can be submitted again unchanged:
+/// `0.018` for a ratio, `86000000` for an amount, 是/否.
+pub fn form_text(_input: &Input, value_json: &str) -> String {
+    creditcity_app::values::display_json(value_json)
+}
+
+/// A stored instant (UTC) in Beijing time: `2026-11-30 06:40`.
+pub fn when(stored: &str) -> String {
+    creditcity_app::beijing_time(stored)
+}
+
+/// Where a value came from, with the unit that set it: never `None`, never an empty `·`.
+pub fn source(unit: Option<&str>, kind: SourceKind, reference: &str) -> String {
+    let p = creditcity_app::provenance(kind, reference);
+    match unit.filter(|u| !u.trim().is_empty()) {
+        Some(u) => format!("{u} · {p}"),
+        None => p,
+    }
+}
+
+pub fn size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+    } else if bytes >= 1024 {
+        format!("{:.0} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// Input labels grouped by what they share: "医药卫生和计划生育领域:认定红黑名单并归集"
+/// and nine more like it become one group "认定红黑名单并归集" of ten fields. A label
+/// without a `:` is a group of its own.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct LabelGroup {
+    pub heading: String,
+    pub items: Vec<String>,
+}
+
+pub fn group_labels<'a>(labels: impl IntoIterator<Item = &'a str>) -> Vec<LabelGroup> {
+    let split: Vec<(Option<&str>, &str)> = labels.into_iter().map(|l| l.split_once(':').map_or((None, l), |(h, t)| (Some(h), t))).collect();
+    // Group by the shared tail (the field's own part) when that makes fewer groups than
+    // grouping by the head (the area), else by the head.
+    let count = |by_tail: bool| {
+        let mut keys: Vec<&str> = split.iter().map(|(h, t)| if by_tail { *t } else { h.unwrap_or(t) }).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    };
+    let by_tail = count(true) < count(false);
+    let mut groups: Vec<LabelGroup> = Vec::new();
+    for (head, tail) in split {
+        let (heading, item) = match head {
+            None => (tail, String::new()),
+            Some(h) if by_tail => (tail, h.to_owned()),
+            Some(h) => (h, tail.to_owned()),
+        };
+        match groups.iter_mut().find(|g| g.heading == heading) {
+            Some(g) if !item.is_empty() => g.items.push(item),
+            Some(_) => {}
+            None => groups.push(LabelGroup { heading: heading.to_owned(), items: if item.is_empty() { Vec::new() } else { vec![item] } }),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_that_share_a_field_are_one_group() {
+        let g = group_labels(["医药卫生和计划生育领域:认定红黑名单并归集", "社会保障领域:认定红黑名单并归集", "劳动用工领域:认定红黑名单并归集"]);
+        assert_eq!(g, vec![LabelGroup { heading: "认定红黑名单并归集".into(), items: vec!["医药卫生和计划生育领域".into(), "社会保障领域".into(), "劳动用工领域".into()] }]);
+        let g = group_labels(["劳动用工领域:建立信用记录", "劳动用工领域:认定红黑名单并归集", "执结案件数"]);
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].heading, "劳动用工领域");
+        assert_eq!(g[0].items, vec!["建立信用记录".to_owned(), "认定红黑名单并归集".to_owned()]);
+        assert_eq!(g[1], LabelGroup { heading: "执结案件数".into(), items: vec![] });
+    }
+
+    #[test]
+    fn a_source_without_a_reference_shows_no_none() {
+        assert_eq!(source(None, SourceKind::Note, ""), "说明");
+        assert_eq!(source(Some("市商务局"), SourceKind::Document, "青银发〔2019〕12号"), "市商务局 · 文件 · 青银发〔2019〕12号");
+    }
 }

@@ -34,19 +34,65 @@ impl App {
 
     /// The number of audit entries: a refused request must not change it.
     pub fn audit_len(&self) -> usize {
+        self.with_store(|store| async move { store.audit(&creditcity_store::AuditFilter::default()).await.map(|a| a.len()) })
+    }
+
+    /// Runs `f` on the store, from a thread and runtime of its own; any error panics.
+    pub fn with_store<T, F, Fut>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(creditcity_store::Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, creditcity_store::StoreError>>,
+    {
         let location = self.location.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
             rt.block_on(async {
-                let store = creditcity_store::Store::open(&location).await.unwrap_or_else(|e| panic!("{e}"));
-                let n = store.audit(&creditcity_store::AuditFilter::default()).await.map_or(0, |a| a.len());
+                let store = creditcity_store::Store::open(&location).await.unwrap_or_else(|e| panic!("cannot open the store: {e}"));
+                let out = f(store.clone()).await.unwrap_or_else(|e| panic!("store: {e}"));
                 store.close().await;
-                n
+                out
             })
         })
         .join()
-        .unwrap_or(0)
+        .unwrap_or_else(|_| panic!("the store thread panicked"))
     }
+
+    /// A second city in the same store (临江市, the same plan with task T1.1 renamed
+    /// LJ1.1, one evidence file): objects that belong to another assessment.
+    pub fn second_city(&self) -> OtherCity {
+        let location = self.location.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+            rt.block_on(async {
+                let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+                let who = creditcity_app::Actor("test".to_owned());
+                creditcity_app::init(&location, &rubric, "临江市", "2019", &who).await.unwrap_or_else(|e| panic!("{e}"));
+                let ws = Workspace::open(&location, rubric, Some("临江市")).await.unwrap_or_else(|e| panic!("{e}"));
+                let plan = include_str!("../../../examples/qingchuan-plan.toml").replacen("code = \"T1.1\"", "code = \"LJ1.1\"", 1);
+                ws.import_plan(&plan, &who).await.unwrap_or_else(|e| panic!("{e}"));
+                let units = ws.units().await.unwrap_or_else(|e| panic!("{e}"));
+                let pboc = units.iter().find(|u| u.name == "人行青川市中心支行").unwrap_or_else(|| panic!("no 人行 in 临江市's plan"));
+                let e = ws
+                    .attach_reader("临江执结统计.pdf", &mut b"%PDF-1.4 linjiang".as_slice(), "7.2a", Some(1), Some("T7.2"), Some(&pboc.name), &who)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let other = OtherCity { unit: pboc.id, evidence: e.id, task: "LJ1.1".to_owned() };
+                ws.close().await;
+                other
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("could not create the second city"))
+    }
+}
+
+/// Objects of another assessment than the one served.
+pub struct OtherCity {
+    pub unit: i64,
+    pub evidence: i64,
+    /// A task code that only the other assessment has.
+    pub task: String,
 }
 
 /// Serves the demo from a fresh store; `max_upload` bounds evidence files.
@@ -113,7 +159,7 @@ impl Client {
         }
         let status = resp.status();
         let location = resp.header("location").map(str::to_owned);
-        let body = resp.into_string().unwrap_or_default();
+        let body = resp.into_string().unwrap_or_else(|e| panic!("cannot read the response: {e}"));
         if let Some(token) = scrape_csrf(&body) {
             self.csrf = token;
         }
@@ -190,6 +236,6 @@ pub fn unit_id(app: &App, name: &str) -> i64 {
     let page = admin.get("/admin").body;
     let needle = format!("\">{name}</a>");
     let at = page.find(&needle).unwrap_or_else(|| panic!("unit {name} not on the admin page"));
-    let start = page[..at].rfind("/units/").map_or(0, |i| i + "/units/".len());
+    let start = page[..at].rfind("/units/").map_or_else(|| panic!("no link to unit {name}"), |i| i + "/units/".len());
     page[start..at].parse().unwrap_or_else(|e| panic!("{e}"))
 }

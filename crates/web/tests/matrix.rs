@@ -1,52 +1,129 @@
-//! Roles × routes × other units' objects: every forbidden combination is refused, and a
-//! refused request changes nothing.
+//! Roles × routes × objects (other units', and another assessment's): every forbidden
+//! combination is refused and a refused request changes nothing. Every route of the
+//! router (`creditcity_web::ROUTES`) must appear here, or `every_route_is_in_the_matrix`
+//! fails.
 
-use crate::harness::{Client, spawn_app, unit_id};
+use std::collections::BTreeSet;
+
+use crate::harness::{App, Client, spawn_app, unit_id};
 
 const ROLES: [&str; 5] = ["xinyongban", "renhang", "shangwu", "zhuanjia", "guest"];
+
+struct Ids {
+    pboc: i64,
+    commerce: i64,
+}
+
+struct GetCase {
+    route: &'static str,
+    path: String,
+    /// [admin, renhang, shangwu, evaluator, viewer]; 303 = sent elsewhere.
+    expected: [u16; 5],
+    /// Answers without signing in.
+    public: bool,
+}
+
+fn get_table(ids: &Ids) -> Vec<GetCase> {
+    let case = |route: &'static str, path: String, expected: [u16; 5]| GetCase { route, path, expected, public: false };
+    let (pboc, commerce) = (ids.pboc, ids.commerce);
+    vec![
+        case("/", "/".into(), [200, 303, 303, 200, 200]),
+        GetCase { route: "/login", path: "/login".into(), expected: [303; 5], public: true },
+        GetCase { route: "/healthz", path: "/healthz".into(), expected: [200; 5], public: true },
+        case("/rules", "/rules".into(), [200, 403, 403, 200, 200]),
+        case("/rules/{id}", "/rules/7.2a".into(), [200, 403, 403, 200, 200]),
+        case("/rules/{id}", "/rules/99.9".into(), [404, 403, 403, 404, 404]),
+        case("/gaps", "/gaps".into(), [200, 403, 403, 200, 200]),
+        case("/gaps", "/gaps?k0=s10.jrp_cases&v0=3000".into(), [200, 403, 403, 200, 200]),
+        case("/report", "/report".into(), [200, 403, 403, 200, 200]),
+        case("/export/scores.xlsx", "/export/scores.xlsx".into(), [200, 403, 403, 200, 200]),
+        case("/export/evidence.zip", "/export/evidence.zip".into(), [200, 403, 403, 200, 403]),
+        case("/review", "/review".into(), [200, 403, 403, 200, 403]),
+        case("/admin", "/admin".into(), [200, 403, 403, 403, 403]),
+        case("/audit", "/audit".into(), [200, 403, 403, 200, 200]),
+        case("/unit", "/unit".into(), [303; 5]),
+        case("/units/{id}", format!("/units/{pboc}"), [200, 200, 403, 200, 200]),
+        case("/units/{id}", format!("/units/{commerce}"), [200, 403, 200, 200, 200]),
+        case("/units/{id}/template.xlsx", format!("/units/{pboc}/template.xlsx"), [200, 200, 403, 200, 200]),
+        // Evidence 1 and 2 belong to 人行, 3 to 市商务局.
+        case("/evidence/{id}", "/evidence/1".into(), [200, 200, 403, 200, 200]),
+        case("/evidence/{id}", "/evidence/3".into(), [200, 403, 200, 200, 200]),
+        case("/evidence/{id}", "/evidence/999".into(), [404, 404, 404, 404, 404]),
+    ]
+}
+
+/// A POST and who may not make it: [admin, renhang, shangwu, evaluator, viewer], true =
+/// must be refused (403 or 404) even with a valid CSRF token.
+struct PostCase {
+    route: &'static str,
+    path: String,
+    fields: Vec<(&'static str, String)>,
+    refused: [bool; 5],
+}
+
+fn post_table(ids: &Ids) -> Vec<PostCase> {
+    let (pboc, commerce) = (ids.pboc, ids.commerce);
+    let case = |route: &'static str, path: String, fields: &[(&'static str, &str)], refused: [bool; 5]| PostCase {
+        route,
+        path,
+        fields: fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        refused,
+    };
+    let all = [true; 5];
+    let not_admin = [false, true, true, true, true];
+    vec![
+        case("/units/{id}/inputs", format!("/units/{commerce}/inputs"), &[("v:s4.circulation.records", "是")], [false, true, false, true, true]),
+        case("/units/{id}/inputs", format!("/units/{pboc}/inputs"), &[("v:s4.pricing.records", "是")], all),
+        case("/units/{id}/inputs", format!("/units/{pboc}/inputs"), &[("v:s1.judged", "4")], all),
+        case("/units/{id}/tasks/{code}/submit", format!("/units/{commerce}/tasks/T4.circulation/submit"), &[], [false, true, false, true, true]),
+        case("/units/{id}/tasks/{code}/submit", format!("/units/{pboc}/tasks/T1.1/submit"), &[], all),
+        case("/review/{kind}/{id}", "/review/input/s7.npl_ratio".into(), &[("decision", "accept")], [false, true, true, false, true]),
+        case("/review/group", "/review/group".into(), &[("decision", "accept"), ("t", "input:s7.npl_ratio")], [false, true, true, false, true]),
+        case("/review/judged/{key}", "/review/judged/s1.judged".into(), &[("value", "4"), ("justification", "x")], [false, true, true, false, true]),
+        case("/admin/users", "/admin/users".into(), &[("username", "mallory"), ("password", "0123456789ab"), ("role", "admin")], not_admin),
+        case("/admin/users/{name}/password", "/admin/users/guest/password".into(), &[("password", "0123456789ab")], not_admin),
+        case("/admin/users/{name}/active", "/admin/users/guest/active".into(), &[("active", "false")], not_admin),
+        case("/admin/units", "/admin/units".into(), &[("name", "新单位"), ("kind", "市直部门")], not_admin),
+        case("/admin/tasks/{code}", "/admin/tasks/T7.2".into(), &[("lead", &pboc.to_string()), ("due", "2030-01-01")], not_admin),
+    ]
+}
+
+fn refused(status: u16) -> bool {
+    status == 403 || status == 404
+}
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    // The routes do not depend on the ids.
+    let ids = Ids { pboc: 0, commerce: 0 };
+    let mut covered: BTreeSet<(&str, &str)> = get_table(&ids).iter().map(|c| ("GET", c.route)).collect();
+    covered.extend(post_table(&ids).iter().map(|c| ("POST", c.route)));
+    // Covered by the tests of CSRF and of uploads below.
+    covered.extend([("POST", "/login"), ("POST", "/logout"), ("POST", "/units/{id}/evidence"), ("POST", "/units/{id}/template")]);
+    let routes: BTreeSet<(&str, &str)> = creditcity_web::ROUTES.iter().copied().collect();
+    let missing: Vec<_> = routes.difference(&covered).collect();
+    assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
+    let stale: Vec<_> = covered.difference(&routes).collect();
+    assert!(stale.is_empty(), "the matrix names routes the router does not have: {stale:?}");
+}
 
 #[test]
 fn every_role_reaches_exactly_its_pages() {
     let app = spawn_app();
-    let pboc = unit_id(&app, "人行青川市中心支行");
-    let commerce = unit_id(&app, "市商务局");
-    let pboc_page = format!("/units/{pboc}");
-    let commerce_page = format!("/units/{commerce}");
-    let pboc_template = format!("/units/{pboc}/template.xlsx");
-    // (path, [admin, renhang, shangwu, evaluator, viewer]) → expected status; 303 = sent elsewhere.
-    let table: Vec<(&str, [u16; 5])> = vec![
-        ("/", [200, 303, 303, 200, 200]),
-        ("/rules", [200, 403, 403, 200, 200]),
-        ("/rules/7.2a", [200, 403, 403, 200, 200]),
-        ("/gaps", [200, 403, 403, 200, 200]),
-        ("/report", [200, 403, 403, 200, 200]),
-        ("/export/scores.xlsx", [200, 403, 403, 200, 200]),
-        ("/export/evidence.zip", [200, 403, 403, 200, 403]),
-        ("/gaps?k0=s10.jrp_cases&v0=3000", [200, 403, 403, 200, 200]),
-        ("/review", [200, 403, 403, 200, 403]),
-        ("/admin", [200, 403, 403, 403, 403]),
-        ("/audit", [200, 403, 403, 200, 200]),
-        (&pboc_page, [200, 200, 403, 200, 200]),
-        (&commerce_page, [200, 403, 200, 200, 200]),
-        // Evidence 1 and 2 belong to 人行, 3 to 市商务局.
-        (&pboc_template, [200, 200, 403, 200, 200]),
-        ("/evidence/1", [200, 200, 403, 200, 200]),
-        ("/evidence/3", [200, 403, 200, 200, 200]),
-        ("/evidence/999", [404, 404, 404, 404, 404]),
-    ];
+    let ids = Ids { pboc: unit_id(&app, "人行青川市中心支行"), commerce: unit_id(&app, "市商务局") };
     let mut clients: Vec<Client> = ROLES.iter().map(|u| app.as_user(u)).collect();
     let mut anonymous = app.client();
     let mut failures = Vec::new();
-    for (path, expected) in &table {
-        for (who, (client, want)) in ROLES.iter().zip(clients.iter_mut().zip(expected)) {
-            let got = client.get(path).status;
-            if got != *want {
-                failures.push(format!("{who} GET {path}: {got}, expected {want}"));
+    for case in get_table(&ids) {
+        for (who, (client, want)) in ROLES.iter().zip(clients.iter_mut().zip(case.expected)) {
+            let got = client.get(&case.path).status;
+            if got != want {
+                failures.push(format!("{who} GET {}: {got}, expected {want}", case.path));
             }
         }
-        let r = anonymous.get(path);
-        if r.status != 303 || r.location.as_deref() != Some("/login") {
-            failures.push(format!("anonymous GET {path}: {} to {:?}", r.status, r.location));
+        let r = anonymous.get(&case.path);
+        if !case.public && (r.status != 303 || r.location.as_deref() != Some("/login")) {
+            failures.push(format!("anonymous GET {}: {} to {:?}", case.path, r.status, r.location));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -55,52 +132,107 @@ fn every_role_reaches_exactly_its_pages() {
 #[test]
 fn every_forbidden_change_is_refused_and_changes_nothing() {
     let app = spawn_app();
-    let pboc = unit_id(&app, "人行青川市中心支行");
-    let commerce = unit_id(&app, "市商务局");
+    let ids = Ids { pboc: unit_id(&app, "人行青川市中心支行"), commerce: unit_id(&app, "市商务局") };
+    let mut clients: Vec<Client> = ROLES.iter().map(|u| app.as_user(u)).collect();
     let before = app.audit_len();
-    let mut renhang = app.as_user("renhang");
-    let mut shangwu = app.as_user("shangwu");
-    let mut expert = app.as_user("zhuanjia");
-    let mut guest = app.as_user("guest");
-    let mut admin = app.as_user("xinyongban");
-    let mut anonymous = app.client();
     let mut failures = Vec::new();
-    let mut expect = |who: &str, status: u16, want: u16, what: &str| {
-        if status != want {
-            failures.push(format!("{who} {what}: {status}, expected {want}"));
+    for case in post_table(&ids) {
+        let fields: Vec<(&str, &str)> = case.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (who, (client, must_refuse)) in ROLES.iter().zip(clients.iter_mut().zip(case.refused)) {
+            if must_refuse {
+                let got = client.submit(&case.path, &fields).status;
+                if !refused(got) {
+                    failures.push(format!("{who} POST {}: {got}, expected a refusal", case.path));
+                }
+            }
+        }
+    }
+    // Uploads for another unit, or for a rule of no task of the unit's.
+    let renhang = &mut clients[1];
+    let commerce = ids.commerce;
+    let pboc = ids.pboc;
+    for (path, target) in [(format!("/units/{commerce}/evidence"), "4.4:1"), (format!("/units/{pboc}/evidence"), "1.1:1"), (format!("/units/{commerce}/template"), "")] {
+        let got = renhang.upload(&path, target, "x.pdf", b"%PDF-1.4 x", None).status;
+        if !refused(got) {
+            failures.push(format!("renhang uploads to {path} ({target}): {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+}
+
+#[test]
+fn every_post_without_the_sessions_csrf_token_is_refused() {
+    let app = spawn_app();
+    let ids = Ids { pboc: unit_id(&app, "人行青川市中心支行"), commerce: unit_id(&app, "市商务局") };
+    let mut admin = app.as_user("xinyongban");
+    let renhang = app.as_user("renhang");
+    let before = app.audit_len();
+    let mut failures = Vec::new();
+    let mut expect = |what: String, status: u16| {
+        if status != 403 {
+            failures.push(format!("{what}: {status}, expected 403"));
         }
     };
-    let commerce_inputs = format!("/units/{commerce}/inputs");
-    let pboc_inputs = format!("/units/{pboc}/inputs");
-    // Another unit's inputs, evidence and tasks.
-    expect("renhang", renhang.submit(&commerce_inputs, &[("v:s4.circulation.records", "true")]).status, 403, "sets 商务局's input");
-    expect("renhang", renhang.upload(&format!("/units/{commerce}/evidence"), "4.4:1", "x.pdf", b"%PDF-1.4 x", None).status, 403, "uploads for 商务局");
-    expect("renhang", renhang.submit(&format!("/units/{commerce}/tasks/T4.circulation/submit"), &[]).status, 403, "submits 商务局's task");
-    expect("renhang", renhang.upload(&format!("/units/{commerce}/template"), "", "t.xlsx", b"PK", None).status, 403, "imports 商务局's template");
-    // Its own unit, but inputs and tasks that are not its own.
-    expect("renhang", renhang.submit(&pboc_inputs, &[("v:s4.pricing.records", "true")]).status, 403, "sets an input of no task of its");
-    expect("renhang", renhang.submit(&pboc_inputs, &[("v:s1.judged", "4")]).status, 403, "sets a judged score");
-    expect("renhang", renhang.submit(&format!("/units/{pboc}/tasks/T1.1/submit"), &[]).status, 403, "submits a task it does not work on");
-    expect("renhang", renhang.upload(&format!("/units/{pboc}/evidence"), "1.1:1", "x.pdf", b"%PDF-1.4 x", None).status, 403, "uploads for a rule of no task of its");
-    // Reviews and administration.
-    for (who, client) in [("renhang", &mut renhang), ("shangwu", &mut shangwu), ("guest", &mut guest)] {
-        expect(who, client.submit("/review/input/s7.npl_ratio", &[("decision", "accept")]).status, 403, "reviews");
-        expect(who, client.submit("/review/judged/s1.judged", &[("value", "4"), ("justification", "x")]).status, 403, "judges");
-        expect(who, client.submit("/admin/users", &[("username", "mallory"), ("password", "0123456789ab"), ("role", "admin")]).status, 403, "creates a user");
+    let others = renhang.csrf.clone();
+    for case in post_table(&ids) {
+        let fields: Vec<(&str, &str)> = case.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        expect(format!("admin POST {} without a token", case.path), admin.post(&case.path, &fields).status);
+        let mut wrong = vec![("csrf", "0".repeat(64))];
+        wrong.extend(case.fields.iter().cloned());
+        let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        expect(format!("admin POST {} with a wrong token", case.path), admin.post(&case.path, &wrong).status);
+        let mut stolen = vec![("csrf", others.clone())];
+        stolen.extend(case.fields.iter().cloned());
+        let stolen: Vec<(&str, &str)> = stolen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        expect(format!("admin POST {} with another session's token", case.path), admin.post(&case.path, &stolen).status);
     }
-    expect("zhuanjia", expert.submit(&pboc_inputs, &[("v:s7.npl_ratio", "0.01")]).status, 403, "edits a unit's inputs");
-    expect("zhuanjia", expert.submit("/admin/units", &[("name", "新单位"), ("kind", "市直部门")]).status, 403, "adds a unit");
-    expect("guest", guest.submit(&pboc_inputs, &[("v:s7.npl_ratio", "0.01")]).status, 403, "edits a unit's inputs");
-    // A missing or wrong CSRF token refuses even the admin.
-    expect("admin", admin.post(&pboc_inputs, &[("v:s7.npl_ratio", "0.01")]).status, 403, "posts without a CSRF token");
-    expect("admin", admin.post(&pboc_inputs, &[("csrf", "0".repeat(64).as_str()), ("v:s7.npl_ratio", "0.01")]).status, 403, "posts a wrong CSRF token");
-    expect("admin", admin.upload(&format!("/units/{pboc}/evidence"), "7.2a:1", "x.pdf", b"%PDF-1.4 x", Some("bad")).status, 403, "uploads with a wrong token");
-    // One session's token is not another's.
-    let other = renhang.csrf.clone();
-    expect("shangwu", shangwu.post(&format!("/units/{commerce}/inputs"), &[("csrf", other.as_str()), ("v:s4.circulation.records", "true")]).status, 403, "uses renhang's token");
+    for path in [format!("/units/{}/evidence", ids.pboc), format!("/units/{}/template", ids.pboc)] {
+        expect(format!("admin uploads to {path} with a wrong token"), admin.upload(&path, "7.2a:1", "x.pdf", b"%PDF-1.4 x", Some("bad")).status);
+    }
+    expect("admin signs out without a token".to_owned(), admin.post("/logout", &[]).status);
+    let mut fresh = app.client();
+    fresh.get("/login");
+    expect("a login with another page's token".to_owned(), fresh.post("/login", &[("username", "guest"), ("password", creditcity_web::demo::PASSWORD), ("csrf", "0")]).status);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+    // Still signed in: the refused sign-out did nothing.
+    assert_eq!(admin.get("/admin").status, 200);
     // Anonymous requests go to the login page and change nothing.
-    let r = anonymous.post(&pboc_inputs, &[("v:s7.npl_ratio", "0.01")]);
-    expect("anonymous", r.status, 303, "posts");
+    let r = app.client().post(&format!("/units/{}/inputs", ids.pboc), &[("v:s7.npl_ratio", "0.01")]);
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/login")));
+}
+
+#[test]
+fn objects_of_another_assessment_are_refused_and_change_nothing() {
+    let app: App = spawn_app();
+    let other = app.second_city();
+    let pboc = unit_id(&app, "人行青川市中心支行");
+    let mut admin = app.as_user("xinyongban");
+    let mut expert = app.as_user("zhuanjia");
+    let mut renhang = app.as_user("renhang");
+    let before = app.audit_len();
+    let mut failures = Vec::new();
+    let mut check = |what: &str, status: u16| {
+        if !refused(status) {
+            failures.push(format!("{what}: {status}, expected a refusal"));
+        }
+    };
+    let (unit, evidence, task) = (other.unit, other.evidence, other.task.as_str());
+    for (who, c) in [("admin", &mut admin), ("zhuanjia", &mut expert), ("renhang", &mut renhang)] {
+        check(&format!("{who} GET its unit page"), c.get(&format!("/units/{unit}")).status);
+        check(&format!("{who} GET its template"), c.get(&format!("/units/{unit}/template.xlsx")).status);
+        check(&format!("{who} GET its evidence"), c.get(&format!("/evidence/{evidence}")).status);
+    }
+    check("admin sets its unit's inputs", admin.submit(&format!("/units/{unit}/inputs"), &[("v:s7.npl_ratio", "0.01")]).status);
+    check("admin uploads for its unit", admin.upload(&format!("/units/{unit}/evidence"), "7.2a:1", "x.pdf", b"%PDF-1.4 x", None).status);
+    check("admin imports a template for its unit", admin.upload(&format!("/units/{unit}/template"), "", "t.xlsx", b"PK", None).status);
+    check("admin submits its unit's task", admin.submit(&format!("/units/{unit}/tasks/T7.2/submit"), &[]).status);
+    check("admin edits its task", admin.submit(&format!("/admin/tasks/{task}"), &[("lead", &pboc.to_string()), ("due", "2030-01-01")]).status);
+    check("admin makes its unit a lead", admin.submit("/admin/tasks/T7.2", &[("lead", &unit.to_string()), ("due", "2030-01-01")]).status);
+    check("admin gives an account its unit", admin.submit("/admin/users", &[("username", "lj"), ("password", "0123456789ab"), ("role", "unit"), ("unit", &unit.to_string())]).status);
+    check("zhuanjia reviews its evidence", expert.submit(&format!("/review/evidence/{evidence}"), &[("decision", "accept")]).status);
+    check("zhuanjia reviews its evidence in a group", expert.submit("/review/group", &[("decision", "accept"), ("t", &format!("evidence:{evidence}"))]).status);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
 }

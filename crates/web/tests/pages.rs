@@ -126,3 +126,190 @@ fn the_gap_page_ranks_losses_and_answers_what_ifs_without_saving() {
     assert!(r.body.contains("s10.blacklist_exited"), "a mistyped key is named with a suggestion");
     assert_eq!(app.audit_len(), before, "what-ifs save nothing");
 }
+
+/// Whether `text` holds a raw stored instant such as `2026-11-29T22:40`.
+fn has_utc_instant(text: &str) -> bool {
+    let b = text.as_bytes();
+    (2..b.len().saturating_sub(3)).any(|i| b[i] == b'T' && b[i - 1].is_ascii_digit() && b[i - 2].is_ascii_digit() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() && b[i + 3] == b':')
+}
+
+#[test]
+fn pages_show_beijing_time_and_never_none() {
+    let app = spawn_app();
+    let pboc = unit_id(&app, "人行青川市中心支行");
+    let mut admin = app.as_user("xinyongban");
+    let mut expert = app.as_user("zhuanjia");
+    let r = admin.submit(&format!("/units/{pboc}/inputs"), &[("v:s7.npl_ratio", "1.7%"), ("source", "note"), ("source_ref", "")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    for path in ["/".to_owned(), "/rules/7.1a".to_owned(), "/rules/7.2a".to_owned(), format!("/units/{pboc}"), "/gaps".to_owned()] {
+        let page = admin.get(&path).body;
+        assert!(!has_utc_instant(&page), "{path} shows a raw UTC instant");
+        assert!(!page.contains("None"), "{path} shows None");
+    }
+    let page = expert.get("/review").body;
+    assert!(!has_utc_instant(&page) && !page.contains("None"), "the review queue shows a raw instant or None");
+    // A value with no reference shows its kind of source only.
+    let rule = admin.get("/rules/7.1a").body;
+    assert!(rule.contains("说明<br>") || rule.contains("说明\n") || rule.contains("· 说明<"), "the source of a value without a reference");
+    // The audit log's time column is Beijing time.
+    let audit = admin.get("/audit").body;
+    let cells: Vec<&str> = audit.split("<td class=\"muted code\">").skip(1).map(|c| c.split('<').next().unwrap_or_else(|| panic!("a cell"))).collect();
+    assert!(!cells.is_empty(), "the audit log shows entries");
+    for c in cells {
+        assert!(c.len() == 16 && c.as_bytes()[10] == b' ' && c.as_bytes()[13] == b':', "not YYYY-MM-DD HH:MM: {c}");
+    }
+}
+
+#[test]
+fn the_audit_log_pages_both_ways() {
+    let app = spawn_app();
+    let mut admin = app.as_user("xinyongban");
+    let first = admin.get("/audit").body;
+    let total: usize = first.split("共 ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no total on the page"));
+    assert!(total > 100, "the demo has more entries than a page: {total}");
+    assert_eq!(first.matches("<td class=\"muted code\">").count(), 100, "one page, not the whole log");
+    assert!(!first.contains("id=\"newer\""), "the newest page has no newer link");
+    let older = href(&first, "older");
+    let second = admin.get(&older).body;
+    assert!(second.contains("id=\"newer\""));
+    let shown = second.matches("<td class=\"muted code\">").count();
+    assert_eq!(shown, (total - 100).min(100));
+    let back = admin.get(&href(&second, "newer")).body;
+    assert_eq!(rows(&back), rows(&first), "newer leads back to the first page");
+    // Filters are applied in SQL and kept by the links.
+    let filtered = admin.get("/audit?entity=evidence").body;
+    assert!(filtered.contains("共 ") && !filtered.contains("<td>input "), "only evidence entries");
+}
+
+fn href(page: &str, id: &str) -> String {
+    let at = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no link {id}"));
+    let start = page[..at].rfind("href=\"").unwrap_or_else(|| panic!("no href for {id}")) + "href=\"".len();
+    // Attribute values are HTML-escaped (minijinja escapes `/` too).
+    page[start..].split('"').next().unwrap_or_else(|| panic!("an href")).replace("&#x2f;", "/").replace("&amp;", "&")
+}
+
+fn rows(page: &str) -> Vec<&str> {
+    page.split("<tr>").filter(|r| r.contains("muted code")).collect()
+}
+
+#[test]
+fn boolean_inputs_are_a_yes_no_choice() {
+    let app = spawn_app();
+    let commerce = unit_id(&app, "市商务局");
+    let mut c = app.as_user("shangwu");
+    let page = c.get(&format!("/units/{commerce}")).body;
+    let at = page.find("<select name=\"v:s4.circulation.lists\"").unwrap_or_else(|| panic!("a 是/否 choice for a boolean input"));
+    let select = &page[at..at + page[at..].find("</select>").unwrap_or_else(|| panic!("select"))];
+    assert!(select.contains("<option value=\"是\">是</option>") && select.contains("<option value=\"否\" selected>否</option>"), "{select}");
+    assert!(!page.contains("<input name=\"v:s4.circulation.lists\""), "no free-text box for a boolean");
+    let r = c.submit(&format!("/units/{commerce}/inputs"), &[("v:s4.circulation.lists", "是"), ("source", "document"), ("source_ref", "商务发〔2019〕3号")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get(&format!("/units/{commerce}")).body;
+    assert!(page.contains("<option value=\"是\" selected>是</option>"), "saved as 是");
+}
+
+#[test]
+fn gap_rows_name_the_missing_inputs_by_label_grouped() {
+    let app = spawn_app();
+    let mut c = app.as_user("xinyongban");
+    let page = c.get("/gaps").body;
+    let at = page.find("<a href=\"/rules/5.3\">").unwrap_or_else(|| panic!("5.3 is a gap in the demo"));
+    let row = &page[at..at + page[at..].find("</tr>").unwrap_or_else(|| panic!("row"))];
+    assert!(row.contains("<b>认定红黑名单并归集</b>:医药卫生和计划生育领域、社会保障领域、劳动用工领域"), "{row}");
+    assert!(!row.contains("s5."), "no raw keys in a gap row: {row}");
+}
+
+#[test]
+fn the_dashboard_charts_both_scores_over_time() {
+    let app = spawn_app();
+    let mut c = app.as_user("xinyongban");
+    let page = c.get("/").body;
+    let at = page.find("<svg viewBox=\"0 0 560 200\"").unwrap_or_else(|| panic!("no chart"));
+    let svg = &page[at..at + page[at..].find("</svg>").unwrap_or_else(|| panic!("svg"))];
+    assert_eq!(svg.matches("<polyline points=\"").count(), 2, "the working and the confirmed score");
+    assert!(svg.contains("工作得分") && svg.contains("确认得分"));
+    assert!(!page.contains("<script"), "no script: the CSP allows none");
+}
+
+#[test]
+fn stored_values_that_break_a_relation_are_shown_and_nothing_goes_down() {
+    let app = spawn_app();
+    // Written behind the application's back: closed cases above pending + received.
+    app.with_store(|store| async move {
+        let a = store.assessments().await?.into_iter().next().map_or_else(|| panic!("no assessment"), |a| a.id);
+        let value = |key: &str, v: &str| creditcity_store::NewValue {
+            assessment_id: a,
+            key: key.to_owned(),
+            value_json: v.to_owned(),
+            unit_id: None,
+            source_kind: creditcity_store::SourceKind::Note,
+            source_ref: String::new(),
+            note: String::new(),
+            evidence_ids: Vec::new(),
+        };
+        store.set_values(&[value("s7.cases_pending_prior", "0"), value("s7.cases_received", "400"), value("s7.cases_closed", "700")], "outside").await
+    });
+    let pboc = unit_id(&app, "人行青川市中心支行");
+    let mut c = app.as_user("xinyongban");
+    let r = c.get("/");
+    assert_eq!(r.status, 200, "the dashboard answers");
+    assert!(r.body.contains("id=\"invalid-rules\"") && r.body.contains("<a href=\"/rules/7.2a\">7.2a</a>"), "the invalid rule is named");
+    let rule = c.get("/rules/7.2a");
+    assert_eq!(rule.status, 200);
+    assert!(rule.body.contains("id=\"invalid\"") && rule.body.contains("s7.cases_closed"), "the rule page says why");
+    assert!(c.get("/rules").body.contains("数据矛盾"));
+    for path in ["/gaps".to_owned(), "/review".to_owned(), "/audit".to_owned(), format!("/units/{pboc}")] {
+        assert_eq!(c.get(&path).status, 200, "{path}");
+    }
+}
+
+#[test]
+fn the_review_queue_groups_filters_and_decides_a_group_at_once() {
+    let app = spawn_app();
+    let mut expert = app.as_user("zhuanjia");
+    let page = expert.get("/review?section=7").body;
+    // Grouped by rule: 7.2a holds the value and the evidence beside it.
+    let at = page.find("<a href=\"/rules/7.2a\">7.2a").unwrap_or_else(|| panic!("a group for 7.2a"));
+    let group = &page[at..at + page[at..].find("class=\"card group\"").unwrap_or(page.len() - at)];
+    assert!(group.contains("执结统计表.pdf"), "the evidence beside the value");
+    assert!(!page.contains("<h2 style=\"margin-top:0\"><a href=\"/rules/8."), "filtered to section 7");
+    let by_unit = expert.get("/review?by=unit&unit=%E5%B8%82%E5%95%86%E5%8A%A1%E5%B1%80").body;
+    assert!(by_unit.contains("商务诚信分级监管制度.pdf") && !by_unit.contains("执结统计表.pdf"), "grouped and filtered by unit");
+    // A group returned without a comment: refused, nothing written.
+    let before = app.audit_len();
+    let r = expert.submit("/review/group", &[("decision", "return"), ("t", "evidence:1"), ("t", "input:s7.cases_closed")]);
+    assert_eq!(r.status, 400, "a return needs its comment");
+    assert_eq!(app.audit_len(), before);
+    // Accepted at once: an audit entry for each item.
+    let form_end = page[at..].find("</form>").unwrap_or_else(|| panic!("the group's form"));
+    let form = &page[at..at + form_end];
+    let items: Vec<&str> = form.split("name=\"t\" value=\"").skip(1).map(|t| t.split('"').next().unwrap_or_else(|| panic!("a target"))).collect();
+    assert!(items.len() >= 2, "the 7.2a group has several pending items: {items:?}");
+    let mut fields: Vec<(&str, &str)> = items.iter().map(|t| ("t", *t)).collect();
+    fields.push(("decision", "accept"));
+    fields.push(("section", "7"));
+    let r = expert.submit("/review/group", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/review?section=7&m=reviewed"), "back to the same filters");
+    assert_eq!(app.audit_len(), before + items.len(), "one audit entry per item");
+    let after = expert.get("/review?section=7").body;
+    assert!(!after.contains("action=\"/review/evidence/1\""), "accepted items leave the pending queue");
+    assert!(expert.get("/review?section=7&state=accepted").body.contains("执结统计表.pdf"), "and show as accepted");
+}
+
+#[test]
+fn the_admin_names_a_tasks_lead_unit_and_a_unit_of_no_plan_is_refused() {
+    let app = spawn_app();
+    let mut admin = app.as_user("xinyongban");
+    let r = admin.submit("/admin/tasks/T7.2", &[("lead", "市商务局"), ("due", "2030-01-01")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = admin.get("/admin").body;
+    assert!(page.contains("action=\"&#x2f;admin&#x2f;tasks&#x2f;T7.2\"") || page.contains("action=\"/admin/tasks/T7.2\""), "the task form");
+    let at = page.find("tasks&#x2f;T7.2\"").or_else(|| page.find("tasks/T7.2\"")).unwrap_or_else(|| panic!("T7.2's form"));
+    assert!(page[at..].split("</form>").next().unwrap_or_else(|| panic!("form")).contains("value=\"市商务局\""), "the new lead");
+    let before = app.audit_len();
+    let r = admin.submit("/admin/tasks/T7.2", &[("lead", "不存在的单位"), ("due", "2030-01-01")]);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("没有这个单位"));
+    assert_eq!(app.audit_len(), before);
+}

@@ -24,7 +24,7 @@ fn the_report_has_cover_summary_rules_and_gap_plan_and_prints_to_pdf_with_chines
     std::fs::write(&html_path, &html).unwrap_or_else(|e| panic!("{e}"));
     let pdf = dir.path().join("自评报告.pdf");
     creditcity_web::report::to_pdf(&html_path, &pdf).unwrap_or_else(|e| panic!("{e}"));
-    let bytes = std::fs::read(&pdf).unwrap_or_default();
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
     assert!(bytes.starts_with(b"%PDF"), "a PDF");
     // The Chinese text is in the PDF as text, not as missing glyphs.
     let text = Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap_or_else(|e| panic!("pdftotext (poppler-utils): {e}"));

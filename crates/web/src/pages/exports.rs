@@ -1,0 +1,58 @@
+//! What leaves the application as files: the printable report, the score sheet
+//! (.xlsx), the evidence package (.zip) and single evidence files. Report HTML is
+//! rendered once per store version; workbooks and zips are built off the async runtime.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
+use creditcity_app::accounts::Role;
+
+use super::{cached_with, download, off_runtime, percent_encode, snapshot};
+use crate::AppState;
+use crate::auth::{Auth, Overview, Reviewer};
+use crate::error::WebError;
+
+type Shared = State<Arc<AppState>>;
+
+pub async fn report(State(s): Shared, Overview(_): Overview) -> Result<Response, WebError> {
+    let snap = snapshot(&s).await?;
+    // Kept as shared bytes: each request answers the same buffer without copying it.
+    let html: Arc<Bytes> = cached_with(&s, &snap, "report".to_owned(), off_runtime(&s, |s| async move { Ok(Bytes::from(crate::report::html(&s.ws).await?)) })).await?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Bytes::clone(&html)).into_response())
+}
+
+pub async fn scores(State(s): Shared, Overview(_): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let confirmed = q.get("confirmed").is_some_and(|v| v == "1");
+    let bytes = off_runtime(&s, move |s| async move { Ok(s.ws.export_scores(confirmed).await?) }).await?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 评分表.xlsx", s.ws.assessment().city)))
+}
+
+pub async fn evidence_package(State(s): Shared, Reviewer(_): Reviewer) -> Result<Response, WebError> {
+    // Reading and compressing every file already runs off the async runtime.
+    let (bytes, _) = s.ws.export_evidence_bytes().await?;
+    Ok(download(bytes, "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
+}
+
+pub async fn evidence_file(State(s): Shared, auth: Auth, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let Some((e, bytes)) = s.ws.evidence_file(id).await? else {
+        return Err(WebError::NotFound);
+    };
+    let allowed = auth.user.role.sees_everything() || (auth.user.role == Role::Unit && e.unit_id.is_some() && e.unit_id == auth.user.unit_id);
+    if !allowed {
+        return Err(WebError::Forbidden);
+    }
+    let inline = ["application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"].contains(&e.media_type.as_str());
+    let content_type = if e.media_type == "text/plain" { "text/plain; charset=utf-8".to_owned() } else if inline { e.media_type.clone() } else { "application/octet-stream".to_owned() };
+    let disposition = format!("{}; filename*=UTF-8''{}", if inline { "inline" } else { "attachment" }, percent_encode(&e.original_name));
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"));
+    Ok(resp)
+}
