@@ -460,6 +460,26 @@ struct GapsView {
     gaps: Vec<GapRow>,
     gates: Vec<creditcity_app::gaps::GateGap>,
     by_unit: Vec<UnitGapRow>,
+    /// What lifts the veto: each failed gate with its routes (either-or within a
+    /// condition, every condition together).
+    lifts_veto: Vec<VetoRow>,
+    /// The cheapest next points, from the structured targets.
+    cheapest: Vec<StepRow>,
+}
+
+#[derive(Serialize)]
+struct VetoRow {
+    gate: String,
+    /// One entry a condition; each lists its alternatives.
+    conditions: Vec<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct StepRow {
+    of: String,
+    label: String,
+    change: String,
+    gain: String,
 }
 
 #[derive(Serialize, Clone)]
@@ -530,11 +550,46 @@ fn gaps_view(r: &Rubric, plan: &creditcity_app::gaps::GapPlan, card: &Scorecard,
         total: format::points(plan.total),
         bonus: format::points(plan.bonus),
         veto: plan.veto,
-        recoverable: format::points(plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
+        recoverable: format::points(plan.gaps.iter().map(|g| g.recoverable).sum::<f64>()),
         gaps,
         gates: plan.gates.clone(),
+        lifts_veto: veto_rows(plan),
+        cheapest: plan
+            .cheapest
+            .iter()
+            .take(12)
+            .map(|s| StepRow { of: s.of.clone(), label: s.target.label.clone(), change: s.target.change.clone(), gain: format::points(s.target.gain) })
+            .collect(),
         by_unit: plan.by_unit.iter().map(|u| UnitGapRow { unit: u.unit.clone(), recoverable: format::points(u.recoverable), rules: u.rules.join("、") }).collect(),
     }
+}
+
+fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
+    let mut rows: Vec<VetoRow> = Vec::new();
+    let mut conditions: Vec<(String, Option<usize>)> = Vec::new();
+    for s in &plan.lifts_veto {
+        let route = format!("{}:{}", s.target.label, s.target.change);
+        let row = match rows.iter().position(|r| r.gate == s.of) {
+            Some(i) => i,
+            None => {
+                rows.push(VetoRow { gate: s.of.clone(), conditions: Vec::new() });
+                rows.len() - 1
+            }
+        };
+        let key = (s.of.clone(), s.target.condition);
+        let slot = match conditions.iter().filter(|c| c.0 == s.of).position(|c| *c == key) {
+            Some(i) => i,
+            None => {
+                conditions.push(key);
+                rows[row].conditions.push(Vec::new());
+                rows[row].conditions.len() - 1
+            }
+        };
+        if rows[row].conditions[slot].len() < 3 {
+            rows[row].conditions[slot].push(route);
+        }
+    }
+    rows
 }
 
 /// The gap plan of the stored values (computed from the snapshot, so that it answers
