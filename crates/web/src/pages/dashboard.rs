@@ -569,21 +569,19 @@ fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
     let mut conditions: Vec<(String, Option<usize>)> = Vec::new();
     for s in &plan.lifts_veto {
         let route = format!("{}:{}", s.target.label, s.target.change);
-        let row = match rows.iter().position(|r| r.gate == s.of) {
-            Some(i) => i,
-            None => {
-                rows.push(VetoRow { gate: s.of.clone(), conditions: Vec::new() });
-                rows.len() - 1
-            }
+        let row = if let Some(i) = rows.iter().position(|r| r.gate == s.of) {
+            i
+        } else {
+            rows.push(VetoRow { gate: s.of.clone(), conditions: Vec::new() });
+            rows.len() - 1
         };
         let key = (s.of.clone(), s.target.condition);
-        let slot = match conditions.iter().filter(|c| c.0 == s.of).position(|c| *c == key) {
-            Some(i) => i,
-            None => {
-                conditions.push(key);
-                rows[row].conditions.push(Vec::new());
-                rows[row].conditions.len() - 1
-            }
+        let slot = if let Some(i) = conditions.iter().filter(|c| c.0 == s.of).position(|c| *c == key) {
+            i
+        } else {
+            conditions.push(key);
+            rows[row].conditions.push(Vec::new());
+            rows[row].conditions.len() - 1
         };
         if rows[row].conditions[slot].len() < 3 {
             rows[row].conditions[slot].push(route);
