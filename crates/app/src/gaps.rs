@@ -194,6 +194,36 @@ pub struct GapPlan {
     pub records: Vec<RecordFix>,
 }
 
+/// A failed gate with its failing conditions, each with its routes.
+pub type VetoRoutes<'p> = (&'p str, Vec<Vec<&'p Step>>);
+
+/// The routes of one gate, by the condition they meet, while grouping.
+type ByCondition<'p> = Vec<(Option<usize>, Vec<&'p Step>)>;
+
+impl GapPlan {
+    /// What lifts the veto, grouped: each failed gate (in `lifts_veto` order) with its
+    /// failing conditions, each with its routes. Routes of one condition are
+    /// alternatives; every condition must be met.
+    pub fn veto_routes(&self) -> Vec<VetoRoutes<'_>> {
+        let mut grouped: Vec<(&str, ByCondition<'_>)> = Vec::new();
+        for s in &self.lifts_veto {
+            let gate = if let Some(i) = grouped.iter().position(|(g, _)| *g == s.of) {
+                i
+            } else {
+                grouped.push((&s.of, Vec::new()));
+                grouped.len() - 1
+            };
+            let conditions = &mut grouped[gate].1;
+            if let Some(c) = conditions.iter_mut().find(|(c, _)| *c == s.target.condition) {
+                c.1.push(s);
+            } else {
+                conditions.push((s.target.condition, vec![s]));
+            }
+        }
+        grouped.into_iter().map(|(g, cs)| (g, cs.into_iter().map(|(_, routes)| routes).collect())).collect()
+    }
+}
+
 /// "Fix these N records": the failing records behind one derived input.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RecordFix {

@@ -454,31 +454,10 @@ pub async fn gaps(ctx: &Context, unit: Option<&str>, what_if: &[(String, String)
             // Every failed gate, each with its routes: either-or within a condition, all
             // of its failing conditions together.
             out.push_str("\n解除一票否决(每个未通过的硬指标;同一条件任选其一,各条件都须满足):\n");
-            let mut gates: Vec<&str> = Vec::new();
-            for s in &plan.lifts_veto {
-                if !gates.contains(&s.of.as_str()) {
-                    gates.push(&s.of);
-                }
-            }
-            for g in gates {
-                let steps: Vec<_> = plan.lifts_veto.iter().filter(|s| s.of == g).collect();
-                let mut conditions: Vec<Option<usize>> = Vec::new();
-                for s in &steps {
-                    if !conditions.contains(&s.target.condition) {
-                        conditions.push(s.target.condition);
-                    }
-                }
+            for (g, conditions) in plan.veto_routes() {
                 let parts: Vec<String> = conditions
                     .iter()
-                    .map(|c| {
-                        let routes: Vec<String> = steps
-                            .iter()
-                            .filter(|s| s.target.condition == *c)
-                            .take(3)
-                            .map(|s| format!("{} {}", s.target.label, s.target.change))
-                            .collect();
-                        routes.join(" 或 ")
-                    })
+                    .map(|routes| routes.iter().take(3).map(|s| format!("{} {}", s.target.label, s.target.change)).collect::<Vec<_>>().join(" 或 "))
                     .collect();
                 let _ = writeln!(out, "  {g}:{}", parts.join(";并且 "));
             }

@@ -565,29 +565,16 @@ fn gaps_view(r: &Rubric, plan: &creditcity_app::gaps::GapPlan, card: &Scorecard,
 }
 
 fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
-    let mut rows: Vec<VetoRow> = Vec::new();
-    let mut conditions: Vec<(String, Option<usize>)> = Vec::new();
-    for s in &plan.lifts_veto {
-        let route = format!("{}:{}", s.target.label, s.target.change);
-        let row = if let Some(i) = rows.iter().position(|r| r.gate == s.of) {
-            i
-        } else {
-            rows.push(VetoRow { gate: s.of.clone(), conditions: Vec::new() });
-            rows.len() - 1
-        };
-        let key = (s.of.clone(), s.target.condition);
-        let slot = if let Some(i) = conditions.iter().filter(|c| c.0 == s.of).position(|c| *c == key) {
-            i
-        } else {
-            conditions.push(key);
-            rows[row].conditions.push(Vec::new());
-            rows[row].conditions.len() - 1
-        };
-        if rows[row].conditions[slot].len() < 3 {
-            rows[row].conditions[slot].push(route);
-        }
-    }
-    rows
+    plan.veto_routes()
+        .into_iter()
+        .map(|(gate, conditions)| VetoRow {
+            gate: gate.to_owned(),
+            conditions: conditions
+                .iter()
+                .map(|routes| routes.iter().take(3).map(|s| format!("{}:{}", s.target.label, s.target.change)).collect())
+                .collect(),
+        })
+        .collect()
 }
 
 /// The gap plan of the stored values (computed from the snapshot, so that it answers
