@@ -867,7 +867,7 @@ impl<'a> Ctx<'a> {
     fn rule_levers(rule: &Rule) -> Vec<(InputId, Dir)> {
         let mut out = Vec::new();
         match &rule.scoring {
-            Scoring::Judged { .. } => {}
+            Scoring::Judged { input } => out.push((*input, Dir::Up)),
             Scoring::Flags { items, .. } => out.extend(items.iter().map(|(id, _)| (*id, Dir::Up))),
             Scoring::AnyOf { inputs } => out.extend(inputs.iter().map(|id| (*id, Dir::Up))),
             Scoring::NoneOf { inputs } => out.extend(inputs.iter().map(|id| (*id, Dir::Down))),
@@ -1080,6 +1080,12 @@ impl<'a> Ctx<'a> {
                 (InputKind::Table, Some(Value::Table(entries))) => self.table_alternative(rule, id, &entries, score, &mut alts),
                 (kind, Some(Value::Number(current))) if kind.is_scalar_number() => {
                     self.number_alternatives(rule, id, dir, current, score, &mut alts);
+                }
+                // A judged score: full marks are the evaluator's to give; the structured
+                // target says how far the score is from them.
+                (InputKind::Judged { max: judged_max }, Some(Value::Number(current))) if current < judged_max - EPS => {
+                    let gain = self.score_with(rule, id, Value::Number(judged_max)) - score;
+                    alts.push(self.alternative(id, current, judged_max, Relation::AtLeast, gain, true));
                 }
                 _ => {}
             }

@@ -559,3 +559,23 @@ fn full_marks_of_a_rule_never_claim_a_gate_condition_they_do_not_meet() {
         }
     }
 }
+
+#[test]
+fn every_scored_rule_below_max_has_a_structured_target_or_names_its_fixed_history() {
+    let r = rubric();
+    for text in [EXAMPLE, include_str!("../../../examples/linjiang-midway.toml")] {
+        let a = r.parse_assessment(text).unwrap_or_else(|e| panic!("{e}"));
+        let card = score(r, &a);
+        for (rule, result) in r.rules.iter().zip(&card.rules) {
+            if result.score >= rule.max || !result.missing.is_empty() {
+                continue;
+            }
+            let e = explain_rule(r, rule, &a, result);
+            assert!(!e.alternatives.is_empty() || !e.fixed.is_empty(), "{} at {} of {}: no structured target", rule.id, result.score, rule.max);
+        }
+    }
+    // A judged score's target is the rest of its maximum.
+    let a = example_with("s1.judged", "3.5");
+    let (_, e) = rule(&a, "1.1");
+    assert!(e.alternatives.iter().any(|x| key(x) == "s1.judged" && (x.required - 4.0).abs() < 1e-12 && (x.gain - 0.5).abs() < 1e-9), "{:?}", e.alternatives);
+}
