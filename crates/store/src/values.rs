@@ -96,16 +96,26 @@ impl Store {
             }
         }
         tx.commit().await?;
+        // The new rows of the whole batch in one read, not one a value.
+        let all: Vec<i64> = outcomes.iter().filter_map(|o| o.as_ref().ok()).flatten().copied().collect();
+        let mut by_id: std::collections::HashMap<i64, ValueRow> = std::collections::HashMap::with_capacity(all.len());
+        for chunk in all.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("{VALUE_SELECT} WHERE v.id IN ({})", placeholders.join(", "));
+            let mut q = sqlx::query_as::<_, ValueRow>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            by_id.extend(q.fetch_all(&self.pool).await?.into_iter().map(|r| (r.id, r)));
+        }
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             results.push(match outcome {
-                Ok(ids) => {
-                    let mut rows = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        rows.push(sqlx::query_as::<_, ValueRow>(&format!("{VALUE_SELECT} WHERE v.id = $1")).bind(id).fetch_one(&self.pool).await?);
-                    }
-                    Ok(rows)
-                }
+                Ok(ids) => ids
+                    .iter()
+                    .map(|id| by_id.remove(id).ok_or_else(|| StoreError::NotFound(format!("填报记录 {id}"))))
+                    .collect::<Result<Vec<_>>>()
+                    .map_err(JobError::Store),
                 Err(e) => Err(e),
             });
         }
@@ -171,16 +181,15 @@ async fn write_values(tx: &mut Transaction<'_, Sqlite>, values: &[NewValue], act
     let at = now();
     let mut ids = Vec::with_capacity(values.len());
     for v in values {
+        // Supersede the current value (if any) and learn what it was, in one statement.
         let before: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, value_json FROM input_values WHERE assessment_id = $1 AND input_key = $2 AND superseded_at IS NULL",
+            "UPDATE input_values SET superseded_at = $1 WHERE assessment_id = $2 AND input_key = $3 AND superseded_at IS NULL RETURNING id, value_json",
         )
+        .bind(&at)
         .bind(v.assessment_id)
         .bind(&v.key)
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some((id, _)) = &before {
-            sqlx::query("UPDATE input_values SET superseded_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut **tx).await?;
-        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO input_values (assessment_id, input_key, value_json, unit_id, source_kind, source_ref, note, set_by, set_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
