@@ -405,18 +405,16 @@ impl<'s> Rows<'s> {
     fn required<'r>(&mut self, rec: &'r StringRecord, col: usize, feeds: Feeds) -> Option<&'r str> {
         let v = self.cell(rec, col);
         if v.is_empty() {
-            self.push(
-                rec,
-                ProblemKind::MissingField,
-                Some(col),
-                format!("{}为空,此项必填", self.column_name(col)),
-                None,
-                feeds,
-            );
+            self.missing(rec, col, feeds);
             None
         } else {
             Some(v)
         }
+    }
+
+    /// A required cell left empty.
+    fn missing(&mut self, rec: &StringRecord, col: usize, feeds: Feeds) {
+        self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
     }
 
     /// A date cell: missing (when required), unreadable, or after today are problems.
@@ -431,14 +429,7 @@ impl<'s> Rows<'s> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             if required {
-                self.push(
-                    rec,
-                    ProblemKind::MissingField,
-                    Some(col),
-                    format!("{}为空,此项必填", self.column_name(col)),
-                    None,
-                    feeds,
-                );
+                self.missing(rec, col, feeds);
             }
             return None;
         }
@@ -579,14 +570,7 @@ impl<'s> Rows<'s> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             if required {
-                self.push(
-                    rec,
-                    ProblemKind::MissingField,
-                    Some(col),
-                    format!("{}为空,此项必填", self.column_name(col)),
-                    None,
-                    feeds,
-                );
+                self.missing(rec, col, feeds);
             }
             return None;
         }

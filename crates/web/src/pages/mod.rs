@@ -103,18 +103,8 @@ where
     T: Send + Sync + 'static,
     F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
 {
-    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
-        return Ok(v);
-    }
-    let lock = s.cache.computing(&key);
-    let _computing = lock.lock().await;
-    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
-        return Ok(v);
-    }
     let (state, snapshot) = (s.clone(), snap.clone());
-    let value = Arc::new(tokio::task::spawn_blocking(move || compute(&state, &snapshot)).await??);
-    s.cache.put(key, snap.version, &snap.today, value.clone());
-    Ok(value)
+    cached_with(s, snap, key, async move { tokio::task::spawn_blocking(move || compute(&state, &snapshot)).await? }).await
 }
 
 /// A file to download, named in UTF-8.
