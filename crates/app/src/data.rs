@@ -157,7 +157,7 @@ impl Workspace {
         let derivation = creditcity_data::derive(&datasets, &settings);
         let current = self.store.current_raw(self.assessment.id).await?;
         let current_values = self.store.current_values(self.assessment.id).await?;
-        let mut job = ValueJob { assessment_id: self.assessment.id, values: Vec::new(), actor: actor.0.clone(), accept_with: None };
+        let mut job = ValueJob { assessment_id: self.assessment.id, values: Vec::new(), actor: actor.0.clone(), accept_with: None, skip_unchanged: false };
         let mut typed = Vec::new();
         let (mut derived, mut overridden) = (Vec::new(), Vec::new());
         let sources: HashMap<DatasetKind, String> = {

@@ -16,6 +16,17 @@ impl Workspace {
     /// Sets values, each validated with the others (parts within wholes…); all or
     /// nothing. A judged (酌情) score needs a justification in `note`.
     pub async fn set_values(&self, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
+        self.set_values_with(items, actor, false).await
+    }
+
+    /// A form's save: like `set_values`, but a value equal to the committed one (as
+    /// stored, so `1,208` and `1208` are the same) is not written again. Returns the
+    /// values written; none when nothing changed.
+    pub async fn save_form(&self, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
+        self.set_values_with(items, actor, true).await
+    }
+
+    async fn set_values_with(&self, items: &[SetValue], actor: &Actor, skip_unchanged: bool) -> Result<Vec<ValueRow>> {
         let mut errors = Vec::new();
         let mut parsed = Vec::with_capacity(items.len());
         for item in items {
@@ -69,7 +80,7 @@ impl Workspace {
             });
             typed.push((item.key.clone(), v));
         }
-        self.write(ValueJob { assessment_id: self.assessment.id, values: rows, actor: actor.0.clone(), accept_with: None }, typed).await
+        self.write(ValueJob { assessment_id: self.assessment.id, values: rows, actor: actor.0.clone(), accept_with: None, skip_unchanged }, typed).await
     }
 
     /// An evaluator's judged (酌情) score: recorded and accepted in one transaction.
@@ -97,7 +108,7 @@ impl Workspace {
             note: justification.trim().to_owned(),
             evidence_ids: Vec::new(),
         };
-        let job = ValueJob { assessment_id: self.assessment.id, values: vec![row], actor: actor.0.clone(), accept_with: Some("评估专家酌情计分".to_owned()) };
+        let job = ValueJob { assessment_id: self.assessment.id, values: vec![row], actor: actor.0.clone(), accept_with: Some("评估专家酌情计分".to_owned()), skip_unchanged: false };
         self.write(job, vec![(key.to_owned(), value)]).await
     }
 
@@ -107,16 +118,23 @@ impl Workspace {
     /// before it in the batch. Whatever a change would break is refused, and only that
     /// change.
     pub(crate) async fn write(&self, job: ValueJob, typed: Vec<(String, RawValue)>) -> Result<Vec<ValueRow>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
         self.pending.lock().map_err(|_| poisoned())?.push(PendingJob { job, typed, reply });
-        {
-            let _writer = self.writer.lock().await;
-            let batch = std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned())?);
-            if !batch.is_empty() {
-                self.write_batch(batch).await;
+        let interrupted = || AppError::Store(StoreError::Conflict("写入被中断,请重试".to_owned()));
+        // Wait for the writer lock or for the answer, whichever comes first: a change
+        // written in another's batch leaves the queue at once instead of waiting its turn
+        // for a lock it no longer needs.
+        tokio::select! {
+            biased;
+            result = &mut answer => return result.map_err(|_| interrupted())?,
+            _writer = self.writer.lock() => {
+                let batch = std::mem::take(&mut *self.pending.lock().map_err(|_| poisoned())?);
+                if !batch.is_empty() {
+                    self.write_batch(batch).await;
+                }
             }
         }
-        answer.await.map_err(|_| AppError::Store(StoreError::Conflict("写入被中断,请重试".to_owned())))?
+        answer.await.map_err(|_| interrupted())?
     }
 
     async fn write_batch(&self, batch: Vec<PendingJob>) {
@@ -201,11 +219,10 @@ pub(crate) fn poisoned() -> AppError {
 /// stored earlier. Problems the stored values already had stay theirs.
 pub(crate) fn check_change(rubric: &Rubric, current: &[CurrentValue], change: &[(String, RawValue)]) -> Result<()> {
     let before = entries_of(current, false)?;
-    let mut after = before.clone();
-    for (key, value) in change {
-        after.retain(|e| &e.key != key);
-        after.push(Entry { key: key.clone(), value: value.clone(), line: None });
-    }
+    let mut after: Vec<Entry> = before.iter().filter(|e| !change.iter().any(|(k, _)| *k == e.key)).cloned().collect();
+    after.extend(change.iter().map(|(key, value)| Entry { key: key.clone(), value: value.clone(), line: None }));
+    // The state before the change is validated only when the state after it is not
+    // valid (the rare case), to tell its own problems from the change's.
     if let Err(InputErrors(errs)) = rubric.validate(Meta::default(), after) {
         let known: Vec<creditcity_rubric::InputError> = rubric.validate(Meta::default(), before).err().map(|e| e.0).unwrap_or_default();
         let new: Vec<_> = errs.into_iter().filter(|e| !known.contains(e)).collect();

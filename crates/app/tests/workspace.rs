@@ -131,6 +131,38 @@ async fn values_are_never_overwritten_silently() {
 }
 
 #[tokio::test]
+async fn a_form_save_writes_only_what_differs_from_the_stored_value() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (_, ws) = example_city(dir.path()).await;
+    let history = |key: &'static str| {
+        let ws = &ws;
+        async move { ws.history(key).await.unwrap_or_else(|e| panic!("{e}")).len() }
+    };
+    let (civil, total) = (history("s3.civil_servants_with_file").await, history("s3.civil_servants_total").await);
+    // The stored 15820 typed as the form shows it (with a thousands separator, full-width
+    // digits): the same value, nothing written, no audit entry.
+    let before = audit_len(&ws).await;
+    let written = ws
+        .save_form(&[set("s3.civil_servants_with_file", "15,820"), set("s3.civil_servants_total", "１６３００")], &actor("组织部"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(written.is_empty(), "unchanged values were written again: {written:?}");
+    assert_eq!(audit_len(&ws).await, before);
+    // One field changed: only that one gets a new version.
+    let written = ws
+        .save_form(&[set("s3.civil_servants_with_file", "15,900"), set("s3.civil_servants_total", "16,300")], &actor("组织部"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written.iter().map(|v| v.input_key.as_str()).collect::<Vec<_>>(), ["s3.civil_servants_with_file"]);
+    assert_eq!(history("s3.civil_servants_with_file").await, civil + 1);
+    assert_eq!(history("s3.civil_servants_total").await, total);
+    assert_eq!(audit_len(&ws).await, before + 1);
+    // set_values (the CLI's `set`) records a value again even when it is equal.
+    ws.set_values(&[set("s3.civil_servants_total", "16300")], &actor("组织部")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(history("s3.civil_servants_total").await, total + 1);
+}
+
+#[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (_, ws) = example_city(dir.path()).await;

@@ -43,7 +43,7 @@ impl Store {
     /// superseded, never overwritten. Returns the new rows. No check: see
     /// [`Store::set_values_checked`] for writes that must keep relations between values.
     pub async fn set_values(&self, values: &[NewValue], actor: &str) -> Result<Vec<ValueRow>> {
-        let job = ValueJob { assessment_id: values.first().map_or(0, |v| v.assessment_id), values: values.to_vec(), actor: actor.to_owned(), accept_with: None };
+        let job = ValueJob { assessment_id: values.first().map_or(0, |v| v.assessment_id), values: values.to_vec(), actor: actor.to_owned(), accept_with: None, skip_unchanged: false };
         let mut results = self.set_values_checked(vec![job], |_, _| Ok::<(), std::convert::Infallible>(())).await?;
         match results.pop() {
             Some(Ok(rows)) => Ok(rows),
@@ -78,6 +78,20 @@ impl Store {
                 outcomes.push(Err(JobError::Refused(e)));
                 continue;
             }
+            // A form's save writes only what differs from the committed value.
+            let changed;
+            let job = if job.skip_unchanged {
+                let values: Vec<NewValue> =
+                    job.values.iter().filter(|v| !state.iter().any(|c| c.key == v.key && c.value_json == v.value_json)).cloned().collect();
+                if values.is_empty() {
+                    outcomes.push(Ok(Vec::new()));
+                    continue;
+                }
+                changed = ValueJob { values, ..job.clone() };
+                &changed
+            } else {
+                job
+            };
             let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
             match write_job(&mut savepoint, job).await {
                 Ok(ids) => {
@@ -132,6 +146,9 @@ pub struct ValueJob {
     /// Accept the new values as they are written, with this comment: an evaluator's
     /// own judged score is reviewed in the same transaction that records it.
     pub accept_with: Option<String>,
+    /// A form's save: values equal to the committed ones (compared inside the write
+    /// transaction) are not written again.
+    pub skip_unchanged: bool,
 }
 
 /// Why one change of a batch was not written.

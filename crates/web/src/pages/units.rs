@@ -276,18 +276,16 @@ pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields):
     let unit = plan.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)?;
     let r = s.ws.rubric();
     let allowed: Vec<InputId> = accounts::unit_inputs(r, &plan.tasks, &unit).into_iter().collect();
-    let current = s.ws.current_raw().await?;
     let mut typed = HashMap::new();
     let mut items = Vec::new();
     for (name, value) in &fields {
         let Some(key) = name.strip_prefix("v:") else { continue };
-        let Some(input_id) = r.input_id(key).filter(|i| allowed.contains(i)) else {
+        if !r.input_id(key).is_some_and(|i| allowed.contains(&i)) {
             return Err(WebError::Forbidden);
-        };
+        }
         let text = value.trim();
         typed.insert(key.to_owned(), text.to_owned());
-        let before = current.iter().find(|c| c.key == key).map(|c| views::form_text(r.input(input_id), &c.value_json)).unwrap_or_default();
-        if text.is_empty() || text == before {
+        if text.is_empty() {
             continue;
         }
         items.push(SetValue {
@@ -303,7 +301,9 @@ pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields):
     if items.is_empty() {
         return Ok(see_other(&format!("/units/{id}?m=nochange")));
     }
-    match s.ws.set_values(&items, &Actor(auth.user.username.clone())).await {
+    // Every filled field is sent; what equals the committed value is left as it is.
+    match s.ws.save_form(&items, &Actor(auth.user.username.clone())).await {
+        Ok(written) if written.is_empty() => Ok(see_other(&format!("/units/{id}?m=nochange"))),
         Ok(_) => Ok(see_other(&format!("/units/{id}?m=saved"))),
         Err(AppError::Inputs(errors)) => {
             let mut by_key: HashMap<String, String> = HashMap::new();
