@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::HttpBody;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use creditcity_app::AppError;
 use creditcity_app::accounts::ApiClient;
@@ -23,24 +23,32 @@ use crate::error::WebError;
 /// The OpenAPI 3.0 description of the API, written by hand.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-/// A request with a live API token (scope datasets:import).
-pub struct ApiToken(pub ApiClient);
+/// The machine account of a request: its `Authorization: Bearer cc_…` header, live and
+/// with the scope datasets:import. Cookies are never read.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiClient, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized("缺少接口令牌:请在请求头中提供 Authorization: Bearer cc_…(由管理员用 creditcity token add 创建)"));
+    };
+    let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
+    match state.ws.api_client(token).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => {
+            tracing::warn!("refused: API token unknown, revoked or malformed");
+            Err(ApiError::unauthorized("接口令牌无效或已吊销"))
+        }
+        Err(e) => Err(ApiError::from(WebError::App(e))),
+    }
+}
 
-impl FromRequestParts<Arc<AppState>> for ApiToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized("缺少接口令牌:请在请求头中提供 Authorization: Bearer cc_…(由管理员用 creditcity token add 创建)"));
-        };
-        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
-        match state.ws.api_client(token).await {
-            Ok(Some(client)) => Ok(Self(client)),
-            Ok(None) => {
-                tracing::warn!("refused: API token unknown, revoked or malformed");
-                Err(ApiError::unauthorized("接口令牌无效或已吊销"))
-            }
-            Err(e) => Err(ApiError::from(WebError::App(e))),
+/// Reads and drops up to 1 MiB of a refused request's body, so that a client that sends
+/// its whole file before reading the answer gets the answer rather than a broken pipe.
+async fn drain(body: Body) {
+    let mut left: usize = 1024 * 1024;
+    let mut body = std::pin::pin!(body);
+    while left > 0 {
+        match std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            Some(Ok(frame)) => left = left.saturating_sub(frame.data_ref().map_or(0, |d| d.len())),
+            _ => break,
         }
     }
 }
@@ -161,7 +169,7 @@ impl ImportReply {
 
 /// The name a pushed file is recorded under: the `X-File-Name` header (percent-encoded
 /// UTF-8), else `{kind}.csv`.
-fn file_name(parts: &axum::http::HeaderMap, kind: &str) -> String {
+fn file_name(parts: &HeaderMap, kind: &str) -> String {
     parts
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
@@ -191,8 +199,16 @@ fn percent_decode(s: &str) -> String {
 
 /// `POST /api/v1/datasets/{kind}`: imports the body as the dataset `kind`, answering
 /// when the import is done (it is one transaction: all or nothing).
-pub async fn import(State(s): State<Arc<AppState>>, ApiToken(client): ApiToken, Path(kind): Path<String>, headers: axum::http::HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn import(State(s): State<Arc<AppState>>, Path(kind): Path<String>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let client = match authenticate(&s, &headers).await {
+        Ok(c) => c,
+        Err(e) => {
+            drain(body).await;
+            return Err(e);
+        }
+    };
     let Some(dataset) = creditcity_data::DatasetKind::from_id(&kind) else {
+        drain(body).await;
         let kinds: Vec<String> = creditcity_data::DatasetKind::ALL.iter().map(|k| format!("{}({})", k.id(), k.label())).collect();
         return Err(ApiError { status: StatusCode::NOT_FOUND, message: format!("“{kind}”不是数据集类型;可用:{}", kinds.join("、")), field: Some("kind".to_owned()) });
     };
