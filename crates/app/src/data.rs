@@ -480,7 +480,7 @@ impl Workspace {
         }
         let mut counts: Vec<(String, i64)> = counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
         counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let mut ranked: Vec<((i64, i64), Vec<&ProblemRow>, Vec<String>)> = records
+        let mut ranked: Vec<Ranked<'_>> = records
             .into_iter()
             .map(|(at, ps)| {
                 let mut feeds: Vec<String> = ps.iter().flat_map(|p| p.feeds.split(',')).filter(|k| !k.is_empty()).map(str::to_owned).collect();
@@ -508,6 +508,10 @@ impl Workspace {
         Ok(UnitProblems { total: i64::try_from(rows.len()).unwrap_or(i64::MAX), counts, worst })
     }
 }
+
+/// A record in the ranking of a unit's worst: (dataset id and row, its problems, the
+/// inputs they lower).
+type Ranked<'p> = ((i64, i64), Vec<&'p ProblemRow>, Vec<String>);
 
 fn data_file_error(shown: &str, e: creditcity_data::FileError) -> AppError {
     match e {

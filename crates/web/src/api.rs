@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::body::HttpBody;
+use axum::body::{Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,7 +47,7 @@ async fn drain(body: Body) {
     let mut body = std::pin::pin!(body);
     while left > 0 {
         match std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-            Some(Ok(frame)) => left = left.saturating_sub(frame.data_ref().map_or(0, |d| d.len())),
+            Some(Ok(frame)) => left = left.saturating_sub(frame.data_ref().map_or(0, Bytes::len)),
             _ => break,
         }
     }
@@ -103,12 +103,11 @@ impl From<WebError> for ApiError {
                     AppError::Invalid { field, .. } => Some(field.clone()),
                     _ => None,
                 };
-                match crate::error::app_message(&e) {
-                    Some((status, m)) => (status, m, field),
-                    None => {
-                        tracing::error!(error = %e, "API use-case failed");
-                        (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL.to_owned(), None)
-                    }
+                if let Some((status, m)) = crate::error::app_message(&e) {
+                    (status, m, field)
+                } else {
+                    tracing::error!(error = %e, "API use-case failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL.to_owned(), None)
                 }
             }
             other => {

@@ -48,7 +48,7 @@ fn without_derived(text: &str) -> String {
     for line in text.lines() {
         let t = line.trim();
         if let Some(name) = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
-            section = name.trim().to_owned();
+            name.trim().clone_into(&mut section);
         } else if let Some((key, _)) = t.split_once('=') {
             let full = format!("{section}.{}", key.trim());
             if creditcity_data::InputKey::ALL.iter().any(|k| k.key() == full) {

@@ -2,6 +2,7 @@
 //! bad file is refused with a Chinese message and changes nothing; a unit sees and
 //! downloads only its own problems; the demo's gates are decided from records.
 
+use calamine::Reader as _;
 use creditcity_data::DatasetKind;
 use creditcity_data::generate::{CityProfile, Generator};
 
@@ -187,7 +188,6 @@ fn a_unit_sees_and_downloads_only_its_own_records() {
     let (status, bytes) = shangwu.get_bytes(&format!("/units/{commerce}/problems.xlsx"));
     assert_eq!(status, 200);
     let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
-    use calamine::Reader as _;
     let mut rows = 0;
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).unwrap_or_else(|e| panic!("{e}"));

@@ -213,13 +213,13 @@ pub async fn import(State(s): Shared, DatasetUpload { who: Admin(auth), kind, fi
         drop(file);
         task.finish(match done {
             Ok(r) => JobState::Done(Arc::new(r)),
-            Err(e) => JobState::Failed(match crate::error::app_message(&e) {
-                Some((_, m)) => m,
-                None => {
+            Err(e) => JobState::Failed(crate::error::app_message(&e).map_or_else(
+                || {
                     tracing::error!(error = %e, "dataset import failed");
                     "服务器内部错误,已记录;未导入任何内容。".to_owned()
-                }
-            }),
+                },
+                |(_, m)| m,
+            )),
         });
     });
     Ok(see_other(&format!("/data/imports/{}", job.id)))
