@@ -186,6 +186,13 @@ fn a_campaign_round_trip_in_a_real_browser() {
     b.screenshot("dashboard");
     b.go(&format!("{url}/rules/7.2a"));
     b.screenshot("rule");
+    // The city's records: the datasets, and the records behind a gate's ratio.
+    b.go(&format!("{url}/data"));
+    b.wait_for_text("导入历史");
+    b.screenshot("data");
+    b.go(&format!("{url}/data/problems?input=s8.code_error_rate"));
+    b.wait_for_text("失分记录");
+    b.screenshot("records");
     b.go(&format!("{url}/admin"));
     b.screenshot("admin");
     b.logout();

@@ -76,9 +76,9 @@ struct HistoryRow {
     id: i64,
     label: String,
     file: String,
-    encoding: String,
-    rows: i64,
-    problems: i64,
+    encoding: &'static str,
+    rows: String,
+    problems: String,
     by: String,
     at: String,
     current: bool,
@@ -109,14 +109,30 @@ struct UnitCounts {
     total: i64,
 }
 
+/// A count as pages show it: `30,000`.
+fn count(n: i64) -> String {
+    creditcity_rubric::format::count(n as f64)
+}
+
+/// How the file was read, as stored (`Utf8`, `Gb18030`…), for people.
+fn encoding_label(stored: &str) -> &'static str {
+    match stored {
+        "Utf8" => "UTF-8",
+        "Utf8Bom" => "UTF-8(带 BOM)",
+        "Gb18030" => "GB18030/GBK",
+        "Xlsx" => "Excel 工作簿",
+        _ => "",
+    }
+}
+
 fn history_row(d: &DatasetRow) -> HistoryRow {
     HistoryRow {
         id: d.id,
         label: DatasetKind::from_id(&d.kind).map_or_else(|| d.kind.clone(), |k| k.label().to_owned()),
         file: d.file_name.clone(),
-        encoding: d.encoding.clone(),
-        rows: d.rows,
-        problems: d.problems,
+        encoding: encoding_label(&d.encoding),
+        rows: count(d.rows),
+        problems: count(d.problems),
         by: d.imported_by.clone(),
         at: views::when(&d.imported_at),
         current: d.superseded_at.is_none(),
