@@ -120,13 +120,41 @@ impl Workspace {
         actor: &Actor,
         progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<DataImport> {
+        let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        self.import_dataset_inner(kind, path, &name, &path.display().to_string(), actor, progress).await
+    }
+
+    /// [`Workspace::import_dataset`] of a file received under another name (an upload
+    /// spooled to a temporary file): the dataset is recorded, and errors are told, under
+    /// `name`, never the temporary path.
+    pub async fn import_dataset_named(
+        &self,
+        kind: &str,
+        path: &Path,
+        name: &str,
+        actor: &Actor,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> Result<DataImport> {
+        let shown = sanitize_name(name);
+        self.import_dataset_inner(kind, path, name, &shown, actor, progress).await
+    }
+
+    async fn import_dataset_inner(
+        &self,
+        kind: &str,
+        path: &Path,
+        name: &str,
+        shown: &str,
+        actor: &Actor,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> Result<DataImport> {
         let kind = DatasetKind::from_id(kind).ok_or_else(|| {
             let kinds: Vec<String> = DatasetKind::ALL.iter().map(|k| format!("{}({})", k.id(), k.label())).collect();
             invalid("kind", format!("“{kind}”不是数据集类型;可用:{}", kinds.join("、")))
         })?;
         let (settings, units) = self.data_settings().await?;
         let file = path.to_path_buf();
-        let file_name = sanitize_name(&path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+        let file_name = sanitize_name(name);
         // Checking reads the whole file: blocking work, off the async runtime.
         let checked = {
             let settings = settings.clone();
@@ -137,7 +165,7 @@ impl Workspace {
             })
             .await
             .map_err(|e| invalid("file", e.to_string()))?
-            .map_err(|e| data_file_error(path, e))?
+            .map_err(|e| data_file_error(shown, e))?
         };
         let blobs = self.store.blobs().clone();
         let file = path.to_path_buf();
@@ -337,6 +365,7 @@ impl Workspace {
             unit_id,
             unrouted: false,
             kind: kind.map(str::to_owned),
+            feeds: None,
             limit,
         };
         Ok(self.store.problems(self.assessment.id, &filter).await?)
@@ -376,9 +405,117 @@ impl Workspace {
     }
 }
 
-fn data_file_error(path: &Path, e: creditcity_data::FileError) -> AppError {
+/// A unit's share of the problems: counts by kind and its worst records.
+#[derive(Debug, Clone, Default)]
+pub struct UnitProblems {
+    /// (problem kind id, count), most frequent first.
+    pub counts: Vec<(String, i64)>,
+    pub total: i64,
+    /// The records with the most problems first, then those that cost the most inputs.
+    pub worst: Vec<RecordProblems>,
+}
+
+/// One record (a row of a dataset) and its problems.
+#[derive(Debug, Clone)]
+pub struct RecordProblems {
+    pub dataset_kind: String,
+    pub row: i64,
+    /// The dataset's header, for reading `raw`.
+    pub header: Vec<String>,
+    pub raw: Vec<String>,
+    pub problems: Vec<ProblemRow>,
+    /// Derived inputs that these problems lower.
+    pub feeds: Vec<String>,
+}
+
+impl Workspace {
+    /// Where uploads are spooled before they are imported: the store's directory, on
+    /// the same disk as its files (not a small in-memory /tmp).
+    pub fn spool_parent(&self) -> std::path::PathBuf {
+        let blobs = self.store.blobs().dir();
+        blobs.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new(".")).to_path_buf()
+    }
+
+    /// Every import of the assessment, newest first (the superseded ones too).
+    pub async fn data_history(&self) -> Result<Vec<DatasetRow>> {
+        Ok(self.store.dataset_history(self.assessment.id).await?)
+    }
+
+    /// Problems of the current datasets that lower one derived input (its rubric key),
+    /// optionally of one unit (by id); at most `limit`.
+    pub async fn input_problems(&self, input: &str, unit_id: Option<i64>, limit: Option<u32>) -> Result<Vec<ProblemRow>> {
+        if !InputKey::ALL.iter().any(|k| k.key() == input) {
+            return Err(invalid("input", format!("“{input}”不是由记录得出的输入")));
+        }
+        let filter = ProblemFilter { unit_id, feeds: Some(input.to_owned()), limit, ..ProblemFilter::default() };
+        Ok(self.store.problems(self.assessment.id, &filter).await?)
+    }
+
+    /// How many problems of the current datasets lower each derived input (by key),
+    /// over every unit or of one unit.
+    pub async fn failing_counts(&self, unit_id: Option<i64>) -> Result<HashMap<String, i64>> {
+        let mut out: HashMap<String, i64> = HashMap::new();
+        for (feeds, unit, _, n) in self.store.problem_feed_counts(self.assessment.id).await? {
+            if unit_id.is_some() && unit != unit_id {
+                continue;
+            }
+            for key in feeds.split(',').filter(|k| !k.is_empty()) {
+                *out.entry(key.to_owned()).or_default() += n;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One unit's problems: counts by kind, and its `worst` worst records (those with the
+    /// most problems first, then those whose problems lower the most inputs).
+    pub async fn unit_problems(&self, unit_id: i64, worst: usize) -> Result<UnitProblems> {
+        let filter = ProblemFilter { unit_id: Some(unit_id), ..ProblemFilter::default() };
+        let rows = self.store.problems(self.assessment.id, &filter).await?;
+        let datasets = self.store.current_datasets(self.assessment.id).await?;
+        let mut counts: HashMap<&str, i64> = HashMap::new();
+        let mut records: HashMap<(i64, i64), Vec<&ProblemRow>> = HashMap::new();
+        for p in &rows {
+            *counts.entry(p.kind.as_str()).or_default() += 1;
+            records.entry((p.dataset_id, p.row_number)).or_default().push(p);
+        }
+        let mut counts: Vec<(String, i64)> = counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut ranked: Vec<Ranked<'_>> = records
+            .into_iter()
+            .map(|(at, ps)| {
+                let mut feeds: Vec<String> = ps.iter().flat_map(|p| p.feeds.split(',')).filter(|k| !k.is_empty()).map(str::to_owned).collect();
+                feeds.sort();
+                feeds.dedup();
+                (at, ps, feeds)
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| b.2.len().cmp(&a.2.len())).then_with(|| a.0.cmp(&b.0)));
+        let worst = ranked
+            .into_iter()
+            .take(worst)
+            .map(|((dataset_id, row), ps, feeds)| {
+                let d = datasets.iter().find(|d| d.id == dataset_id);
+                RecordProblems {
+                    dataset_kind: ps.first().map_or_else(String::new, |p| p.dataset_kind.clone()),
+                    row,
+                    header: d.and_then(|d| serde_json::from_str(&d.header_json).ok()).unwrap_or_default(),
+                    raw: ps.first().and_then(|p| serde_json::from_str(&p.raw_json).ok()).unwrap_or_default(),
+                    problems: ps.into_iter().cloned().collect(),
+                    feeds,
+                }
+            })
+            .collect();
+        Ok(UnitProblems { total: i64::try_from(rows.len()).unwrap_or(i64::MAX), counts, worst })
+    }
+}
+
+/// A record in the ranking of a unit's worst: (dataset id and row, its problems, the
+/// inputs they lower).
+type Ranked<'p> = ((i64, i64), Vec<&'p ProblemRow>, Vec<String>);
+
+fn data_file_error(shown: &str, e: creditcity_data::FileError) -> AppError {
     match e {
         creditcity_data::FileError::Open { path, source } => AppError::FileRead { path, source },
-        other => invalid("file", format!("{}:{other};未导入任何内容", path.display())),
+        other => invalid("file", format!("{shown}:{other};未导入任何内容")),
     }
 }

@@ -77,6 +77,8 @@ pub struct ProblemFilter {
     /// Only problems whose record names no known unit.
     pub unrouted: bool,
     pub kind: Option<String>,
+    /// Only problems that feed this derived input (its key, e.g. `s8.code_error_rate`).
+    pub feeds: Option<String>,
     pub limit: Option<u32>,
 }
 
@@ -184,6 +186,12 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND p.kind = ${n}"));
             texts.push(k.clone());
+        }
+        if let Some(key) = &filter.feeds {
+            // `feeds` is a comma-separated list of input keys.
+            n += 1;
+            sql.push_str(&format!(" AND instr(',' || p.feeds || ',', ',' || ${n} || ',') > 0"));
+            texts.push(key.clone());
         }
         let unit_param = filter.unit_id.map(|_| {
             n += 1;

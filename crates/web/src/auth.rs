@@ -221,3 +221,64 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> Header
     HeaderValue::from_str(&format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"))
         .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
+
+/// A dataset posted from a page by `A`: a multipart form with `csrf`, `kind` and `file`,
+/// the file streamed to disk as it arrives (bounded by the dataset limit), the CSRF
+/// token checked before the handler sees anything.
+pub struct DatasetUpload<A> {
+    pub who: A,
+    /// The declared dataset kind (`register`, `licences`, …), empty if absent.
+    pub kind: String,
+    /// The file, unless none was chosen.
+    pub file: Option<crate::spool::Spooled>,
+}
+
+impl<A> FromRequest<Arc<AppState>> for DatasetUpload<A>
+where
+    A: FromRequestParts<Arc<AppState>, Rejection = WebError> + Signed + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let who = A::from_request_parts(&mut parts, state).await?;
+        let limit = state.max_dataset;
+        let mut multipart = Multipart::from_request(Request::from_parts(parts, body), state).await.map_err(|e| unreadable(&e))?;
+        let (mut csrf, mut kind, mut file) = (String::new(), String::new(), None);
+        while let Some(mut field) = multipart.next_field().await.map_err(|e| upload_error(&e, limit))? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.map_err(|e| unreadable(&e))?,
+                Some("kind") => kind = field.text().await.map_err(|e| unreadable(&e))?,
+                Some("file") => {
+                    // Nothing is spooled for a session that is not the form's.
+                    if !same_token(&csrf, &who.auth().csrf) {
+                        break;
+                    }
+                    let name = field.file_name().unwrap_or_default().to_owned();
+                    let mut spool = crate::spool::Spool::new(state.ws.spool_parent(), limit).await?;
+                    while let Some(chunk) = field.chunk().await.map_err(|e| upload_error(&e, limit))? {
+                        spool.write(&chunk).await?;
+                    }
+                    let spooled = spool.finish(name).await?;
+                    if !(spooled.name.is_empty() && spooled.size == 0) {
+                        file = Some(spooled);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !same_token(&csrf, &who.auth().csrf) {
+            tracing::warn!(user = %who.auth().user.username, "refused: CSRF token missing or wrong");
+            return Err(WebError::Forbidden);
+        }
+        Ok(Self { who, kind, file })
+    }
+}
+
+/// A multipart stream that failed: over the limit, or cut off.
+fn upload_error(e: &axum::extract::multipart::MultipartError, limit: u64) -> WebError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return crate::spool::too_large(limit);
+    }
+    unreadable(e)
+}

@@ -16,6 +16,8 @@ pub struct Config {
     pub assessment: Option<String>,
     /// The largest evidence file accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// The largest dataset file accepted (web upload and API), in bytes.
+    pub max_dataset_bytes: u64,
     /// Mark the session cookie `Secure` (when served behind HTTPS).
     pub secure_cookies: bool,
     /// Log as JSON lines instead of text.
@@ -31,6 +33,7 @@ impl Default for Config {
             store: PathBuf::from("creditcity.db"),
             assessment: None,
             max_upload_bytes: creditcity_app::DEFAULT_MAX_EVIDENCE_BYTES,
+            max_dataset_bytes: DEFAULT_MAX_DATASET_BYTES,
             secure_cookies: false,
             log_json: false,
             demo: false,
@@ -38,10 +41,15 @@ impl Default for Config {
     }
 }
 
+/// The default limit of one dataset file: 512 MiB (a small city's records are tens of
+/// megabytes; a large one's register a few hundred).
+pub const DEFAULT_MAX_DATASET_BYTES: u64 = 512 * 1024 * 1024;
+
 /// The default configuration as a commented file.
 pub const DEFAULT_FILE: &str = r#"# creditcity serve — configuration. Every key is optional; environment variables
 # CREDITCITY_LISTEN, CREDITCITY_STORE, CREDITCITY_ASSESSMENT, CREDITCITY_MAX_UPLOAD_BYTES,
-# CREDITCITY_SECURE_COOKIES, CREDITCITY_LOG_JSON override the file; flags override both.
+# CREDITCITY_MAX_DATASET_BYTES, CREDITCITY_SECURE_COOKIES, CREDITCITY_LOG_JSON override the
+# file; flags override both.
 
 # Where to listen. Keep it on 127.0.0.1 behind a reverse proxy that terminates HTTPS.
 listen = "127.0.0.1:8080"
@@ -51,6 +59,9 @@ store = "creditcity.db"
 # assessment = "青川市"
 # The largest evidence file accepted, in bytes (50 MiB).
 max_upload_bytes = 52428800
+# The largest dataset file accepted (upload on the 数据 page, or POST /api/v1/datasets/…),
+# in bytes (512 MiB). Uploads are streamed to disk, never held in memory.
+max_dataset_bytes = 536870912
 # Mark the session cookie Secure: set to true when served over HTTPS.
 secure_cookies = false
 # Log JSON lines (for a log collector) instead of text.
@@ -80,6 +91,9 @@ impl Config {
         if let Some(v) = env("CREDITCITY_MAX_UPLOAD_BYTES") {
             config.max_upload_bytes = v.parse().map_err(|e| format!("CREDITCITY_MAX_UPLOAD_BYTES = {v:?}: {e}"))?;
         }
+        if let Some(v) = env("CREDITCITY_MAX_DATASET_BYTES") {
+            config.max_dataset_bytes = v.parse().map_err(|e| format!("CREDITCITY_MAX_DATASET_BYTES = {v:?}: {e}"))?;
+        }
         if let Some(v) = env("CREDITCITY_SECURE_COOKIES") {
             config.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
         }
@@ -101,6 +115,7 @@ mod tests {
         assert_eq!(from_file.listen, d.listen);
         assert_eq!(from_file.store, d.store);
         assert_eq!(from_file.max_upload_bytes, d.max_upload_bytes);
+        assert_eq!(from_file.max_dataset_bytes, d.max_dataset_bytes);
         assert!(toml::from_str::<Config>("lisen = \"0.0.0.0:1\"").is_err(), "a typo is an error");
     }
 }

@@ -1,5 +1,8 @@
 //! `serve --demo`: the example city mid-campaign, with evidence, reviews and one
-//! account per role, so that a newcomer sees a living campaign at once.
+//! account per role, so that a newcomer sees a living campaign at once; and its own
+//! records — generated datasets of a small city (青川市, division 5108) with a known share
+//! of every problem kind, pushed by the city's platform — so that the gates the records
+//! decide (G1, G2, G5, G6–G9) are explained down to the failing records.
 
 use creditcity_app::accounts::Role;
 use creditcity_app::{Actor, AppError, SetValue, Workspace, init};
@@ -37,6 +40,52 @@ fn pdf(title: &str) -> Vec<u8> {
     out
 }
 
+/// The self-assessment without the inputs the records decide: those come from the
+/// datasets (a value typed by hand would override them).
+fn without_derived(text: &str) -> String {
+    let mut section = String::new();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+            name.trim().clone_into(&mut section);
+        } else if let Some((key, _)) = t.split_once('=') {
+            let full = format!("{section}.{}", key.trim());
+            if creditcity_data::InputKey::ALL.iter().any(|k| k.key() == full) {
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Rows of the demo's datasets: a small city (about 30,000 market entities).
+fn demo_sizes() -> creditcity_data::generate::Sizes {
+    creditcity_data::generate::Sizes::demo()
+}
+
+/// The city's records: generated datasets of 青川市 with 2% of rows carrying one known
+/// problem each, imported as the city's platform pushes them (an API client).
+async fn records(ws: &Workspace, office: &Actor) -> Result<(), AppError> {
+    use creditcity_data::generate::{CityProfile, Generator};
+    ws.set_division("5108", office).await?;
+    let (client, _token) = ws.create_api_token("市信用平台", office).await?;
+    let platform = creditcity_app::accounts::ApiClient { name: client.name }.actor();
+    let dir = tempfile::tempdir().map_err(|source| AppError::FileWrite { path: std::env::temp_dir(), source })?;
+    let path = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || Generator::new(CityProfile::qingchuan(), 2019, 0.02).city(&path, &demo_sizes()))
+        .await
+        .map_err(|e| AppError::Invalid { field: "demo".to_owned(), problem: e.to_string() })?
+        .map_err(|source| AppError::FileWrite { path: dir.path().to_path_buf(), source })?;
+    for kind in creditcity_data::DatasetKind::ALL {
+        let file = dir.path().join(format!("{}.csv", kind.id()));
+        ws.import_dataset(kind.id(), &file, &platform, Box::new(|_| {})).await?;
+    }
+    Ok(())
+}
+
 /// Loads the demo into `location` if it holds no assessment yet. Returns whether it did.
 pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError> {
     if location.db.exists() {
@@ -51,7 +100,8 @@ pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError
     init(location, rubric, "青川市", "2018年12月15日至2019年3月15日", &office).await?;
     let ws = Workspace::open(location, rubric.clone(), None).await?;
     ws.import_plan(PLAN, &office).await?;
-    ws.import_inputs(MIDWAY, "青川市中期自评.toml", Some("市信用办"), &office).await?;
+    ws.import_inputs(&without_derived(MIDWAY), "青川市中期自评.toml", Some("市信用办"), &office).await?;
+    records(&ws, &office).await?;
     let units = ws.units().await?;
     let unit = |name: &str| units.iter().find(|u| u.name == name).cloned();
     for (username, name, role, unit_name) in [

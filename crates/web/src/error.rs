@@ -14,6 +14,8 @@ pub enum WebError {
     NotFound,
     /// The request is wrong in a way the person can fix; the Chinese message says how.
     BadRequest(String),
+    /// An upload over its limit; the Chinese message gives the limit.
+    TooLarge(String),
     /// A use-case refused or failed: mapped to a status when answered.
     App(AppError),
     /// A template failed to render.
@@ -44,7 +46,7 @@ impl From<tokio::task::JoinError> for WebError {
 
 /// What the browser is told about an error of a use-case: (status, message), or
 /// `None` when it is the server's fault.
-fn app_message(e: &AppError) -> Option<(StatusCode, String)> {
+pub fn app_message(e: &AppError) -> Option<(StatusCode, String)> {
     match e {
         AppError::Invalid { problem, .. } => Some((StatusCode::BAD_REQUEST, problem.clone())),
         AppError::Inputs(errors) => Some((StatusCode::BAD_REQUEST, errors.to_string())),
@@ -64,6 +66,7 @@ impl IntoResponse for WebError {
             Self::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "您的账号无权查看或修改此内容。".to_owned()),
             Self::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面或对象。".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "无法完成", m),
+            Self::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "文件过大", m),
             Self::App(e) => {
                 if let Some((status, m)) = app_message(&e) {
                     (status, if status == StatusCode::NOT_FOUND { "未找到" } else { "无法完成" }, m)

@@ -6,13 +6,16 @@
 //! that checks the session's CSRF token before the handler runs, handlers call a
 //! use-case of `creditcity-app` and render. Templates escape all output.
 
+mod api;
 mod auth;
 mod cache;
 pub mod config;
 pub mod demo;
 pub mod error;
+mod imports;
 mod pages;
 pub mod report;
+mod spool;
 mod views;
 
 use std::net::SocketAddr;
@@ -39,7 +42,11 @@ pub struct AppState {
     pub ip_throttle: Throttle,
     pub demo: bool,
     pub max_upload: u64,
+    /// The largest dataset file accepted.
+    pub max_dataset: u64,
     pub secure_cookies: bool,
+    /// Dataset imports started from the web, with their progress.
+    imports: imports::Jobs,
     /// Derived page data and rendered pieces, valid for one version of the store.
     cache: cache::Cache,
 }
@@ -76,13 +83,22 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/units"),
     ("POST", "/admin/tasks/{code}"),
     ("GET", "/audit"),
+    ("GET", "/data"),
+    ("POST", "/data/import"),
+    ("GET", "/data/imports/{id}"),
+    ("GET", "/data/problems"),
+    ("GET", "/units/{id}/problems.xlsx"),
+    ("POST", "/api/v1/datasets/{kind}"),
+    ("GET", "/api/openapi.json"),
     ("GET", "/healthz"),
 ];
 
 /// The handler of one entry of [`ROUTES`].
-fn handler(method: &str, path: &str, upload_limit: usize) -> MethodRouter<Arc<AppState>> {
-    use pages::{admin, audit, dashboard, exports, review, session, units};
+fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) -> MethodRouter<Arc<AppState>> {
+    use pages::{admin, audit, dashboard, data, exports, review, session, units};
     let upload = DefaultBodyLimit::max(upload_limit);
+    // Datasets are streamed to disk and bounded while they stream (`spool`).
+    let dataset = DefaultBodyLimit::max(dataset_limit);
     match (method, path) {
         ("GET", "/") => get(dashboard::dashboard),
         ("GET", "/login") => get(session::login_page),
@@ -113,6 +129,13 @@ fn handler(method: &str, path: &str, upload_limit: usize) -> MethodRouter<Arc<Ap
         ("POST", "/admin/units") => post(admin::add_unit),
         ("POST", "/admin/tasks/{code}") => post(admin::task),
         ("GET", "/audit") => get(audit::show),
+        ("GET", "/data") => get(data::show),
+        ("POST", "/data/import") => post(data::import).layer(dataset),
+        ("GET", "/data/imports/{id}") => get(data::job),
+        ("GET", "/data/problems") => get(data::problems),
+        ("GET", "/units/{id}/problems.xlsx") => get(data::unit_xlsx),
+        ("POST", "/api/v1/datasets/{kind}") => post(api::import).layer(dataset),
+        ("GET", "/api/openapi.json") => get(api::openapi),
         ("GET", "/healthz") => get(|| async { "ok" }),
         // A route listed without a handler is a programming error that every test hits.
         _ => unreachable!("no handler for {method} {path}"),
@@ -122,12 +145,13 @@ fn handler(method: &str, path: &str, upload_limit: usize) -> MethodRouter<Arc<Ap
 /// All routes, with security headers and request logging.
 pub fn router(state: Arc<AppState>) -> Router {
     let upload_limit = usize::try_from(state.max_upload).unwrap_or(usize::MAX).saturating_add(64 * 1024);
+    let dataset_limit = usize::try_from(state.max_dataset).unwrap_or(usize::MAX).saturating_add(64 * 1024);
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
     let mut router = Router::new();
     for (method, path) in ROUTES {
-        router = router.route(path, handler(method, path, upload_limit));
+        router = router.route(path, handler(method, path, upload_limit, dataset_limit));
     }
     router
         .layer(DefaultBodyLimit::max(256 * 1024))
@@ -151,7 +175,9 @@ pub fn state(ws: Workspace, config: &Config) -> Result<Arc<AppState>, String> {
         ip_throttle: Throttle::new(30, Duration::from_secs(15 * 60)),
         demo: config.demo,
         max_upload: config.max_upload_bytes,
+        max_dataset: config.max_dataset_bytes,
         secure_cookies: config.secure_cookies,
+        imports: imports::Jobs::default(),
         cache: cache::Cache::default(),
     }))
 }

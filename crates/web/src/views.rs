@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::WebError;
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("report.html", include_str!("../templates/report.html")),
     ("gaps.html", include_str!("../templates/gaps.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -22,6 +22,9 @@ const TEMPLATES: [(&str, &str); 12] = [
     ("admin.html", include_str!("../templates/admin.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("data.html", include_str!("../templates/data.html")),
+    ("data_job.html", include_str!("../templates/data_job.html")),
+    ("problems.html", include_str!("../templates/problems.html")),
 ];
 
 pub struct Views {

@@ -58,6 +58,46 @@ impl App {
         .unwrap_or_else(|_| panic!("the store thread panicked"))
     }
 
+    /// Runs `f` on the served assessment's workspace, from a thread and runtime of its own.
+    pub fn with_workspace<T, F, Fut>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(Workspace) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = (Workspace, T)>,
+    {
+        let location = self.location.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+            rt.block_on(async {
+                let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+                let ws = Workspace::open(&location, rubric, Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
+                let (ws, out) = f(ws).await;
+                ws.close().await;
+                out
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("the workspace thread panicked"))
+    }
+
+    /// A new API token of a machine account (as `creditcity token add NAME`).
+    pub fn api_token(&self, name: &str) -> String {
+        let name = name.to_owned();
+        self.with_workspace(move |ws| async move {
+            let (_, token) = ws.create_api_token(&name, &creditcity_app::Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+            (ws, token)
+        })
+    }
+
+    /// Revokes an API token (as `creditcity token revoke NAME`).
+    pub fn revoke_api_token(&self, name: &str) {
+        let name = name.to_owned();
+        self.with_workspace(move |ws| async move {
+            ws.revoke_api_token(&name, &creditcity_app::Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+            (ws, ())
+        });
+    }
+
     /// A second city in the same store (临江市, the same plan with task T1.1 renamed
     /// LJ1.1, one evidence file): objects that belong to another assessment.
     pub fn second_city(&self) -> OtherCity {
@@ -95,9 +135,50 @@ pub struct OtherCity {
     pub task: String,
 }
 
+/// The demo store, loaded once per test process (it imports a small city's datasets)
+/// and copied for each test.
+fn demo_template() -> &'static std::path::Path {
+    static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let location = Location::at(&dir.path().join("creditcity.db"));
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+                rt.block_on(async {
+                    let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+                    creditcity_web::demo::load(&location, &rubric).await.unwrap_or_else(|e| panic!("the demo did not load: {e}"));
+                });
+            })
+            .join()
+            .unwrap_or_else(|_| panic!("the demo did not load"));
+            dir
+        })
+        .path()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap_or_else(|e| panic!("{e}")).is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        }
+    }
+}
+
 /// Serves the demo from a fresh store; `max_upload` bounds evidence files.
 pub fn spawn_app_with(max_upload: u64) -> App {
+    spawn_app_config(creditcity_web::Config { max_upload_bytes: max_upload, demo: true, ..creditcity_web::Config::default() })
+}
+
+/// Serves a copy of the demo store with this configuration.
+pub fn spawn_app_config(config: creditcity_web::Config) -> App {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy_dir(demo_template(), dir.path());
     let location = Location::at(&dir.path().join("creditcity.db"));
     let (tx, rx) = std::sync::mpsc::channel();
     let loc = location.clone();
@@ -105,16 +186,14 @@ pub fn spawn_app_with(max_upload: u64) -> App {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
         rt.block_on(async move {
             let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-            creditcity_web::demo::load(&loc, &rubric).await.unwrap_or_else(|e| panic!("{e}"));
             let ws = Workspace::open(&loc, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
-            let config = creditcity_web::Config { max_upload_bytes: max_upload, demo: true, ..creditcity_web::Config::default() };
             let state = creditcity_web::state(ws, &config).unwrap_or_else(|e| panic!("{e}"));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
             let _ = tx.send(listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
             let _ = creditcity_web::serve(state, listener).await;
         });
     });
-    let addr = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|e| panic!("the server did not start: {e}"));
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_else(|e| panic!("the server did not start: {e}"));
     App { addr, dir, location }
 }
 
@@ -205,6 +284,56 @@ impl Client {
             .set("content-type", &format!("multipart/form-data; boundary={boundary}"));
         let r = req.send_bytes(&body);
         self.finish(r)
+    }
+
+    /// Any request, with extra headers and a raw body, and this session's cookies.
+    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base)).set("cookie", &self.cookie_header());
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let r = if method == "GET" { req.call() } else { req.send_bytes(body) };
+        self.finish(r)
+    }
+
+    /// A download: its status and bytes.
+    pub fn get_bytes(&mut self, path: &str) -> (u16, Vec<u8>) {
+        let r = self.agent.get(&format!("{}{path}", self.base)).set("cookie", &self.cookie_header()).call();
+        let resp = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let status = resp.status();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        (status, bytes)
+    }
+
+    /// A dataset upload from the 数据 page's form (CSRF token first, as the form sends it).
+    pub fn upload_dataset(&mut self, kind: &str, name: &str, bytes: &[u8], csrf: Option<&str>) -> Reply {
+        let boundary = "----creditcity-test-boundary";
+        let csrf = csrf.map_or_else(|| self.csrf.clone(), str::to_owned);
+        let mut body = Vec::new();
+        for (k, v) in [("csrf", csrf.as_str()), ("kind", kind)] {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send("POST", "/data/import", &[("content-type", &content_type)], &body)
+    }
+
+    /// Waits for an import started from the page to finish; its page.
+    pub fn import_result(&mut self, job: &str) -> Reply {
+        for _ in 0..600 {
+            let r = self.get(job);
+            if !r.body.contains("id=\"progress\"") {
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the import {job} did not finish in a minute");
     }
 
     pub fn login(&mut self, username: &str, password: &str) -> Reply {

@@ -2,7 +2,9 @@
 
 #![allow(clippy::result_large_err)]
 
+mod api;
 mod browser;
+mod data;
 mod harness;
 mod matrix;
 mod pages;

@@ -49,6 +49,16 @@ fn get_table(ids: &Ids) -> Vec<GetCase> {
         case("/evidence/{id}", "/evidence/1".into(), [200, 200, 403, 200, 200]),
         case("/evidence/{id}", "/evidence/3".into(), [200, 403, 200, 200, 200]),
         case("/evidence/{id}", "/evidence/999".into(), [404, 404, 404, 404, 404]),
+        // The city's records: the overview roles see them all; a unit is sent to its own.
+        case("/data", "/data".into(), [200, 303, 303, 200, 200]),
+        case("/data/imports/{id}", "/data/imports/999".into(), [404, 403, 403, 403, 403]),
+        case("/data/problems", "/data/problems?input=s8.decisions_reported".into(), [200; 5]),
+        case("/data/problems", format!("/data/problems?input=s8.decisions_reported&unit={commerce}"), [200, 403, 200, 200, 200]),
+        case("/data/problems", format!("/data/problems?input=s8.decisions_reported&unit={pboc}"), [200, 200, 403, 200, 200]),
+        case("/data/problems", "/data/problems?input=s1.judged".into(), [404; 5]),
+        case("/units/{id}/problems.xlsx", format!("/units/{pboc}/problems.xlsx"), [200, 200, 403, 200, 200]),
+        case("/units/{id}/problems.xlsx", format!("/units/{commerce}/problems.xlsx"), [200, 403, 200, 200, 200]),
+        GetCase { route: "/api/openapi.json", path: "/api/openapi.json".into(), expected: [200; 5], public: true },
     ]
 }
 
@@ -99,7 +109,9 @@ fn every_route_is_in_the_matrix() {
     let mut covered: BTreeSet<(&str, &str)> = get_table(&ids).iter().map(|c| ("GET", c.route)).collect();
     covered.extend(post_table(&ids).iter().map(|c| ("POST", c.route)));
     // Covered by the tests of CSRF and of uploads below.
-    covered.extend([("POST", "/login"), ("POST", "/logout"), ("POST", "/units/{id}/evidence"), ("POST", "/units/{id}/template")]);
+    covered.extend([("POST", "/login"), ("POST", "/logout"), ("POST", "/units/{id}/evidence"), ("POST", "/units/{id}/template"), ("POST", "/data/import")]);
+    // Covered by `the_api_takes_tokens_only_and_tokens_reach_only_the_api` below.
+    covered.insert(("POST", "/api/v1/datasets/{kind}"));
     let routes: BTreeSet<(&str, &str)> = creditcity_web::ROUTES.iter().copied().collect();
     let missing: Vec<_> = routes.difference(&covered).collect();
     assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
@@ -157,6 +169,13 @@ fn every_forbidden_change_is_refused_and_changes_nothing() {
             failures.push(format!("renhang uploads to {path} ({target}): {got}"));
         }
     }
+    // Dataset imports: the credit office only.
+    for (who, client) in ROLES.iter().zip(clients.iter_mut()).skip(1) {
+        let got = client.upload_dataset("licences", "x.csv", b"a,b\n1,2\n", None).status;
+        if !refused(got) {
+            failures.push(format!("{who} imports a dataset: {got}"));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
 }
@@ -190,6 +209,8 @@ fn every_post_without_the_sessions_csrf_token_is_refused() {
     for path in [format!("/units/{}/evidence", ids.pboc), format!("/units/{}/template", ids.pboc)] {
         expect(format!("admin uploads to {path} with a wrong token"), admin.upload(&path, "7.2a:1", "x.pdf", b"%PDF-1.4 x", Some("bad")).status);
     }
+    expect("admin imports a dataset with a wrong token".to_owned(), admin.upload_dataset("licences", "x.csv", b"a,b\n1,2\n", Some("bad")).status);
+    expect("admin imports a dataset with another session's token".to_owned(), admin.upload_dataset("licences", "x.csv", b"a,b\n1,2\n", Some(&others)).status);
     expect("admin signs out without a token".to_owned(), admin.post("/logout", &[]).status);
     let mut fresh = app.client();
     fresh.get("/login");
@@ -233,6 +254,63 @@ fn objects_of_another_assessment_are_refused_and_change_nothing() {
     check("admin gives an account its unit", admin.submit("/admin/users", &[("username", "lj"), ("password", "0123456789ab"), ("role", "unit"), ("unit", &unit.to_string())]).status);
     check("zhuanjia reviews its evidence", expert.submit(&format!("/review/evidence/{evidence}"), &[("decision", "accept")]).status);
     check("zhuanjia reviews its evidence in a group", expert.submit("/review/group", &[("decision", "accept"), ("t", &format!("evidence:{evidence}"))]).status);
+    check("admin downloads its unit's problems", admin.get(&format!("/units/{unit}/problems.xlsx")).status);
+    check("zhuanjia lists its unit's records", expert.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
+    check("renhang lists its unit's records", renhang.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+}
+
+#[test]
+fn the_api_takes_tokens_only_and_tokens_reach_only_the_api() {
+    let app = spawn_app();
+    let ids = Ids { pboc: unit_id(&app, "人行青川市中心支行"), commerce: unit_id(&app, "市商务局") };
+    let token = app.api_token("平台");
+    app.api_token("已吊销");
+    let revoked = {
+        let t = app.api_token("将吊销");
+        app.revoke_api_token("将吊销");
+        t
+    };
+    let mut clients: Vec<Client> = ROLES.iter().map(|u| app.as_user(u)).collect();
+    let before = app.audit_len();
+    let mut failures = Vec::new();
+    let csv: &[u8] = b"a,b\n1,2\n";
+    // Every session, whatever its role, is refused by the API route.
+    for (who, c) in ROLES.iter().zip(clients.iter_mut()) {
+        let csrf = c.csrf.clone();
+        let got = c.send("POST", "/api/v1/datasets/licences", &[("content-type", "text/csv"), ("x-csrf-token", &csrf)], csv).status;
+        if got != 401 {
+            failures.push(format!("{who}'s session POST /api/v1/datasets/licences: {got}, expected 401"));
+        }
+    }
+    // No token, a revoked one, a malformed one: 401.
+    let mut machine = app.client();
+    for (what, header) in [("no token", None), ("a revoked token", Some(format!("Bearer {revoked}"))), ("a malformed token", Some("Bearer cc_x".to_owned())), ("a session id as token", Some(format!("Bearer {}", "a".repeat(64))))] {
+        let mut headers = vec![("content-type", "text/csv")];
+        if let Some(h) = &header {
+            headers.push(("authorization", h.as_str()));
+        }
+        let got = machine.send("POST", "/api/v1/datasets/licences", &headers, csv).status;
+        if got != 401 {
+            failures.push(format!("{what}: {got}, expected 401"));
+        }
+    }
+    // A live token reaches no other route: every GET of the matrix and every POST.
+    let auth = format!("Bearer {token}");
+    for case in get_table(&ids).iter().filter(|c| !c.public) {
+        let r = machine.send("GET", &case.path, &[("authorization", &auth)], b"");
+        if (r.status, r.location.as_deref()) != (303, Some("/login")) {
+            failures.push(format!("the token GET {}: {} {:?}", case.path, r.status, r.location));
+        }
+    }
+    for case in post_table(&ids) {
+        let body: String = case.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        let r = machine.send("POST", &case.path, &[("authorization", &auth), ("content-type", "application/x-www-form-urlencoded")], body.as_bytes());
+        if (r.status, r.location.as_deref()) != (303, Some("/login")) {
+            failures.push(format!("the token POST {}: {} {:?}", case.path, r.status, r.location));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
 }

@@ -59,6 +59,17 @@ pub struct GateView {
     status_label: &'static str,
     explanation: String,
     target: Option<String>,
+    /// The gate's inputs that come from the records: their formula and failing records.
+    records: Vec<GateRecord>,
+}
+
+/// An input of a gate derived from the city's records.
+#[derive(Serialize)]
+pub struct GateRecord {
+    key: String,
+    label: String,
+    formula: String,
+    failing: i64,
 }
 
 #[derive(Serialize)]
@@ -157,7 +168,7 @@ fn invalid_views(r: &Rubric, snap: &Snapshot) -> Vec<InvalidView> {
         .collect()
 }
 
-fn dashboard_view(s: &AppState, snap: &Snapshot) -> DashboardView {
+fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>) -> DashboardView {
     let r = s.ws.rubric();
     let (scores, progress) = (&snap.scores, &snap.progress);
     let (a, card) = &scores.working;
@@ -208,7 +219,11 @@ fn dashboard_view(s: &AppState, snap: &Snapshot) -> DashboardView {
         tasks_total: snap.tasks.len(),
         overdue: progress.overdue.len(),
         sections,
-        gates: gates_json(r, a, card),
+        gates: {
+            let mut gates = gates_json(r, a, card);
+            gate_records(r, snap, failing, &mut gates);
+            gates
+        },
         at_stake,
         units,
         chart: chart(&snap.timeline),
@@ -225,7 +240,8 @@ pub async fn dashboard(State(s): Shared, auth: Auth, Query(q): Query<HashMap<Str
     }
     // The content differs only by whether the user may download the evidence package.
     let spec = Spec { template: "dashboard.html", nav: "dashboard", title: "总览", key: format!("dashboard:{}", auth.user.role.reviews()) };
-    cached_page(&s, &auth, spec, flash(&q), |s, snap| Ok(dashboard_view(s, snap))).await
+    let failing = super::data::failing_counts(&s, &snapshot(&s).await?).await?;
+    cached_page(&s, &auth, spec, flash(&q), move |s, snap| Ok(dashboard_view(s, snap, &failing))).await
 }
 
 /// Every gate with its status, explanation and (unless passed) what passing takes.
@@ -242,6 +258,7 @@ pub fn gates_json(r: &Rubric, a: &Assessment, card: &Scorecard) -> Vec<GateView>
                 status_label: res.status.label(),
                 explanation: e.text,
                 target: if res.status == GateStatus::Passed { None } else { e.target },
+                records: Vec::new(),
             }
         })
         .collect()
@@ -351,6 +368,37 @@ struct RuleInput {
     unit_of_measure: Option<String>,
     current: Option<CurrentView>,
     history: usize,
+    /// For an input the city's records decide: the formula with its counts, and how
+    /// many records lower it.
+    records: Option<RecordsView>,
+}
+
+#[derive(Serialize)]
+struct RecordsView {
+    formula: Option<String>,
+    failing: i64,
+}
+
+/// Whether an input can be derived from the city's records.
+fn derivable(key: &str) -> bool {
+    creditcity_data::InputKey::ALL.iter().any(|k| k.key() == key)
+}
+
+/// The formula of a value from the records (the counts behind it), if it is one.
+fn records_formula(snap: &Snapshot, key: &str) -> Option<String> {
+    snap.current.iter().find(|v| v.input_key == key && v.source_kind == creditcity_app::SourceKind::Dataset).map(|v| v.note.clone()).filter(|n| !n.is_empty())
+}
+
+/// The gates' inputs that come from the records, each with its formula and failing records.
+fn gate_records(r: &Rubric, snap: &Snapshot, failing: &HashMap<String, i64>, gates: &mut [GateView]) {
+    for (g, view) in r.gates.iter().zip(gates.iter_mut()) {
+        for id in &g.inputs {
+            let input = r.input(*id);
+            if let Some(formula) = records_formula(snap, &input.key) {
+                view.records.push(GateRecord { key: input.key.clone(), label: input.label.clone(), formula, failing: failing.get(&input.key).copied().unwrap_or(0) });
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -381,7 +429,7 @@ struct FileView {
     image: bool,
 }
 
-fn rule_view(r: &Rubric, snap: &Snapshot, index: usize) -> RuleView {
+fn rule_view(r: &Rubric, snap: &Snapshot, index: usize, failing: &HashMap<String, i64>) -> RuleView {
     let rule = &r.rules[index];
     let (a, card) = &snap.scores.working;
     let e = explain_rule(r, rule, a, &card.rules[index]);
@@ -405,6 +453,9 @@ fn rule_view(r: &Rubric, snap: &Snapshot, index: usize) -> RuleView {
                     review_label: v.review_state.label(),
                 }),
                 history: snap.history_counts.get(&input.key).copied().unwrap_or(0),
+                records: derivable(&input.key)
+                    .then(|| RecordsView { formula: records_formula(snap, &input.key), failing: failing.get(&input.key).copied().unwrap_or(0) })
+                    .filter(|x| x.formula.is_some() || x.failing > 0),
             }
         })
         .collect();
@@ -445,7 +496,8 @@ pub async fn rule(State(s): Shared, Overview(auth): Overview, Path(id): Path<Str
     let rule = &r.rules[index];
     let title = format!("{} {}", rule.id, rule.title);
     let spec = Spec { template: "rule.html", nav: "rules", title: &title, key: format!("rule:{index}") };
-    cached_page(&s, &auth, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index))).await
+    let failing = super::data::failing_counts(&s, &snapshot(&s).await?).await?;
+    cached_page(&s, &auth, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index, &failing))).await
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod dashboard;
+pub mod data;
 pub mod exports;
 pub mod review;
 pub mod session;

@@ -111,6 +111,7 @@ struct Returned {
 struct UnitPage<'a> {
     #[serde(flatten)]
     view: &'a UnitView,
+    records: &'a super::data::UnitRecordsView,
     can_edit: bool,
     can_browse: bool,
     max_upload: String,
@@ -239,10 +240,11 @@ pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<i64>, Query(q): Q
     let max_upload = views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX));
     let title = s.ws.plan().await?.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
     let spec = Spec { template: "unit.html", nav: "unit", title: &title, key: format!("unit:{id}:{can_edit}:{can_browse}") };
+    let records = super::data::unit_records(&s, &snapshot(&s).await?, id).await?;
     cached_page(&s, &auth, spec, flash(&q), move |s, snap| {
         let unit = snap.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
         let view = unit_view(s, snap, unit);
-        Ok(OwnedUnitPage { view, can_edit, can_browse, max_upload })
+        Ok(OwnedUnitPage { view, records, can_edit, can_browse, max_upload })
     })
     .await
 }
@@ -252,14 +254,16 @@ pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<i64>, Query(q): Q
 struct OwnedUnitPage {
     #[serde(flatten)]
     view: UnitView,
+    records: Arc<super::data::UnitRecordsView>,
     can_edit: bool,
     can_browse: bool,
     max_upload: String,
 }
 
-fn render(s: &AppState, auth: &Auth, view: &UnitView, flash: (Option<&str>, &str), status: StatusCode) -> Result<Response, WebError> {
+fn render(s: &AppState, auth: &Auth, view: &UnitView, records: &super::data::UnitRecordsView, flash: (Option<&str>, &str), status: StatusCode) -> Result<Response, WebError> {
     let body = UnitPage {
         view,
+        records,
         can_edit: auth.may_edit_unit(view.unit.id),
         can_browse: auth.user.role.sees_everything(),
         max_upload: views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX)),
@@ -320,7 +324,8 @@ pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields):
                 }
                 i.error = by_key.get(&i.key).cloned();
             }
-            render(&s, &auth, &view, (Some(note.as_str()), "err"), StatusCode::UNPROCESSABLE_ENTITY)
+            let records = super::data::unit_records(&s, &snap, unit.id).await?;
+            render(&s, &auth, &view, &records, (Some(note.as_str()), "err"), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(other) => Err(other.into()),
     }
