@@ -4,6 +4,7 @@
 //! store keeps only the SHA-256, with its own CSRF token. Repeated failed logins are
 //! throttled per account and per client address.
 
+use creditcity_store::UnitId;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -76,7 +77,7 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
 }
 

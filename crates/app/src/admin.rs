@@ -1,5 +1,6 @@
 //! Administration: units, tasks and the assessments of the store, checked as a plan file is.
 
+use creditcity_store::UnitId;
 use creditcity_store::AssessmentRow;
 
 use crate::{Actor, Result, Workspace, invalid, plan};
@@ -19,7 +20,7 @@ impl Workspace {
     }
 
     /// Changes a task's lead unit and deadline (empty: none), checked as in a plan file.
-    pub async fn update_task(&self, code: &str, lead_unit_id: i64, due: &str, actor: &Actor) -> Result<()> {
+    pub async fn update_task(&self, code: &str, lead_unit_id: UnitId, due: &str, actor: &Actor) -> Result<()> {
         let due = due.trim();
         let due = if due.is_empty() { None } else { Some(plan::check_date(due).map(|_| due).map_err(|m| invalid("due", m))?) };
         let plan = self.plan().await?;

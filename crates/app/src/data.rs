@@ -6,6 +6,7 @@
 //! The file is kept by content (like evidence), so every derivation can be reproduced;
 //! deriving re-reads the current datasets of the other kinds from their stored files.
 
+use creditcity_store::UnitId;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -238,7 +239,7 @@ impl Workspace {
             });
             typed.push((key.to_owned(), raw));
         }
-        let unit_ids: Vec<i64> = units.iter().map(|u| u.id).collect();
+        let unit_ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
         let problems: Vec<NewProblem> = checked
             .problems
             .iter()
@@ -316,7 +317,7 @@ impl Workspace {
     /// The datasets, their problem counts and the derived inputs' current values.
     pub async fn data_status(&self) -> Result<DataStatus> {
         let units = self.units().await?;
-        let name = |id: Option<i64>| id.and_then(|i| units.iter().find(|u| u.id == i)).map(|u| u.name.clone());
+        let name = |id: Option<UnitId>| id.and_then(|i| units.iter().find(|u| u.id == i)).map(|u| u.name.clone());
         let counts = self
             .store
             .problem_counts(self.assessment.id)
@@ -443,7 +444,7 @@ impl Workspace {
 
     /// Problems of the current datasets that lower one derived input (its rubric key),
     /// optionally of one unit (by id); at most `limit`.
-    pub async fn input_problems(&self, input: &str, unit_id: Option<i64>, limit: Option<u32>) -> Result<Vec<ProblemRow>> {
+    pub async fn input_problems(&self, input: &str, unit_id: Option<UnitId>, limit: Option<u32>) -> Result<Vec<ProblemRow>> {
         if !InputKey::ALL.iter().any(|k| k.key() == input) {
             return Err(invalid("input", format!("“{input}”不是由记录得出的输入")));
         }
@@ -453,7 +454,7 @@ impl Workspace {
 
     /// How many problems of the current datasets lower each derived input (by key),
     /// over every unit or of one unit.
-    pub async fn failing_counts(&self, unit_id: Option<i64>) -> Result<HashMap<String, i64>> {
+    pub async fn failing_counts(&self, unit_id: Option<UnitId>) -> Result<HashMap<String, i64>> {
         let mut out: HashMap<String, i64> = HashMap::new();
         for (feeds, unit, _, n) in self.store.problem_feed_counts(self.assessment.id).await? {
             if unit_id.is_some() && unit != unit_id {
@@ -468,7 +469,7 @@ impl Workspace {
 
     /// One unit's problems: counts by kind, and its `worst` worst records (those with the
     /// most problems first, then those whose problems lower the most inputs).
-    pub async fn unit_problems(&self, unit_id: i64, worst: usize) -> Result<UnitProblems> {
+    pub async fn unit_problems(&self, unit_id: UnitId, worst: usize) -> Result<UnitProblems> {
         let filter = ProblemFilter { unit_id: Some(unit_id), ..ProblemFilter::default() };
         let rows = self.store.problems(self.assessment.id, &filter).await?;
         let datasets = self.store.current_datasets(self.assessment.id).await?;

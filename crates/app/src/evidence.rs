@@ -1,5 +1,6 @@
 //! Evidence (佐证材料): files attached to a rule's checklist, read back, and packaged.
 
+use creditcity_store::EvidenceId;
 use std::io::Read as _;
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use crate::{ACCEPTED_TYPES, Actor, AppError, Result, Workspace, files, invalid, 
 
 impl Workspace {
     /// An evidence item of this assessment and its bytes; `None` when it is not one.
-    pub async fn evidence_file(&self, id: i64) -> Result<Option<(EvidenceRow, Vec<u8>)>> {
+    pub async fn evidence_file(&self, id: EvidenceId) -> Result<Option<(EvidenceRow, Vec<u8>)>> {
         let e = match self.store.evidence_item(id).await {
             Ok(e) => e,
             Err(StoreError::NotFound(_)) => return Ok(None),

@@ -6,6 +6,7 @@
 //! lists answer the two questions of a campaign at once: the cheapest next points
 //! (`cheapest`) and what lifts the veto (`veto`).
 
+use creditcity_store::UnitId;
 use std::collections::BTreeMap;
 
 use creditcity_rubric::explain::Alternative;
@@ -289,7 +290,7 @@ pub fn record_fixes(rubric: &Rubric, plan: &GapPlan, counts: &[(String, String, 
 
 /// Computes the gap plan of a scored assessment. Pure: no store, no I/O.
 pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow], units: &[UnitRow]) -> GapPlan {
-    let unit_name = |id: i64| units.iter().find(|u| u.id == id).map(|u| u.name.clone());
+    let unit_name = |id: UnitId| units.iter().find(|u| u.id == id).map(|u| u.name.clone());
     let mut gaps = Vec::new();
     for (rule, result) in rubric.rules.iter().zip(&card.rules) {
         if result.lost() <= 1e-9 {
@@ -308,11 +309,11 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
         }
         let open_tasks: Vec<OpenTask> = covering
             .iter()
-            .filter(|t| t.status != TaskStatus::Accepted.as_str())
+            .filter(|t| t.status != TaskStatus::Accepted)
             .map(|t| OpenTask {
                 code: t.code.clone(),
                 title: t.title.clone(),
-                status: TaskStatus::parse(&t.status).map_or_else(|| t.status.clone(), |s| s.label().to_owned()),
+                status: t.status.label().to_owned(),
                 due: t.due_date.clone(),
             })
             .collect();

@@ -30,6 +30,7 @@ pub(crate) use errors::invalid;
 pub use maintenance::{BrokenAssessment, CheckReport, restore};
 pub use snapshot::{Plan, Scores, Snapshot};
 pub use validation::{InvalidRule, invalid_rules, validate_stored};
+use creditcity_store::{EvidenceId, UnitId};
 use writing::PendingJob;
 
 use creditcity_rubric::{Entry, InputErrors, Meta, RawValue, Rubric, Scorecard, score};
@@ -107,7 +108,7 @@ pub struct SetValue {
     pub source: Option<String>,
     pub source_ref: String,
     pub note: String,
-    pub evidence_ids: Vec<i64>,
+    pub evidence_ids: Vec<EvidenceId>,
 }
 
 impl Workspace {
@@ -176,7 +177,7 @@ impl Workspace {
         Ok(self.store.tasks(self.assessment.id).await?)
     }
 
-    pub(crate) async fn unit_id(&self, name: &str) -> Result<i64> {
+    pub(crate) async fn unit_id(&self, name: &str) -> Result<UnitId> {
         let plan = self.plan().await?;
         let units = &plan.units;
         units.iter().find(|u| u.name == name).map(|u| u.id).ok_or_else(|| {

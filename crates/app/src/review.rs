@@ -56,7 +56,7 @@ impl Workspace {
     pub async fn move_task(&self, code: &str, to: TaskStatus, actor: &Actor) -> Result<()> {
         let tasks = self.tasks().await?;
         let t = tasks.iter().find(|t| t.code == code).ok_or_else(|| invalid("task", format!("没有任务 {code}")))?;
-        let from = TaskStatus::parse(&t.status).unwrap_or(TaskStatus::NotStarted);
+        let from = t.status;
         let allowed = matches!(
             (from, to),
             (TaskStatus::NotStarted | TaskStatus::Returned, TaskStatus::InProgress)

@@ -49,12 +49,12 @@ pub struct Overdue {
     pub title: String,
     pub lead_unit: String,
     pub due_date: String,
-    pub status: String,
+    pub status: TaskStatus,
 }
 
 /// Whether a task is past its date without having been submitted or accepted.
 pub fn is_overdue(task: &TaskRow, today: &str) -> bool {
-    let open = !matches!(TaskStatus::parse(&task.status), Some(TaskStatus::Submitted | TaskStatus::Accepted));
+    let open = !matches!(task.status, TaskStatus::Submitted | TaskStatus::Accepted);
     open && task.due_date.as_deref().is_some_and(|d| d < today)
 }
 
@@ -78,7 +78,7 @@ pub fn compute(
                 tasks.iter().filter(|t| t.involves(u.id) || u.parent_id.is_some_and(|p| t.involves(p))).collect();
             let mut by_state = [0usize; 5];
             for t in &mine {
-                let s = TaskStatus::parse(&t.status).unwrap_or(TaskStatus::NotStarted);
+                let s = t.status;
                 if let Some(i) = TaskStatus::ALL.iter().position(|x| *x == s) {
                     by_state[i] += 1;
                 }
@@ -143,7 +143,7 @@ pub fn compute(
             title: t.title.clone(),
             lead_unit: t.lead_unit.clone(),
             due_date: t.due_date.clone().unwrap_or_default(),
-            status: t.status.clone(),
+            status: t.status,
         })
         .collect();
     Progress {

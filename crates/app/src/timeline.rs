@@ -5,6 +5,7 @@
 //! was set and superseded, and every review with its instant, so any past day's scores
 //! can be computed again exactly.
 
+use creditcity_store::{Decision, ReviewTarget};
 use std::collections::{BTreeSet, HashMap};
 
 use creditcity_rubric::{Entry, Meta, Rubric, score};
@@ -26,14 +27,14 @@ pub struct DayScore {
 /// `today`, oldest first.
 pub fn compute(rubric: &Rubric, history: &[ValueRow], reviews: &[ReviewRow], today: &str) -> Vec<DayScore> {
     let mut days: BTreeSet<String> = history.iter().map(|v| stored_date(&v.set_at)).collect();
-    days.extend(reviews.iter().filter(|r| r.target_kind == "input").map(|r| stored_date(&r.at)));
+    days.extend(reviews.iter().filter(|r| r.target_kind == ReviewTarget::Input).map(|r| stored_date(&r.at)));
     days.retain(|d| d.as_str() <= today);
     if !history.is_empty() {
         days.insert(today.to_owned());
     }
     // The reviews of each value, oldest first (ids grow with time).
     let mut reviews_of: HashMap<i64, Vec<&ReviewRow>> = HashMap::new();
-    for r in reviews.iter().filter(|r| r.target_kind == "input") {
+    for r in reviews.iter().filter(|r| r.target_kind == ReviewTarget::Input) {
         reviews_of.entry(r.target_id).or_default().push(r);
     }
     let parsed: Vec<(&ValueRow, Option<Entry>)> = history
@@ -61,7 +62,7 @@ pub fn compute(rubric: &Rubric, history: &[ValueRow], reviews: &[ReviewRow], tod
                 let accepted = reviews_of
                     .get(&v.id)
                     .and_then(|rs| rs.iter().rev().find(|r| r.at.as_str() < cutoff.as_str()))
-                    .is_some_and(|r| r.decision == "accept");
+                    .is_some_and(|r| r.decision == Decision::Accept);
                 if accepted {
                     confirmed.push(entry.clone());
                 }

@@ -4,7 +4,7 @@ use creditcity_store::SourceKind;
 
 use crate::writing::file_source;
 use creditcity_rubric::InputKind;
-use creditcity_store::{ReviewState, TaskStatus};
+use creditcity_store::{ReviewState};
 
 use crate::{Actor, AppError, CellProblem, Result, SetValue, Workspace, accounts, invalid, provenance, today, values};
 
@@ -83,7 +83,7 @@ impl Workspace {
                 title: t.title.clone(),
                 rules: t.rules.join("、"),
                 due: t.due_date.clone().unwrap_or_default(),
-                status: TaskStatus::parse(&t.status).map_or_else(|| t.status.clone(), |s| s.label().to_owned()),
+                status: t.status.label().to_owned(),
             })
             .collect();
         let evidence = self.store.evidence(self.assessment.id).await?;

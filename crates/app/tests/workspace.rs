@@ -505,9 +505,9 @@ fn the_timeline_replays_history_day_by_day_in_beijing_time() {
     ];
     let reviews = [ReviewRow {
         id: 1,
-        target_kind: "input".to_owned(),
+        target_kind: creditcity_store::ReviewTarget::Input,
         target_id: 1,
-        decision: "accept".to_owned(),
+        decision: Decision::Accept,
         comment: "ok".to_owned(),
         reviewer: "专家".to_owned(),
         at: "2026-11-02T01:00:00.000Z".to_owned(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use creditcity_app::{Actor, AppError, SetValue, Workspace};
 use creditcity_rubric::{Rubric, format};
-use creditcity_store::{AuditFilter, Decision, Location, StoreError, TaskStatus};
+use creditcity_store::{AuditFilter, Decision, EvidenceId, Location, StoreError, TaskStatus};
 
 use crate::text::{pad, pad_left};
 
@@ -103,7 +103,7 @@ pub async fn plan_show(ctx: &Context) -> Result<String, Failure> {
     ws.close().await;
     let mut out = String::new();
     for t in &tasks {
-        let status = TaskStatus::parse(&t.status).map_or(t.status.as_str(), |s| s.label());
+        let status = t.status.label();
         let others: Vec<&str> =
             t.participating_unit_ids.iter().filter_map(|id| units.iter().find(|u| u.id == *id)).map(|u| u.name.as_str()).collect();
         let _ = writeln!(
@@ -152,7 +152,7 @@ pub async fn set(ctx: &Context, a: SetArgs) -> Result<String, Failure> {
             source: a.source,
             source_ref: a.source_ref.unwrap_or_default(),
             note: a.note.unwrap_or_default(),
-            evidence_ids: a.evidence,
+            evidence_ids: a.evidence.into_iter().map(EvidenceId).collect(),
         };
         let rows = ws.set_values(std::slice::from_ref(&item), &ctx.actor).await?;
         let mut out = String::new();
@@ -276,7 +276,7 @@ pub async fn status(ctx: &Context, today: &str) -> Result<String, Failure> {
     if !p.overdue.is_empty() {
         out.push_str(&format!("\n逾期任务 {} 项:\n", p.overdue.len()));
         for o in p.overdue.iter().take(20) {
-            let status = TaskStatus::parse(&o.status).map_or(o.status.as_str(), |s| s.label());
+            let status = o.status.label();
             out.push_str(&format!("  {}{}{}期限 {} · {status}\n", pad(&o.code, 24), pad(&o.title, 30), pad(&o.lead_unit, 26), o.due_date));
         }
         if p.overdue.len() > 20 {

@@ -1,5 +1,6 @@
 //! Accounts and sessions.
 
+use crate::rows::{AssessmentId, UnitId};
 use crate::{AssessmentRow, NewUser, PlanData, PlanUnit, Result, Store, StoreError, USER_SELECT, UserChange, UserRow, json_obj, json_str, now, write_audit};
 
 impl Store {
@@ -37,7 +38,7 @@ impl Store {
     /// Changes a user's password hash, role, unit or active flag.
     pub async fn update_user(&self, username: &str, change: &UserChange, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let before: Option<(String, Option<i64>, i64)> = sqlx::query_as("SELECT role, unit_id, active FROM users WHERE username = $1")
+        let before: Option<(String, Option<UnitId>, i64)> = sqlx::query_as("SELECT role, unit_id, active FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
             .await?;
@@ -89,7 +90,7 @@ impl Store {
     /// The session's user and CSRF token, if the session exists, has not expired and
     /// its user is active.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
-        type Row = (i64, String, String, String, String, Option<i64>, Option<String>, i64, String);
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, String);
         let row: Option<Row> = sqlx::query_as(
             "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name, u.active, s.csrf \
              FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
@@ -121,7 +122,7 @@ impl Store {
     }
 
     /// How many values each input has had.
-    pub async fn history_counts(&self, assessment_id: i64) -> Result<Vec<(String, i64)>> {
+    pub async fn history_counts(&self, assessment_id: AssessmentId) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as("SELECT input_key, COUNT(*) FROM input_values WHERE assessment_id = $1 GROUP BY input_key")
             .bind(assessment_id)
             .fetch_all(&self.pool)
@@ -144,7 +145,7 @@ impl Store {
     }
 
     /// Changes a task's due date and lead unit.
-    pub async fn update_task(&self, assessment_id: i64, code: &str, due_date: Option<&str>, lead_unit_id: i64, actor: &str) -> Result<()> {
+    pub async fn update_task(&self, assessment_id: AssessmentId, code: &str, due_date: Option<&str>, lead_unit_id: UnitId, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: Option<(Option<String>, i64)> = sqlx::query_as("SELECT due_date, lead_unit_id FROM tasks WHERE assessment_id = $1 AND code = $2")
             .bind(assessment_id)

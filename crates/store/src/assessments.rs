@@ -1,5 +1,6 @@
 //! Cities and assessments.
 
+use crate::rows::{AssessmentId, CityId};
 use crate::{ASSESSMENT_SELECT, AssessmentRow, Result, Store, StoreError, json_obj, now, write_audit};
 
 impl Store {
@@ -7,11 +8,11 @@ impl Store {
     pub async fn create_assessment(&self, city: &str, edition: &str, period: &str, actor: &str) -> Result<AssessmentRow> {
         let mut tx = self.write_tx().await?;
         let at = now();
-        let city_id: i64 = if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM cities WHERE name = $1")
+        let city_id: CityId = if let Some(id) = sqlx::query_scalar::<_, CityId>("SELECT id FROM cities WHERE name = $1")
             .bind(city)
             .fetch_optional(&mut *tx)
             .await? { id } else {
-            let id: i64 = sqlx::query_scalar("INSERT INTO cities (name, created_at) VALUES ($1, $2) RETURNING id")
+            let id: CityId = sqlx::query_scalar("INSERT INTO cities (name, created_at) VALUES ($1, $2) RETURNING id")
                 .bind(city)
                 .bind(&at)
                 .fetch_one(&mut *tx)
@@ -30,7 +31,7 @@ impl Store {
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("{city} 已有 {edition} 版、期间“{period}”的评估")));
         }
-        let id: i64 = sqlx::query_scalar(
+        let id: AssessmentId = sqlx::query_scalar(
             "INSERT INTO assessments (city_id, rubric_edition, period, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(city_id)
@@ -45,7 +46,7 @@ impl Store {
         self.assessment(id).await
     }
 
-    pub async fn assessment(&self, id: i64) -> Result<AssessmentRow> {
+    pub async fn assessment(&self, id: AssessmentId) -> Result<AssessmentRow> {
         sqlx::query_as::<_, AssessmentRow>(&format!("{ASSESSMENT_SELECT} WHERE a.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)

@@ -111,7 +111,7 @@ fn audit_where(filter: &AuditFilter) -> (String, Vec<Bind>) {
     let mut parts = Vec::new();
     let mut binds = Vec::new();
     if let Some(a) = filter.assessment_id {
-        binds.push(Bind::Int(a));
+        binds.push(Bind::Int(a.0));
         parts.push(format!("assessment_id = ${}", binds.len()));
     }
     for (column, value) in [("entity", &filter.entity), ("entity_id", &filter.entity_id), ("actor", &filter.actor)] {

@@ -1,6 +1,7 @@
 //! Datasets: imports of the city's own records, the problems found in them, and the
 //! values derived from them, written together.
 
+use crate::rows::{AssessmentId, CityId, UnitId};
 use sqlx::{Sqlite, Transaction};
 
 use crate::values::{current_raw_on, write_job};
@@ -9,7 +10,7 @@ use crate::{CurrentValue, JobError, Result, Store, StoreError, ValueJob, now, wr
 /// An import to record.
 #[derive(Debug, Clone)]
 pub struct NewDataset {
-    pub assessment_id: i64,
+    pub assessment_id: AssessmentId,
     /// `register`, `licences`, … (checked by the schema).
     pub kind: String,
     /// The file, already stored by content.
@@ -29,7 +30,7 @@ pub struct NewProblem {
     pub row: u64,
     pub column: Option<String>,
     pub kind: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit_name: Option<String>,
     pub message: String,
     /// The derived input keys it affects, comma separated.
@@ -62,7 +63,7 @@ pub struct ProblemRow {
     pub row_number: i64,
     pub column_name: Option<String>,
     pub kind: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit_name: Option<String>,
     pub message: String,
     pub feeds: String,
@@ -73,7 +74,7 @@ pub struct ProblemRow {
 #[derive(Debug, Clone, Default)]
 pub struct ProblemFilter {
     pub dataset_kind: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     /// Only problems whose record names no known unit.
     pub unrouted: bool,
     pub kind: Option<String>,
@@ -151,7 +152,7 @@ impl Store {
     }
 
     /// The current dataset of each kind imported for an assessment.
-    pub async fn current_datasets(&self, assessment_id: i64) -> Result<Vec<DatasetRow>> {
+    pub async fn current_datasets(&self, assessment_id: AssessmentId) -> Result<Vec<DatasetRow>> {
         Ok(sqlx::query_as::<_, DatasetRow>(&format!(
             "SELECT {DATASET_COLUMNS} FROM datasets WHERE assessment_id = $1 AND superseded_at IS NULL ORDER BY kind"
         ))
@@ -161,7 +162,7 @@ impl Store {
     }
 
     /// Every import, newest first.
-    pub async fn dataset_history(&self, assessment_id: i64) -> Result<Vec<DatasetRow>> {
+    pub async fn dataset_history(&self, assessment_id: AssessmentId) -> Result<Vec<DatasetRow>> {
         Ok(sqlx::query_as::<_, DatasetRow>(&format!("SELECT {DATASET_COLUMNS} FROM datasets WHERE assessment_id = $1 ORDER BY id DESC"))
             .bind(assessment_id)
             .fetch_all(&self.pool)
@@ -169,7 +170,7 @@ impl Store {
     }
 
     /// Problems of the current datasets, in dataset and row order.
-    pub async fn problems(&self, assessment_id: i64, filter: &ProblemFilter) -> Result<Vec<ProblemRow>> {
+    pub async fn problems(&self, assessment_id: AssessmentId, filter: &ProblemFilter) -> Result<Vec<ProblemRow>> {
         let mut sql = String::from(
             "SELECT p.id, p.dataset_id, d.kind AS dataset_kind, p.row_number, p.column_name, p.kind, p.unit_id, p.unit_name, p.message, p.feeds, p.raw_json \
              FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
@@ -218,7 +219,7 @@ impl Store {
     }
 
     /// Problem counts of the current datasets by (dataset kind, problem kind, unit).
-    pub async fn problem_counts(&self, assessment_id: i64) -> Result<Vec<(String, String, Option<i64>, i64)>> {
+    pub async fn problem_counts(&self, assessment_id: AssessmentId) -> Result<Vec<(String, String, Option<UnitId>, i64)>> {
         Ok(sqlx::query_as(
             "SELECT d.kind, p.kind, p.unit_id, COUNT(*) FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
              WHERE d.assessment_id = $1 AND d.superseded_at IS NULL GROUP BY d.kind, p.kind, p.unit_id ORDER BY d.kind, p.kind",
@@ -230,7 +231,7 @@ impl Store {
 
     /// Problem counts of the current datasets by the inputs they feed and their unit:
     /// (feeds, unit id, unit name as written, count).
-    pub async fn problem_feed_counts(&self, assessment_id: i64) -> Result<Vec<(String, Option<i64>, Option<String>, i64)>> {
+    pub async fn problem_feed_counts(&self, assessment_id: AssessmentId) -> Result<Vec<(String, Option<UnitId>, Option<String>, i64)>> {
         Ok(sqlx::query_as(
             "SELECT p.feeds, p.unit_id, MIN(p.unit_name), COUNT(*) FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
              WHERE d.assessment_id = $1 AND d.superseded_at IS NULL AND p.feeds <> '' GROUP BY p.feeds, p.unit_id",
@@ -241,11 +242,11 @@ impl Store {
     }
 
     /// The city's administrative division code (e.g. `5108`), if set.
-    pub async fn division_code(&self, city_id: i64) -> Result<Option<String>> {
+    pub async fn division_code(&self, city_id: CityId) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT division_code FROM cities WHERE id = $1").bind(city_id).fetch_one(&self.pool).await?)
     }
 
-    pub async fn set_division_code(&self, city_id: i64, code: &str, actor: &str) -> Result<()> {
+    pub async fn set_division_code(&self, city_id: CityId, code: &str, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: Option<String> = sqlx::query_scalar("SELECT division_code FROM cities WHERE id = $1")
             .bind(city_id)

@@ -1,5 +1,6 @@
 //! Evidence files and their records.
 
+use crate::rows::{AssessmentId, EvidenceId};
 use sqlx::{Sqlite, Transaction};
 
 use crate::{EVIDENCE_SELECT, EvidenceRow, NewEvidence, Result, Store, StoreError, json_str, now, write_audit};
@@ -11,7 +12,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let at = now();
         record_blob(&mut tx, &blob.sha256, blob.size, &blob.media_type, &at).await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: EvidenceId = sqlx::query_scalar(
             "INSERT INTO evidence (assessment_id, rule_id, item, task_id, unit_id, sha256, original_name, uploaded_by, uploaded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -40,7 +41,7 @@ impl Store {
         self.evidence_item(id).await
     }
 
-    pub async fn evidence_item(&self, id: i64) -> Result<EvidenceRow> {
+    pub async fn evidence_item(&self, id: EvidenceId) -> Result<EvidenceRow> {
         sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -48,7 +49,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("没有佐证材料 {id}")))
     }
 
-    pub async fn evidence(&self, assessment_id: i64) -> Result<Vec<EvidenceRow>> {
+    pub async fn evidence(&self, assessment_id: AssessmentId) -> Result<Vec<EvidenceRow>> {
         Ok(sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
             .bind(assessment_id)
             .fetch_all(&self.pool)

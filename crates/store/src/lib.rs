@@ -139,7 +139,7 @@ pub(crate) async fn write_audit(
     tx: &mut Transaction<'_, Sqlite>,
     actor: &str,
     action: &str,
-    assessment_id: Option<i64>,
+    assessment_id: Option<AssessmentId>,
     entity: &str,
     entity_id: &str,
     before: Option<&str>,

@@ -1,9 +1,10 @@
 //! Units, tasks and the plan.
 
+use crate::rows::{AssessmentId, CityId, UnitId};
 use crate::{AssessmentRow, ImportSummary, PlanData, Result, Store, StoreError, TaskRow, TaskStatus, UnitRow, json_obj, unit_id, write_audit};
 
 impl Store {
-    pub async fn units(&self, city_id: i64) -> Result<Vec<UnitRow>> {
+    pub async fn units(&self, city_id: CityId) -> Result<Vec<UnitRow>> {
         Ok(sqlx::query_as::<_, UnitRow>(
             "SELECT id, city_id, name, kind, parent_id, contact, aliases FROM units WHERE city_id = $1 ORDER BY id",
         )
@@ -99,7 +100,7 @@ impl Store {
         Ok(summary)
     }
 
-    pub async fn tasks(&self, assessment_id: i64) -> Result<Vec<TaskRow>> {
+    pub async fn tasks(&self, assessment_id: AssessmentId) -> Result<Vec<TaskRow>> {
         let mut tasks = sqlx::query_as::<_, TaskRow>(
             "SELECT t.id, t.code, t.title, t.description, t.lead_unit_id, u.name AS lead_unit, t.due_date, t.status, \
              '' AS rules_csv, '' AS units_csv \
@@ -114,7 +115,7 @@ impl Store {
         .bind(assessment_id)
         .fetch_all(&self.pool)
         .await?;
-        let units: Vec<(i64, i64)> = sqlx::query_as(
+        let units: Vec<(i64, UnitId)> = sqlx::query_as(
             "SELECT p.task_id, p.unit_id FROM task_units p JOIN tasks t ON t.id = p.task_id WHERE t.assessment_id = $1",
         )
         .bind(assessment_id)
@@ -135,7 +136,7 @@ impl Store {
     }
 
     /// Moves a task to a new status.
-    pub async fn set_task_status(&self, assessment_id: i64, code: &str, status: TaskStatus, actor: &str) -> Result<()> {
+    pub async fn set_task_status(&self, assessment_id: AssessmentId, code: &str, status: TaskStatus, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM tasks WHERE assessment_id = $1 AND code = $2")
             .bind(assessment_id)

@@ -1,5 +1,6 @@
 //! Reviews: accept or return an input, a file or a task.
 
+use crate::rows::AssessmentId;
 use sqlx::{Sqlite, Transaction};
 use crate::{NewReview, Result, ReviewRow, ReviewTarget, Store, StoreError, json_str, now, write_audit};
 
@@ -20,7 +21,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn reviews(&self, assessment_id: i64) -> Result<Vec<ReviewRow>> {
+    pub async fn reviews(&self, assessment_id: AssessmentId) -> Result<Vec<ReviewRow>> {
         Ok(sqlx::query_as::<_, ReviewRow>(
             "SELECT id, target_kind, target_id, decision, comment, reviewer, at FROM reviews WHERE assessment_id = $1 ORDER BY id",
         )

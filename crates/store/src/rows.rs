@@ -2,6 +2,34 @@
 
 use sqlx::FromRow;
 
+/// Ids of the things that are easy to confuse (a city's id passed where an
+/// assessment's is meant answers the wrong city's units): each its own type.
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize, serde::Deserialize)]
+        #[sqlx(transparent)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type! {
+    /// A city (城市).
+    CityId,
+    /// An assessment: a city × rubric edition × period.
+    AssessmentId,
+    /// A responsible unit (责任单位) of a city.
+    UnitId,
+    /// An evidence item (佐证材料).
+    EvidenceId,
+}
 
 pub(crate) const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active \
      FROM users u LEFT JOIN units n ON n.id = u.unit_id";
@@ -20,8 +48,8 @@ pub(crate) const EVIDENCE_SELECT: &str = "SELECT e.id, e.rule_id, e.item, e.task
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct AssessmentRow {
-    pub id: i64,
-    pub city_id: i64,
+    pub id: AssessmentId,
+    pub city_id: CityId,
     pub city: String,
     pub rubric_edition: String,
     pub period: String,
@@ -35,7 +63,7 @@ pub struct UserRow {
     pub display_name: String,
     pub password_hash: String,
     pub role: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
     pub active: i64,
 }
@@ -53,24 +81,24 @@ pub struct NewUser {
     pub display_name: String,
     pub password_hash: String,
     pub role: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
 }
 
 #[derive(Clone, Default)]
 pub struct UserChange {
     pub password_hash: Option<String>,
     pub role: Option<String>,
-    pub unit_id: Option<Option<i64>>,
+    pub unit_id: Option<Option<UnitId>>,
     pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct UnitRow {
-    pub id: i64,
-    pub city_id: i64,
+    pub id: UnitId,
+    pub city_id: CityId,
     pub name: String,
     pub kind: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<UnitId>,
     pub contact: String,
     /// Other names records use for the unit, one per line.
     pub aliases: String,
@@ -82,18 +110,18 @@ pub struct TaskRow {
     pub code: String,
     pub title: String,
     pub description: String,
-    pub lead_unit_id: i64,
+    pub lead_unit_id: UnitId,
     pub lead_unit: String,
     pub due_date: Option<String>,
-    pub status: String,
+    pub status: TaskStatus,
     #[sqlx(skip)]
     pub rules: Vec<String>,
     #[sqlx(skip)]
-    pub participating_unit_ids: Vec<i64>,
+    pub participating_unit_ids: Vec<UnitId>,
 }
 
 impl TaskRow {
-    pub fn involves(&self, unit_id: i64) -> bool {
+    pub fn involves(&self, unit_id: UnitId) -> bool {
         self.lead_unit_id == unit_id || self.participating_unit_ids.contains(&unit_id)
     }
 }
@@ -103,7 +131,7 @@ pub struct ValueRow {
     pub id: i64,
     pub input_key: String,
     pub value_json: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
     pub source_kind: SourceKind,
     pub source_ref: String,
@@ -117,11 +145,11 @@ pub struct ValueRow {
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct EvidenceRow {
-    pub id: i64,
+    pub id: EvidenceId,
     pub rule_id: String,
     pub item: Option<i64>,
     pub task_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
     pub sha256: String,
     pub original_name: String,
@@ -135,9 +163,9 @@ pub struct EvidenceRow {
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct ReviewRow {
     pub id: i64,
-    pub target_kind: String,
+    pub target_kind: ReviewTarget,
     pub target_id: i64,
-    pub decision: String,
+    pub decision: Decision,
     pub comment: String,
     pub reviewer: String,
     pub at: String,
@@ -149,7 +177,7 @@ pub struct AuditRow {
     pub at: String,
     pub actor: String,
     pub action: String,
-    pub assessment_id: Option<i64>,
+    pub assessment_id: Option<AssessmentId>,
     pub entity: String,
     pub entity_id: String,
     pub before_json: Option<String>,
@@ -158,7 +186,7 @@ pub struct AuditRow {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub assessment_id: Option<i64>,
+    pub assessment_id: Option<AssessmentId>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub actor: Option<String>,
@@ -213,27 +241,28 @@ pub struct BackupSummary {
 
 #[derive(Debug, Clone)]
 pub struct NewValue {
-    pub assessment_id: i64,
+    pub assessment_id: AssessmentId,
     pub key: String,
     pub value_json: String,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub source_kind: SourceKind,
     pub source_ref: String,
     pub note: String,
-    pub evidence_ids: Vec<i64>,
+    pub evidence_ids: Vec<EvidenceId>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewEvidence {
-    pub assessment_id: i64,
+    pub assessment_id: AssessmentId,
     pub rule_id: String,
     pub item: Option<i64>,
     pub task_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub original_name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum ReviewTarget {
     Input,
     Evidence,
@@ -250,7 +279,8 @@ impl ReviewTarget {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum Decision {
     Accept,
     Return,
@@ -282,7 +312,7 @@ impl Decision {
 
 #[derive(Debug, Clone)]
 pub struct NewReview {
-    pub assessment_id: i64,
+    pub assessment_id: AssessmentId,
     pub target: ReviewTarget,
     pub target_id: i64,
     pub decision: Decision,
@@ -290,7 +320,8 @@ pub struct NewReview {
 }
 
 /// 未开始 → 进行中 → 已提交 → 已退回 / 已通过
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum TaskStatus {
     NotStarted,
     InProgress,

@@ -1,11 +1,12 @@
 //! Input values: every value ever set, the current one, and its history.
 
+use crate::rows::AssessmentId;
 use sqlx::{Sqlite, Transaction};
 use crate::{Decision, NewReview, NewValue, Result, ReviewState, ReviewTarget, Store, StoreError, VALUE_SELECT, ValueRow, json_str, now, write_audit};
 
 impl Store {
     /// The current value of every input that has one.
-    pub async fn current_values(&self, assessment_id: i64) -> Result<Vec<ValueRow>> {
+    pub async fn current_values(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!(
             "{VALUE_SELECT} WHERE v.assessment_id = $1 AND v.superseded_at IS NULL ORDER BY v.id"
         ))
@@ -15,13 +16,13 @@ impl Store {
     }
 
     /// The current values without provenance: the lean read that validation needs.
-    pub async fn current_raw(&self, assessment_id: i64) -> Result<Vec<CurrentValue>> {
+    pub async fn current_raw(&self, assessment_id: AssessmentId) -> Result<Vec<CurrentValue>> {
         let mut conn = self.pool.acquire().await?;
         current_raw_on(&mut conn, assessment_id).await
     }
 
     /// Every value every input has had, oldest first: the campaign's history.
-    pub async fn all_values(&self, assessment_id: i64) -> Result<Vec<ValueRow>> {
+    pub async fn all_values(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!("{VALUE_SELECT} WHERE v.assessment_id = $1 ORDER BY v.id"))
             .bind(assessment_id)
             .fetch_all(&self.pool)
@@ -29,7 +30,7 @@ impl Store {
     }
 
     /// Every value an input has had, oldest first.
-    pub async fn value_history(&self, assessment_id: i64, key: &str) -> Result<Vec<ValueRow>> {
+    pub async fn value_history(&self, assessment_id: AssessmentId, key: &str) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!(
             "{VALUE_SELECT} WHERE v.assessment_id = $1 AND v.input_key = $2 ORDER BY v.id"
         ))
@@ -43,7 +44,7 @@ impl Store {
     /// superseded, never overwritten. Returns the new rows. No check: see
     /// [`Store::set_values_checked`] for writes that must keep relations between values.
     pub async fn set_values(&self, values: &[NewValue], actor: &str) -> Result<Vec<ValueRow>> {
-        let job = ValueJob { assessment_id: values.first().map_or(0, |v| v.assessment_id), values: values.to_vec(), actor: actor.to_owned(), accept_with: None, skip_unchanged: false };
+        let job = ValueJob { assessment_id: values.first().map_or(AssessmentId(0), |v| v.assessment_id), values: values.to_vec(), actor: actor.to_owned(), accept_with: None, skip_unchanged: false };
         let mut results = self.set_values_checked(vec![job], |_, _| Ok::<(), std::convert::Infallible>(())).await?;
         match results.pop() {
             Some(Ok(rows)) => Ok(rows),
@@ -67,7 +68,7 @@ impl Store {
         mut check: impl FnMut(&[CurrentValue], &ValueJob) -> std::result::Result<(), E>,
     ) -> Result<Vec<std::result::Result<Vec<ValueRow>, JobError<E>>>> {
         let mut tx = self.write_tx().await?;
-        let mut current: std::collections::HashMap<i64, Vec<CurrentValue>> = std::collections::HashMap::new();
+        let mut current: std::collections::HashMap<AssessmentId, Vec<CurrentValue>> = std::collections::HashMap::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in &jobs {
             let state = match current.entry(job.assessment_id) {
@@ -140,7 +141,7 @@ impl Store {
 /// One change of values: a unit's form, a file, a command.
 #[derive(Debug, Clone)]
 pub struct ValueJob {
-    pub assessment_id: i64,
+    pub assessment_id: AssessmentId,
     pub values: Vec<NewValue>,
     pub actor: String,
     /// Accept the new values as they are written, with this comment: an evaluator's
@@ -168,7 +169,7 @@ pub struct CurrentValue {
     pub review_state: ReviewState,
 }
 
-pub(crate) async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: i64) -> Result<Vec<CurrentValue>> {
+pub(crate) async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: AssessmentId) -> Result<Vec<CurrentValue>> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT input_key, value_json, review_state FROM input_values WHERE assessment_id = $1 AND superseded_at IS NULL")
             .bind(assessment_id)

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use creditcity_app::accounts::{Role, User, same_token};
+use creditcity_store::UnitId;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -40,12 +41,12 @@ impl Auth {
     }
 
     /// May see this unit's page: its own members, and the roles that see everything.
-    pub fn may_see_unit(&self, unit_id: i64) -> bool {
+    pub fn may_see_unit(&self, unit_id: UnitId) -> bool {
         self.user.role.sees_everything() || (self.user.role == Role::Unit && self.user.unit_id == Some(unit_id))
     }
 
     /// May change this unit's inputs, evidence and tasks: its own members and the admin.
-    pub fn may_edit_unit(&self, unit_id: i64) -> bool {
+    pub fn may_edit_unit(&self, unit_id: UnitId) -> bool {
         self.user.role == Role::Admin || (self.user.role == Role::Unit && self.user.unit_id == Some(unit_id))
     }
 }

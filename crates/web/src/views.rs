@@ -3,7 +3,7 @@
 
 use axum::response::Html;
 use creditcity_rubric::model::Input;
-use creditcity_store::SourceKind;
+use creditcity_store::{SourceKind, UnitId};
 use minijinja::Environment;
 use serde::Serialize;
 
@@ -113,7 +113,7 @@ pub struct UserView {
     pub display_name: String,
     pub role_label: &'static str,
     pub unit: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub sees_everything: bool,
     pub reviews: bool,
     pub administers: bool,

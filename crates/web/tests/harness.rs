@@ -20,7 +20,8 @@ impl App {
     }
 
     pub fn client(&self) -> Client {
-        Client { base: format!("http://{}", self.addr), agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: HashMap::new(), csrf: String::new() }
+        Client { base: format!("http://{}", self.addr), // A connection a refusal closed early is never reused (no stale keep-alive).
+            agent: ureq::AgentBuilder::new().redirects(0).max_idle_connections(0).build(), cookies: HashMap::new(), csrf: String::new() }
     }
 
     /// A client signed in as one of the demo accounts.
@@ -117,7 +118,7 @@ impl App {
                     .attach_reader("临江执结统计.pdf", &mut b"%PDF-1.4 linjiang".as_slice(), "7.2a", Some(1), Some("T7.2"), Some(&pboc.name), &who)
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
-                let other = OtherCity { unit: pboc.id, evidence: e.id, task: "LJ1.1".to_owned() };
+                let other = OtherCity { unit: pboc.id.0, evidence: e.id.0, task: "LJ1.1".to_owned() };
                 ws.close().await;
                 other
             })

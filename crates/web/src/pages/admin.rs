@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use creditcity_app::Actor;
 use creditcity_app::accounts::Role;
-use creditcity_store::TaskStatus;
+use creditcity_store::{AssessmentId, UnitId};
 use serde::{Deserialize, Serialize};
 
 use super::{cached_with, flash, framed, see_other, snapshot};
@@ -41,14 +41,14 @@ struct UserRow {
 
 #[derive(Serialize)]
 struct UnitRow {
-    id: i64,
+    id: UnitId,
     name: String,
     kind: String,
 }
 
 #[derive(Serialize)]
 struct AssessmentRow {
-    id: i64,
+    id: AssessmentId,
     city: String,
     rubric_edition: String,
     period: String,
@@ -118,7 +118,7 @@ async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<Adm
                 rules: t.rules.join("、"),
                 lead: t.lead_unit.clone(),
                 due: t.due_date.clone(),
-                status_label: TaskStatus::parse(&t.status).map_or("?", TaskStatus::label),
+                status_label: t.status.label(),
             })
             .collect(),
         roles: Role::ALL.iter().map(|r| RoleChoice { value: r.as_str(), label: r.label() }).collect(),
@@ -127,7 +127,7 @@ async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<Adm
 }
 
 /// A unit of this assessment by id, or 404 (a unit of another assessment is not one).
-async fn unit(s: &AppState, id: i64) -> Result<creditcity_store::UnitRow, WebError> {
+async fn unit(s: &AppState, id: UnitId) -> Result<creditcity_store::UnitRow, WebError> {
     s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
 }
 
@@ -147,7 +147,7 @@ pub async fn create_user(State(s): Shared, Posted(Admin(auth), f): Posted<Admin,
     let unit = if f.unit.is_empty() {
         None
     } else {
-        let id: i64 = f.unit.parse().map_err(|_| WebError::BadRequest("单位无效".to_owned()))?;
+        let id = UnitId(f.unit.parse().map_err(|_| WebError::BadRequest("单位无效".to_owned()))?);
         Some(unit(&s, id).await?)
     };
     s.ws.create_user(&f.username, &f.display_name, &f.password, role, unit.as_ref(), &Actor(auth.user.username.clone())).await?;
@@ -202,7 +202,7 @@ pub async fn task(State(s): Shared, Path(code): Path<String>, Posted(Admin(auth)
     }
     // The lead is named (the form offers the units' names) or given by id.
     let lead = match f.lead.trim().parse::<i64>() {
-        Ok(id) => unit(&s, id).await?,
+        Ok(id) => unit(&s, UnitId(id)).await?,
         Err(_) => s.ws.plan().await?.units.iter().find(|u| u.name == f.lead.trim()).cloned().ok_or_else(|| WebError::BadRequest("没有这个单位,请从列表中选择牵头单位".to_owned()))?,
     };
     s.ws.update_task(&code, lead.id, &f.due, &Actor(auth.user.username.clone())).await?;

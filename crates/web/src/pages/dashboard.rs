@@ -10,7 +10,7 @@ use axum::response::Response;
 use creditcity_app::timeline::DayScore;
 use creditcity_app::{AppError, ReviewState, Snapshot};
 use creditcity_rubric::{Assessment, GateStatus, InputId, Rubric, Scorecard, Status, explain_gate, explain_rule, format};
-use creditcity_store::TaskStatus;
+use creditcity_store::{EvidenceId, TaskStatus, UnitId};
 use serde::Serialize;
 
 use super::{Spec, cached_page, flash, page, see_other, snapshot};
@@ -83,7 +83,7 @@ struct AtStake {
 
 #[derive(Serialize)]
 struct UnitProgressView {
-    id: i64,
+    id: UnitId,
     name: String,
     tasks: [usize; 5],
     overdue: usize,
@@ -215,7 +215,7 @@ fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>)
         gates_passed: count(GateStatus::Passed),
         gates_failed: count(GateStatus::Failed),
         gates_incomplete: count(GateStatus::Incomplete),
-        tasks_done: snap.tasks.iter().filter(|t| t.status == TaskStatus::Accepted.as_str()).count(),
+        tasks_done: snap.tasks.iter().filter(|t| t.status == TaskStatus::Accepted).count(),
         tasks_total: snap.tasks.len(),
         overdue: progress.overdue.len(),
         sections,
@@ -420,7 +420,7 @@ struct ChecklistItem {
 
 #[derive(Serialize)]
 struct FileView {
-    id: i64,
+    id: EvidenceId,
     name: String,
     unit: Option<String>,
     size: String,

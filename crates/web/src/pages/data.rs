@@ -13,7 +13,7 @@ use axum::response::Response;
 use creditcity_app::data::{DataStatus, UnitProblems};
 use creditcity_app::{Actor, Snapshot};
 use creditcity_data::{DatasetKind, InputKey, ProblemKind};
-use creditcity_store::{DatasetRow, ProblemRow};
+use creditcity_store::{DatasetRow, ProblemRow, UnitId};
 use serde::Serialize;
 
 use super::{Spec, cached_page, cached_with, download, off_runtime, page, see_other, snapshot};
@@ -103,7 +103,7 @@ struct KindHead {
 
 #[derive(Serialize)]
 struct UnitCounts {
-    id: Option<i64>,
+    id: Option<UnitId>,
     name: String,
     counts: Vec<i64>,
     total: i64,
@@ -327,7 +327,7 @@ pub struct ProblemQuery {
     #[serde(default)]
     input: Option<String>,
     #[serde(default)]
-    unit: Option<i64>,
+    unit: Option<UnitId>,
 }
 
 #[derive(Serialize)]
@@ -344,7 +344,7 @@ struct ProblemsView {
 
 #[derive(Serialize)]
 struct UnitLink {
-    id: i64,
+    id: UnitId,
     name: String,
 }
 
@@ -470,7 +470,7 @@ pub struct WorstProblem {
 }
 
 /// A unit's problems (counts by kind, worst records), once per store version.
-pub async fn unit_records(s: &Arc<AppState>, snap: &Arc<Snapshot>, unit_id: i64) -> Result<Arc<UnitRecordsView>, WebError> {
+pub async fn unit_records(s: &Arc<AppState>, snap: &Arc<Snapshot>, unit_id: UnitId) -> Result<Arc<UnitRecordsView>, WebError> {
     let st = s.clone();
     cached_with(s, snap, format!("data:unit:{unit_id}"), async move {
         let p: UnitProblems = st.ws.unit_problems(unit_id, WORST).await?;
@@ -503,7 +503,7 @@ pub async fn unit_records(s: &Arc<AppState>, snap: &Arc<Snapshot>, unit_id: i64)
 
 /// `GET /units/{id}/problems.xlsx`: the unit's own problems, every one, with the original
 /// rows; only to those who may see the unit.
-pub async fn unit_xlsx(State(s): Shared, auth: Auth, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn unit_xlsx(State(s): Shared, auth: Auth, Path(id): Path<UnitId>) -> Result<Response, WebError> {
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }

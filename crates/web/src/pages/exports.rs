@@ -2,6 +2,7 @@
 //! (.xlsx), the evidence package (.zip) and single evidence files. Report HTML is
 //! rendered once per store version; workbooks and zips are built off the async runtime.
 
+use creditcity_store::EvidenceId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -37,7 +38,7 @@ pub async fn evidence_package(State(s): Shared, Reviewer(_): Reviewer) -> Result
     Ok(download(bytes, "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
 }
 
-pub async fn evidence_file(State(s): Shared, auth: Auth, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn evidence_file(State(s): Shared, auth: Auth, Path(id): Path<EvidenceId>) -> Result<Response, WebError> {
     let Some((e, bytes)) = s.ws.evidence_file(id).await? else {
         return Err(WebError::NotFound);
     };

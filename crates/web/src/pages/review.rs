@@ -12,7 +12,7 @@ use axum::response::Response;
 use creditcity_app::{Actor, AppError, ReviewState, Snapshot};
 use creditcity_rubric::model::Scoring;
 use creditcity_rubric::{InputKind, format};
-use creditcity_store::{Decision, TaskStatus};
+use creditcity_store::{Decision, EvidenceId, TaskStatus};
 use serde::{Deserialize, Serialize};
 
 use super::{cached, flash, framed, page, see_other, snapshot, with_status};
@@ -53,14 +53,14 @@ struct InputItem {
 
 #[derive(Serialize, Clone)]
 struct Link {
-    id: i64,
+    id: EvidenceId,
     name: String,
     state: &'static str,
 }
 
 #[derive(Serialize, Clone)]
 struct FileItem {
-    id: i64,
+    id: EvidenceId,
     name: String,
     size: String,
     rule: String,
@@ -160,7 +160,7 @@ fn build_queue(s: &AppState, snap: &Snapshot) -> Queue {
     let tasks = snap
         .tasks
         .iter()
-        .filter(|t| t.status == TaskStatus::Submitted.as_str())
+        .filter(|t| t.status == TaskStatus::Submitted)
         .map(|t| TaskItem { code: t.code.clone(), title: t.title.clone(), lead: t.lead_unit.clone() })
         .collect();
     let judged = r

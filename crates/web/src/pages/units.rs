@@ -11,7 +11,7 @@ use axum::response::Response;
 use creditcity_app::accounts::{self, unit_rules, unit_tasks};
 use creditcity_app::{Actor, AppError, ReviewState, SetValue, Snapshot, status};
 use creditcity_rubric::{InputId, InputKind, format};
-use creditcity_store::{TaskStatus, UnitRow};
+use creditcity_store::{Decision, EvidenceId, ReviewTarget, TaskStatus, UnitId, UnitRow};
 use serde::Serialize;
 
 use super::{Spec, cached_page, download, flash, off_runtime, page, see_other, snapshot, with_status};
@@ -36,7 +36,7 @@ struct UnitView {
 
 #[derive(Serialize, Clone)]
 struct UnitHead {
-    id: i64,
+    id: UnitId,
     name: String,
 }
 
@@ -87,7 +87,7 @@ struct ChecklistOption {
 
 #[derive(Serialize, Clone)]
 struct FileView {
-    id: i64,
+    id: EvidenceId,
     name: String,
     size: String,
     rule: String,
@@ -125,7 +125,7 @@ fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
     let task_rows = mine
         .iter()
         .map(|t| {
-            let st = TaskStatus::parse(&t.status).unwrap_or(TaskStatus::NotStarted);
+            let st = t.status;
             TaskView {
                 code: t.code.clone(),
                 title: t.title.clone(),
@@ -183,26 +183,26 @@ fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
         })
         .collect();
     // What was returned, and why: the latest return of each object still returned.
-    let mut latest: HashMap<(&str, i64), &creditcity_store::ReviewRow> = HashMap::new();
-    for rv in snap.reviews.iter().filter(|x| x.decision == "return") {
-        latest.insert((rv.target_kind.as_str(), rv.target_id), rv);
+    let mut latest: HashMap<(ReviewTarget, i64), &creditcity_store::ReviewRow> = HashMap::new();
+    for rv in snap.reviews.iter().filter(|x| x.decision == Decision::Return) {
+        latest.insert((rv.target_kind, rv.target_id), rv);
     }
     let returned_of = |what: String, rv: &creditcity_store::ReviewRow| Returned { what, comment: rv.comment.clone(), reviewer: rv.reviewer.clone(), at: views::when(&rv.at) };
     let responsible = |key: &str| r.input_id(key).is_some_and(|i| ids.contains(&i));
     let mut returned = Vec::new();
     for v in snap.current.iter().filter(|v| (v.unit_id == Some(unit.id) || responsible(&v.input_key)) && v.review_state == ReviewState::Returned) {
-        if let Some(rv) = latest.get(&("input", v.id)) {
+        if let Some(rv) = latest.get(&(ReviewTarget::Input, v.id)) {
             let label = r.input_id(&v.input_key).map_or(v.input_key.clone(), |i| r.input(i).label.clone());
             returned.push(returned_of(format!("数据 {label}"), rv));
         }
     }
     for e in snap.evidence.iter().filter(|e| e.unit_id == Some(unit.id) && e.review_state == ReviewState::Returned) {
-        if let Some(rv) = latest.get(&("evidence", e.id)) {
+        if let Some(rv) = latest.get(&(ReviewTarget::Evidence, e.id.0)) {
             returned.push(returned_of(format!("材料 {}", e.original_name), rv));
         }
     }
-    for t in mine.iter().filter(|t| t.status == TaskStatus::Returned.as_str()) {
-        if let Some(rv) = latest.get(&("task", t.id)) {
+    for t in mine.iter().filter(|t| t.status == TaskStatus::Returned) {
+        if let Some(rv) = latest.get(&(ReviewTarget::Task, t.id)) {
             returned.push(returned_of(format!("任务 {} {}", t.code, t.title), rv));
         }
     }
@@ -228,11 +228,11 @@ pub async fn my_unit(auth: Auth) -> Response {
 }
 
 /// The unit, read fresh from the store: for changes, which need no snapshot.
-async fn unit_fresh(s: &AppState, id: i64) -> Result<UnitRow, WebError> {
+async fn unit_fresh(s: &AppState, id: UnitId) -> Result<UnitRow, WebError> {
     s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
 }
 
-pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<i64>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<UnitId>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
@@ -271,7 +271,7 @@ fn render(s: &AppState, auth: &Auth, view: &UnitView, records: &super::data::Uni
     Ok(with_status(page(s, auth, "unit.html", "unit", &view.unit.name, flash, &body)?, status))
 }
 
-pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields): Posted<Auth, Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, fields): Posted<Auth, Vec<(String, String)>>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
@@ -331,7 +331,7 @@ pub async fn inputs(State(s): Shared, Path(id): Path<i64>, Posted(auth, fields):
     }
 }
 
-pub async fn upload(State(s): Shared, Path(id): Path<i64>, Uploaded { who: auth, target, file }: Uploaded<Auth>) -> Result<Response, WebError> {
+pub async fn upload(State(s): Shared, Path(id): Path<UnitId>, Uploaded { who: auth, target, file }: Uploaded<Auth>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
@@ -348,7 +348,7 @@ pub async fn upload(State(s): Shared, Path(id): Path<i64>, Uploaded { who: auth,
     Ok(see_other(&format!("/units/{id}?m=uploaded")))
 }
 
-pub async fn template(State(s): Shared, auth: Auth, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn template(State(s): Shared, auth: Auth, Path(id): Path<UnitId>) -> Result<Response, WebError> {
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
@@ -359,7 +359,7 @@ pub async fn template(State(s): Shared, auth: Auth, Path(id): Path<i64>) -> Resu
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 填报模板.xlsx", unit.name)))
 }
 
-pub async fn template_import(State(s): Shared, Path(id): Path<i64>, Uploaded { who: auth, file, .. }: Uploaded<Auth>) -> Result<Response, WebError> {
+pub async fn template_import(State(s): Shared, Path(id): Path<UnitId>, Uploaded { who: auth, file, .. }: Uploaded<Auth>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
@@ -369,7 +369,7 @@ pub async fn template_import(State(s): Shared, Path(id): Path<i64>, Uploaded { w
     Ok(see_other(&format!("/units/{id}?m=saved")))
 }
 
-pub async fn submit(State(s): Shared, Path((id, code)): Path<(i64, String)>, Posted(auth, super::session::Empty {}): Posted<Auth, super::session::Empty>) -> Result<Response, WebError> {
+pub async fn submit(State(s): Shared, Path((id, code)): Path<(UnitId, String)>, Posted(auth, super::session::Empty {}): Posted<Auth, super::session::Empty>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
