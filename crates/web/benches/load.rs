@@ -4,6 +4,9 @@
 //! requests per second and p50/p99 latency per page, then checks that no request failed
 //! and no write was lost (every write answered "saved" is stored, with its audit entry).
 //!
+//! The served city holds the records of a typical city (0.3M entities, 0.5M decisions);
+//! `LOAD_RECORDS=demo` keeps the demo's small one.
+//!
 //! Run: `cargo bench -p creditcity-web --bench load` (needs `wrk`: `apt-get install wrk`).
 //! `LOAD_SECONDS` (default 6) sets the length of each run; `LOAD_PAGES` (comma-separated
 //! paths) measures only those pages.
@@ -133,7 +136,8 @@ end
 const CONNECTIONS: u64 = 50;
 
 /// Every page measured, as the credit office opens them.
-const PAGES: [&str; 10] = ["/", "/rules", "/rules/7.2a", "/gaps", "/report", "/admin", "/audit", "/units/1", "/units/33", "/review"];
+const PAGES: [&str; 12] =
+    ["/", "/rules", "/rules/7.2a", "/gaps", "/report", "/admin", "/audit", "/units/1", "/units/33", "/review", "/data", "/data/problems?input=s8.code_error_rate"];
 
 async fn build(location: &Location, dir: &std::path::Path) {
     let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
@@ -168,6 +172,27 @@ async fn build(location: &Location, dir: &std::path::Path) {
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         ws.close().await;
+    }
+    // The served city's records at the size of a typical city (0.3M entities, 0.5M
+    // decisions, spec §7) unless LOAD_RECORDS=demo keeps the demo's small city.
+    if std::env::var("LOAD_RECORDS").as_deref() != Ok("demo") {
+        let started = std::time::Instant::now();
+        let ws = Workspace::open(location, rubric.clone(), Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
+        let records = dir.join("records");
+        let path = records.clone();
+        tokio::task::spawn_blocking(move || {
+            use creditcity_data::generate::{CityProfile, Generator, Sizes};
+            Generator::new(CityProfile::qingchuan(), 2019, 0.02).city(&path, &Sizes::typical())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+        for kind in creditcity_data::DatasetKind::ALL {
+            let file = records.join(format!("{}.csv", kind.id()));
+            ws.import_dataset(kind.id(), &file, &who, Box::new(|_| {})).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        ws.close().await;
+        println!("records of a typical city generated and imported in {:.1} s", started.elapsed().as_secs_f64());
     }
 }
 
