@@ -441,9 +441,10 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let ctx = context(cli)?;
             let started = std::time::Instant::now();
             let progress: Box<dyn FnMut(u64) + Send> = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let estimate = estimate_rows(file);
                 Box::new(move |rows| {
                     let secs = started.elapsed().as_secs_f64().max(0.001);
-                    eprint!("\r已读取 {rows} 行({:.0} 行/秒)", rows as f64 / secs);
+                    eprint!("\r{}", progress_line(rows, estimate, rows as f64 / secs));
                 })
             } else {
                 Box::new(|_| {})
@@ -741,4 +742,61 @@ fn show(rubric: &Rubric, id: &str) -> Result<String, Failure> {
         out.push_str(&format!("  [{}] {item}\n", i + 1));
     }
     Ok(out)
+}
+
+/// About how many lines a CSV file has, from the length of the lines in its first 256 KiB;
+/// `None` for a workbook or an unreadable file (the bar then shows the rows read alone).
+fn estimate_rows(path: &std::path::Path) -> Option<u64> {
+    use std::io::Read as _;
+    let size = std::fs::metadata(path).ok()?.len();
+    let mut head = Vec::with_capacity(256 * 1024);
+    std::fs::File::open(path).ok()?.take(256 * 1024).read_to_end(&mut head).ok()?;
+    if head.starts_with(b"PK") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return None;
+    }
+    let lines = head.iter().filter(|b| **b == b'\n').count() as u64;
+    (lines > 0 && !head.is_empty()).then(|| (size.saturating_mul(lines) / head.len() as u64).max(1))
+}
+
+/// One line of the import's progress: a bar when the total can be estimated.
+fn progress_line(rows: u64, estimate: Option<u64>, per_second: f64) -> String {
+    const WIDTH: u64 = 30;
+    match estimate {
+        Some(total) => {
+            let done = (rows.min(total) * WIDTH) / total.max(1);
+            let percent = (rows.min(total) * 100) / total.max(1);
+            format!(
+                "[{}{}] {percent:>3}% 已读取 {rows} 行,约 {total} 行({per_second:.0} 行/秒)",
+                "#".repeat(usize::try_from(done).unwrap_or(0)),
+                "-".repeat(usize::try_from(WIDTH - done).unwrap_or(0))
+            )
+        }
+        None => format!("已读取 {rows} 行({per_second:.0} 行/秒)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{estimate_rows, progress_line};
+
+    #[test]
+    fn the_import_bar_fills_with_the_rows_read_and_never_overflows() {
+        assert!(progress_line(0, Some(1000), 0.0).starts_with(&format!("[{}]   0%", "-".repeat(30))));
+        assert!(progress_line(500, Some(1000), 10.0).starts_with(&format!("[{}{}]  50%", "#".repeat(15), "-".repeat(15))));
+        // The estimate was short: full, not past it.
+        assert!(progress_line(1500, Some(1000), 10.0).starts_with(&format!("[{}] 100%", "#".repeat(30))));
+        assert_eq!(progress_line(42, None, 7.0), "已读取 42 行(7 行/秒)");
+    }
+
+    #[test]
+    fn a_csv_s_rows_are_estimated_from_its_first_lines_and_a_workbook_s_are_not() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let csv = dir.path().join("a.csv");
+        std::fs::write(&csv, "名称,代码\n".repeat(100_000)).unwrap_or_else(|e| panic!("{e}"));
+        let estimate = estimate_rows(&csv).unwrap_or_else(|| panic!("no estimate"));
+        assert!((99_000..=101_000).contains(&estimate), "{estimate}");
+        let xlsx = dir.path().join("a.xlsx");
+        std::fs::write(&xlsx, b"PK\x03\x04rest").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(estimate_rows(&xlsx), None);
+    }
 }
