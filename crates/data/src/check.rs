@@ -5,13 +5,12 @@ use crate::code::{self, CodeKey, CodeStatus};
 use crate::date::{CellDate, Date, parse_cell};
 use crate::derive::InputKey;
 use crate::problem::{Detail, Feeds, Problem, ProblemKind, normalize_name};
-use crate::read::{RowIssue, RowSink};
+use crate::read::{Record, RowIssue, RowSink};
 use crate::schema::{
     self, ColumnMap, DatasetKind, DecisionColumns, approval, case, commitment, list, reg,
 };
 use crate::workdays::{Calendar, publication_deadline};
 use crate::{FileError, PublicationBasis, Settings};
-use csv::StringRecord;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -225,6 +224,15 @@ impl FirstSeen {
         }
     }
 
+    /// Loads the slot where `key` would start, so that a lookup a little later finds it
+    /// in cache: a lookup in a large table is a cache miss, and this lets the miss
+    /// overlap the work between.
+    #[inline]
+    pub(crate) fn touch(&self, key: u64) {
+        let i = (key.max(1) as usize) & (self.slots.len() - 1);
+        std::hint::black_box(self.slots[i].0);
+    }
+
     #[cold]
     fn grow(&mut self) {
         let doubled = self.slots.len() * 2;
@@ -284,7 +292,7 @@ impl<'s> Rows<'s> {
         self.map.index.get(col).copied().flatten().is_some()
     }
 
-    fn cell<'r>(&self, rec: &'r StringRecord, col: usize) -> &'r str {
+    fn cell<'r>(&self, rec: &Record<'r>, col: usize) -> &'r str {
         match self.map.index.get(col).copied().flatten() {
             Some(i) => fast_trim(rec.get(i).unwrap_or("")),
             None => "",
@@ -295,7 +303,7 @@ impl<'s> Rows<'s> {
     fn begin(
         &mut self,
         row: u64,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         issue: Option<RowIssue>,
         unit_col: Option<usize>,
         flag_unknown: bool,
@@ -377,7 +385,7 @@ impl<'s> Rows<'s> {
 
     fn push(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         kind: ProblemKind,
         col: Option<usize>,
         message: String,
@@ -402,7 +410,7 @@ impl<'s> Rows<'s> {
         });
     }
 
-    fn required<'r>(&mut self, rec: &'r StringRecord, col: usize, feeds: Feeds) -> Option<&'r str> {
+    fn required<'r>(&mut self, rec: &Record<'r>, col: usize, feeds: Feeds) -> Option<&'r str> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             self.missing(rec, col, feeds);
@@ -413,14 +421,14 @@ impl<'s> Rows<'s> {
     }
 
     /// A required cell left empty.
-    fn missing(&mut self, rec: &StringRecord, col: usize, feeds: Feeds) {
+    fn missing(&mut self, rec: &Record<'_>, col: usize, feeds: Feeds) {
         self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
     }
 
     /// A date cell: missing (when required), unreadable, or after today are problems.
     fn date(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         not_future: bool,
@@ -470,7 +478,7 @@ impl<'s> Rows<'s> {
 
     fn day(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         feeds: Feeds,
@@ -482,7 +490,7 @@ impl<'s> Rows<'s> {
     /// A code cell. `required`: whether a code must be there (placeholder or empty is a problem).
     fn code(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         feeds_wrong: Feeds,
@@ -561,7 +569,7 @@ impl<'s> Rows<'s> {
     /// when `required`.
     fn category(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         allowed: &[&str],
         required: bool,
@@ -593,7 +601,7 @@ impl<'s> Rows<'s> {
     }
 
     /// 是/否 (empty = 否 unless required).
-    fn yes_no(&mut self, rec: &StringRecord, col: usize, required: bool, feeds: Feeds) -> bool {
+    fn yes_no(&mut self, rec: &Record<'_>, col: usize, required: bool, feeds: Feeds) -> bool {
         let v = self.cell(rec, col);
         match v {
             "是" | "Y" | "y" | "1" | "TRUE" | "true" => true,
@@ -643,23 +651,41 @@ impl<'s> Rows<'s> {
     }
 }
 
-/// `str::trim`, looking only at the first and last characters when neither is whitespace
-/// (the usual case).
+/// `str::trim`, looking only at the first and last bytes when neither can belong to a
+/// whitespace character (the usual case: letters, digits, CJK).
 #[inline]
 fn fast_trim(s: &str) -> &str {
-    match (s.chars().next(), s.chars().next_back()) {
-        (Some(f), Some(l)) if !f.is_whitespace() && !l.is_whitespace() => s,
-        (None, _) => s,
-        _ => s.trim(),
-    }
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return s;
+    };
+    // Lead bytes of whitespace: ASCII, U+0085/U+00A0 (C2), U+1680 (E1), U+2000–U+205F
+    // (E2), U+3000 (E3).
+    let may_start = matches!(first, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    // Last bytes of whitespace: ASCII, or the last byte of one of the characters above.
+    let may_end = match last {
+        b'\t'..=b'\r' | b' ' => true,
+        0x80..=0x8A | 0x9F | 0xA0 | 0xA8 | 0xA9 | 0xAF => {
+            s.chars().next_back().is_some_and(char::is_whitespace)
+        }
+        _ => false,
+    };
+    if may_start || may_end { s.trim() } else { s }
 }
 
 /// The hash of a name as [`normalize_name`] would write it, without allocating when the
 /// name needs no normalizing.
 fn name_hash(name: &str) -> u64 {
-    let needs = name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}');
+    // Bytes that may start a character normalizing changes: ASCII whitespace and
+    // lower-case letters, the lead bytes of other whitespace (C2, E1, E2, E3) and of the
+    // full-width brackets (EF). CJK characters (E4–E9) never do.
+    let may_need = name.bytes().any(|b| {
+        matches!(b, b'\t'..=b'\r' | b' ' | b'a'..=b'z' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
+    });
+    let needs = may_need
+        && name.chars().any(|c| {
+            c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}'
+        });
     if needs {
         hash_str(&normalize_name(name))
     } else {
@@ -752,13 +778,33 @@ impl RowSink for RegisterChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(reg::AUTHORITY), false);
         self.facts.entities += 1;
         let name = r.required(rec, reg::NAME, Feeds::NONE);
         let category = r.category(rec, reg::CATEGORY, &ENTITY_CATEGORIES, true, Feeds::NONE);
+        // Valid codes are indexed by a hash of their (upper-case) text; the packed key is
+        // only built for the few entities other datasets look up.
+        let code_cell = r.cell(rec, reg::CODE);
+        let upper;
+        let code_text = if code_cell.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper = code_cell.to_ascii_uppercase();
+            upper.as_str()
+        } else {
+            code_cell
+        };
+        // The two index lookups below are cache misses in a large register: start them
+        // now, so that they overlap each other and the checks in between.
+        let hashes = name.filter(|_| code_text.len() == 18).map(|name| {
+            let (code_hash, name_hash) = (hash_str(code_text), name_hash(name));
+            self.by_code.touch(code_hash);
+            if matches!(category, Some(0 | 1)) {
+                self.by_name.touch(name_hash);
+            }
+            (code_hash, name_hash)
+        });
         let status = r.category(rec, reg::STATUS, &STATUSES, true, Feeds::NONE);
         let founded = r.day(
             rec,
@@ -803,7 +849,6 @@ impl RowSink for RegisterChecker<'_> {
         } else {
             Feeds::NONE
         };
-        let code_cell = r.cell(rec, reg::CODE);
         let status_code = r.code(rec, reg::CODE, true, error_feed, conversion, individual);
         let has_code = matches!(status_code, CodeStatus::Valid | CodeStatus::Wrong(_));
         if at_start {
@@ -827,19 +872,8 @@ impl RowSink for RegisterChecker<'_> {
                 self.facts.wrong_codes += 1;
             }
         }
-        // Valid codes are indexed by a hash of their (upper-case) text; the packed key is
-        // only built for the few entities other datasets look up.
-        let upper;
-        let code_text = if code_cell.bytes().any(|b| b.is_ascii_lowercase()) {
-            upper = code_cell.to_ascii_uppercase();
-            upper.as_str()
-        } else {
-            code_cell
-        };
         if status_code == CodeStatus::Valid {
-            if let Some(name) = name {
-                let name_hash = name_hash(name);
-                let code_hash = hash_str(code_text);
+            if let (Some(name), Some((code_hash, name_hash))) = (name, hashes) {
                 let (first_name, first_row) =
                     self.by_code
                         .first_or_insert(code_hash, name_hash as u32, row as u32);
@@ -988,11 +1022,20 @@ impl RowSink for DecisionChecker<'_> {
         Ok(())
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let c = self.cols;
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(c.unit), true);
+        // The number index lookup below is a cache miss in a large file: start it now.
+        let number_hash = {
+            let number = r.cell(rec, c.number);
+            (!number.is_empty()).then(|| {
+                let h = hash_str(number);
+                self.numbers.touch(h);
+                h
+            })
+        };
         let _ = r.required(rec, c.name, Feeds::NONE);
         let category = r.category(rec, c.category, &SUBJECT_CATEGORIES, true, Feeds::NONE);
         let needs_code = matches!(category, Some(0 | 1 | 2 | 4));
@@ -1079,8 +1122,7 @@ impl RowSink for DecisionChecker<'_> {
                 );
             }
         }
-        if let Some(number) = number {
-            let h = hash_str(number);
+        if let (Some(number), Some(h)) = (number, number_hash) {
             let (_, first) = self.numbers.first_or_insert(h, 0, row as u32);
             if first != row as u32 {
                 let name = r.column_name(c.number);
@@ -1193,7 +1235,7 @@ impl RowSink for ListChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(list::UNIT), true);
@@ -1318,7 +1360,7 @@ impl RowSink for CommitmentChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         let unit_col = r.has(commitment::UNIT).then_some(commitment::UNIT);
@@ -1375,7 +1417,7 @@ impl RowSink for ApprovalChecker<'_> {
         Ok(())
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let unit_col = r.has(approval::UNIT).then_some(approval::UNIT);
         r.begin(row, rec, issue, unit_col, true);
@@ -1431,7 +1473,7 @@ impl RowSink for CaseChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         r.begin(row, rec, issue, None, false);
         let feeds = Feeds::of(&[InputKey::JrpCases]);
