@@ -11,7 +11,7 @@ use crate::schema::{
 };
 use crate::workdays::{Calendar, publication_deadline};
 use crate::{FileError, PublicationBasis, Settings};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -292,6 +292,7 @@ impl<'s> Rows<'s> {
         self.map.index.get(col).copied().flatten().is_some()
     }
 
+    #[inline]
     fn cell<'r>(&self, rec: &Record<'r>, col: usize) -> &'r str {
         match self.map.index.get(col).copied().flatten() {
             Some(i) => fast_trim(rec.get(i).unwrap_or("")),
@@ -760,6 +761,8 @@ struct RegisterChecker<'s> {
     by_code: FirstSeen,
     /// 64-bit hash of a 法人/非法人组织's normalized name → (32-bit hash of its code, row).
     by_name: FirstSeen,
+    /// Rows read ahead: (row, code hash, name hash, 法人/非法人组织).
+    ahead: VecDeque<(u64, u64, u64, bool)>,
 }
 
 impl<'s> RegisterChecker<'s> {
@@ -769,6 +772,7 @@ impl<'s> RegisterChecker<'s> {
             facts: RegisterFacts::default(),
             by_code: FirstSeen::new(),
             by_name: FirstSeen::new(),
+            ahead: VecDeque::new(),
         }
     }
 }
@@ -776,6 +780,29 @@ impl<'s> RegisterChecker<'s> {
 impl RowSink for RegisterChecker<'_> {
     fn header(&mut self, header: &[&str]) -> Result<(), FileError> {
         header_into(&mut self.rows, header)
+    }
+
+    /// The two index lookups of a row are cache misses in a large register: the hashes
+    /// of a batch of rows are worked out first, then [`RowSink::touch`] loads all their
+    /// slots at once, so that the misses overlap.
+    fn prefetch(&mut self, row: u64, rec: &Record<'_>) {
+        let r = &self.rows;
+        let (code, name) = (r.cell(rec, reg::CODE), r.cell(rec, reg::NAME));
+        if code.len() == 18 && !name.is_empty() && !code.bytes().any(|b| b.is_ascii_lowercase())
+        {
+            let legal = ENTITY_CATEGORIES[..2].contains(&r.cell(rec, reg::CATEGORY));
+            self.ahead
+                .push_back((row, hash_str(code), name_hash(name), legal));
+        }
+    }
+
+    fn touch(&mut self) {
+        for &(_, code_hash, name_hash, legal) in &self.ahead {
+            self.by_code.touch(code_hash);
+            if legal {
+                self.by_name.touch(name_hash);
+            }
+        }
     }
 
     fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
@@ -795,16 +822,18 @@ impl RowSink for RegisterChecker<'_> {
         } else {
             code_cell
         };
-        // The two index lookups below are cache misses in a large register: start them
-        // now, so that they overlap each other and the checks in between.
-        let hashes = name.filter(|_| code_text.len() == 18).map(|name| {
-            let (code_hash, name_hash) = (hash_str(code_text), name_hash(name));
-            self.by_code.touch(code_hash);
-            if matches!(category, Some(0 | 1)) {
-                self.by_name.touch(name_hash);
-            }
-            (code_hash, name_hash)
-        });
+        // The hashes worked out by `prefetch` (the same cells, so the same hashes).
+        while self.ahead.front().is_some_and(|a| a.0 < row) {
+            self.ahead.pop_front();
+        }
+        let ahead = if self.ahead.front().is_some_and(|a| a.0 == row) {
+            self.ahead.pop_front().map(|(_, code_hash, name_hash, _)| (code_hash, name_hash))
+        } else {
+            None
+        };
+        let hashes = name
+            .filter(|_| code_text.len() == 18)
+            .map(|name| ahead.unwrap_or_else(|| (hash_str(code_text), name_hash(name))));
         let status = r.category(rec, reg::STATUS, &STATUSES, true, Feeds::NONE);
         let founded = r.day(
             rec,
@@ -996,6 +1025,8 @@ struct DecisionChecker<'s> {
     cols: DecisionColumns,
     facts: DecisionFacts,
     numbers: FirstSeen,
+    /// Rows read ahead: (row, hash of the decision number).
+    ahead: VecDeque<(u64, u64)>,
     calendar: &'static Calendar,
 }
 
@@ -1006,6 +1037,7 @@ impl<'s> DecisionChecker<'s> {
             cols,
             facts: DecisionFacts::default(),
             numbers: FirstSeen::new(),
+            ahead: VecDeque::new(),
             calendar: Calendar::official(),
         }
     }
@@ -1022,19 +1054,38 @@ impl RowSink for DecisionChecker<'_> {
         Ok(())
     }
 
+    /// The number index lookup is a cache miss in a large file: the hashes of a batch of
+    /// rows are worked out first, then [`RowSink::touch`] loads all their slots at once.
+    fn prefetch(&mut self, row: u64, rec: &Record<'_>) {
+        let number = self.rows.cell(rec, self.cols.number);
+        if !number.is_empty() {
+            self.ahead.push_back((row, hash_str(number)));
+        }
+    }
+
+    fn touch(&mut self) {
+        for &(_, h) in &self.ahead {
+            self.numbers.touch(h);
+        }
+    }
+
     fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let c = self.cols;
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(c.unit), true);
-        // The number index lookup below is a cache miss in a large file: start it now.
+        // The hash worked out by `prefetch` (the same cell, so the same hash).
+        while self.ahead.front().is_some_and(|a| a.0 < row) {
+            self.ahead.pop_front();
+        }
+        let ahead = if self.ahead.front().is_some_and(|a| a.0 == row) {
+            self.ahead.pop_front().map(|a| a.1)
+        } else {
+            None
+        };
         let number_hash = {
             let number = r.cell(rec, c.number);
-            (!number.is_empty()).then(|| {
-                let h = hash_str(number);
-                self.numbers.touch(h);
-                h
-            })
+            (!number.is_empty()).then(|| ahead.unwrap_or_else(|| hash_str(number)))
         };
         let _ = r.required(rec, c.name, Feeds::NONE);
         let category = r.category(rec, c.category, &SUBJECT_CATEGORIES, true, Feeds::NONE);

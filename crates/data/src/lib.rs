@@ -259,4 +259,12 @@ impl read::RowSink for Capture<'_, '_> {
         }
         self.checker.row(row, record, issue);
     }
+
+    fn prefetch(&mut self, row: u64, record: &read::Record<'_>) {
+        self.checker.prefetch(row, record);
+    }
+
+    fn touch(&mut self) {
+        self.checker.touch();
+    }
 }
