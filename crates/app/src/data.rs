@@ -3,8 +3,9 @@
 //!
 //! An import is one transaction with the values it derives: the previous dataset of the
 //! kind, its problems and its values stay as they were until the new ones are complete.
-//! The file is kept by content (like evidence), so every derivation can be reproduced;
-//! deriving re-reads the current datasets of the other kinds from their stored files.
+//! The file is kept by content (like evidence), so every derivation can be reproduced.
+//! Deriving takes the other kinds' facts kept with their current datasets when those were
+//! checked with the same settings, and re-reads their stored files otherwise.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -680,9 +680,16 @@ fn name_hash(name: &str) -> u64 {
     // Bytes that may start a character normalizing changes: ASCII whitespace and
     // lower-case letters, the lead bytes of other whitespace (C2, E1, E2, E3) and of the
     // full-width brackets (EF). CJK characters (E4–E9) never do.
-    let may_need = name.bytes().any(|b| {
-        matches!(b, b'\t'..=b'\r' | b' ' | b'a'..=b'z' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
-    });
+    const MAY_NEED: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | b'a'..=b'z' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF);
+            b += 1;
+        }
+        t
+    };
+    let may_need = name.bytes().any(|b| MAY_NEED[usize::from(b)]);
     let needs = may_need
         && name.chars().any(|c| {
             c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}'

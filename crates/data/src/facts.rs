@@ -269,6 +269,7 @@ impl Reader<'_> {
         self.take(16)?.try_into().ok().map(u128::from_le_bytes)
     }
     /// `Some(None)` for no date.
+    #[allow(clippy::option_option)] // outer: the bytes ran out; inner: no date
     fn date(&mut self) -> Option<Option<Date>> {
         let d = i32::from_le_bytes(self.take(4)?.try_into().ok()?);
         Some((d != i32::MIN).then(|| Date::from_days(d)))
