@@ -13,16 +13,21 @@ root=$PWD
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo bench -q -p creditcity-data --bench data --locked --no-run
-cargo build -q --release --locked -p creditcity
-bench=$(find "$target/release/deps" -maxdepth 1 -name 'data-*' -type f -executable -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+# CREDITCITY_BIN / DATA_BENCH_BIN: binaries already built (e.g. of an older commit).
+if [[ -z ${DATA_BENCH_BIN:-} ]]; then
+  cargo bench -q -p creditcity-data --bench data --locked --no-run
+fi
+if [[ -z ${CREDITCITY_BIN:-} ]]; then
+  cargo build -q --release --locked -p creditcity
+fi
+bench=${DATA_BENCH_BIN:-$(find "$target/release/deps" -maxdepth 1 -name 'data-*' -type f -executable -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)}
 for kind in register licences; do
   "$bench" --generate "$kind" "$rows" "$work/$kind.csv"
   /usr/bin/time -v "$bench" --check "$kind" "$work/$kind.csv" 2> "$work/time.txt"
   grep -E "Maximum resident set size|Elapsed" "$work/time.txt"
   rm -f "$work/$kind.csv"
 done
-cc="$target/release/creditcity"
+cc=${CREDITCITY_BIN:-$target/release/creditcity}
 "$bench" --generate register "$cli_rows" "$work/register.csv"
 ls -l "$work/register.csv" | awk '{printf "register file: %.0f MB\n", $5 / 1e6}'
 (cd "$work" && "$cc" --store s.db init --city 青川市 > /dev/null &&
