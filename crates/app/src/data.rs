@@ -3,8 +3,9 @@
 //!
 //! An import is one transaction with the values it derives: the previous dataset of the
 //! kind, its problems and its values stay as they were until the new ones are complete.
-//! The file is kept by content (like evidence), so every derivation can be reproduced;
-//! deriving re-reads the current datasets of the other kinds from their stored files.
+//! The file is kept by content (like evidence), so every derivation can be reproduced.
+//! Deriving takes the other kinds' facts kept with their current datasets when those were
+//! checked with the same settings, and re-reads their stored files otherwise.
 
 use creditcity_store::UnitId;
 use std::collections::HashMap;
@@ -176,11 +177,12 @@ impl Workspace {
         })
         .await
         .map_err(|e| invalid("file", e.to_string()))??;
-        // The other kinds' current datasets, read again from their stored files.
-        let others = self.recheck_current(&settings, Some(kind)).await?;
+        // The other kinds' current datasets: their kept facts, or read again from their files.
+        let settings_json = settings_json(&settings);
+        let others = self.current_facts(&settings, &settings_json, Some(kind)).await?;
         let mut datasets = Datasets::default();
-        for c in &others {
-            datasets.add(c);
+        for f in &others {
+            datasets.add_facts(f);
         }
         datasets.add(&checked);
         let derivation = creditcity_data::derive(&datasets, &settings);
@@ -190,7 +192,7 @@ impl Workspace {
         let mut typed = Vec::new();
         let (mut derived, mut overridden) = (Vec::new(), Vec::new());
         let sources: HashMap<DatasetKind, String> = {
-            let mut m: HashMap<DatasetKind, String> = others.iter().map(|c| (c.kind, String::new())).collect();
+            let mut m: HashMap<DatasetKind, String> = others.iter().map(|f| (f.kind(), String::new())).collect();
             m.insert(kind, String::new());
             m
         };
@@ -264,14 +266,8 @@ impl Workspace {
             encoding: format!("{:?}", checked.encoding),
             rows: checked.rows,
             header_json: serde_json::Value::from(checked.header.iter().map(|c| serde_json::Value::from(c.as_str())).collect::<Vec<_>>()).to_string(),
-            settings_json: serde_json::json!({
-                "window": [settings.window.start.to_string(), settings.window.end.to_string()],
-                "today": settings.today.to_string(),
-                "division": settings.city_prefix,
-                "publication": format!("{:?}", settings.publication),
-                "count_decision_day": settings.count_decision_day,
-            })
-            .to_string(),
+            settings_json,
+            facts: Some(checked.facts.encode()),
         };
         let rubric = &self.rubric;
         let outcome = self
@@ -294,12 +290,24 @@ impl Workspace {
         })
     }
 
-    /// The current datasets (but `except`), checked again from their stored files.
-    async fn recheck_current(&self, settings: &Settings, except: Option<DatasetKind>) -> Result<Vec<creditcity_data::Checked>> {
+    /// The facts of the current datasets (but `except`): kept with each dataset when it
+    /// was checked with these same settings, else checked again from its stored file.
+    async fn current_facts(&self, settings: &Settings, settings_json: &str, except: Option<DatasetKind>) -> Result<Vec<creditcity_data::Facts>> {
         let rows = self.store.current_datasets(self.assessment.id).await?;
         let mut out = Vec::new();
         for row in rows {
             let Some(kind) = DatasetKind::from_id(&row.kind).filter(|k| Some(*k) != except) else { continue };
+            let kept = self
+                .store
+                .dataset_facts(row.id)
+                .await?
+                .filter(|(_, valid_with)| valid_with == settings_json)
+                .and_then(|(bytes, _)| creditcity_data::Facts::decode(&bytes))
+                .filter(|f| f.kind() == kind);
+            if let Some(facts) = kept {
+                out.push(facts);
+                continue;
+            }
             let path = self.store.blobs().path_of(&row.sha256);
             let settings = settings.clone();
             let checked = tokio::task::spawn_blocking(move || {
@@ -309,7 +317,7 @@ impl Workspace {
             .await
             .map_err(|e| invalid("dataset", e.to_string()))?
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("{} {}:{e}", kind.label(), row.file_name))))?;
-            out.push(checked);
+            out.push(checked.facts);
         }
         Ok(out)
     }
@@ -513,6 +521,19 @@ impl Workspace {
 /// A record in the ranking of a unit's worst: (dataset id and row, its problems, the
 /// inputs they lower).
 type Ranked<'p> = ((i64, i64), Vec<&'p ProblemRow>, Vec<String>);
+
+/// The settings a dataset was checked with, as kept with it: its facts are valid only
+/// with these (the units only route problems, they change no fact).
+fn settings_json(settings: &Settings) -> String {
+    serde_json::json!({
+        "window": [settings.window.start.to_string(), settings.window.end.to_string()],
+        "today": settings.today.to_string(),
+        "division": settings.city_prefix,
+        "publication": format!("{:?}", settings.publication),
+        "count_decision_day": settings.count_decision_day,
+    })
+    .to_string()
+}
 
 fn data_file_error(shown: &str, e: creditcity_data::FileError) -> AppError {
     match e {

@@ -5,14 +5,13 @@ use crate::code::{self, CodeKey, CodeStatus};
 use crate::date::{CellDate, Date, parse_cell};
 use crate::derive::InputKey;
 use crate::problem::{Detail, Feeds, Problem, ProblemKind, normalize_name};
-use crate::read::{RowIssue, RowSink};
+use crate::read::{Record, RowIssue, RowSink};
 use crate::schema::{
     self, ColumnMap, DatasetKind, DecisionColumns, approval, case, commitment, list, reg,
 };
 use crate::workdays::{Calendar, publication_deadline};
 use crate::{FileError, PublicationBasis, Settings};
-use csv::StringRecord;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -225,6 +224,15 @@ impl FirstSeen {
         }
     }
 
+    /// Loads the slot where `key` would start, so that a lookup a little later finds it
+    /// in cache: a lookup in a large table is a cache miss, and this lets the miss
+    /// overlap the work between.
+    #[inline]
+    pub(crate) fn touch(&self, key: u64) {
+        let i = (key.max(1) as usize) & (self.slots.len() - 1);
+        std::hint::black_box(self.slots[i].0);
+    }
+
     #[cold]
     fn grow(&mut self) {
         let doubled = self.slots.len() * 2;
@@ -284,7 +292,8 @@ impl<'s> Rows<'s> {
         self.map.index.get(col).copied().flatten().is_some()
     }
 
-    fn cell<'r>(&self, rec: &'r StringRecord, col: usize) -> &'r str {
+    #[inline]
+    fn cell<'r>(&self, rec: &Record<'r>, col: usize) -> &'r str {
         match self.map.index.get(col).copied().flatten() {
             Some(i) => fast_trim(rec.get(i).unwrap_or("")),
             None => "",
@@ -295,7 +304,7 @@ impl<'s> Rows<'s> {
     fn begin(
         &mut self,
         row: u64,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         issue: Option<RowIssue>,
         unit_col: Option<usize>,
         flag_unknown: bool,
@@ -377,7 +386,7 @@ impl<'s> Rows<'s> {
 
     fn push(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         kind: ProblemKind,
         col: Option<usize>,
         message: String,
@@ -402,7 +411,7 @@ impl<'s> Rows<'s> {
         });
     }
 
-    fn required<'r>(&mut self, rec: &'r StringRecord, col: usize, feeds: Feeds) -> Option<&'r str> {
+    fn required<'r>(&mut self, rec: &Record<'r>, col: usize, feeds: Feeds) -> Option<&'r str> {
         let v = self.cell(rec, col);
         if v.is_empty() {
             self.missing(rec, col, feeds);
@@ -413,14 +422,14 @@ impl<'s> Rows<'s> {
     }
 
     /// A required cell left empty.
-    fn missing(&mut self, rec: &StringRecord, col: usize, feeds: Feeds) {
+    fn missing(&mut self, rec: &Record<'_>, col: usize, feeds: Feeds) {
         self.push(rec, ProblemKind::MissingField, Some(col), format!("{}为空,此项必填", self.column_name(col)), None, feeds);
     }
 
     /// A date cell: missing (when required), unreadable, or after today are problems.
     fn date(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         not_future: bool,
@@ -470,7 +479,7 @@ impl<'s> Rows<'s> {
 
     fn day(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         feeds: Feeds,
@@ -482,7 +491,7 @@ impl<'s> Rows<'s> {
     /// A code cell. `required`: whether a code must be there (placeholder or empty is a problem).
     fn code(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         required: bool,
         feeds_wrong: Feeds,
@@ -561,7 +570,7 @@ impl<'s> Rows<'s> {
     /// when `required`.
     fn category(
         &mut self,
-        rec: &StringRecord,
+        rec: &Record<'_>,
         col: usize,
         allowed: &[&str],
         required: bool,
@@ -593,7 +602,7 @@ impl<'s> Rows<'s> {
     }
 
     /// 是/否 (empty = 否 unless required).
-    fn yes_no(&mut self, rec: &StringRecord, col: usize, required: bool, feeds: Feeds) -> bool {
+    fn yes_no(&mut self, rec: &Record<'_>, col: usize, required: bool, feeds: Feeds) -> bool {
         let v = self.cell(rec, col);
         match v {
             "是" | "Y" | "y" | "1" | "TRUE" | "true" => true,
@@ -643,23 +652,48 @@ impl<'s> Rows<'s> {
     }
 }
 
-/// `str::trim`, looking only at the first and last characters when neither is whitespace
-/// (the usual case).
+/// `str::trim`, looking only at the first and last bytes when neither can belong to a
+/// whitespace character (the usual case: letters, digits, CJK).
 #[inline]
 fn fast_trim(s: &str) -> &str {
-    match (s.chars().next(), s.chars().next_back()) {
-        (Some(f), Some(l)) if !f.is_whitespace() && !l.is_whitespace() => s,
-        (None, _) => s,
-        _ => s.trim(),
-    }
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return s;
+    };
+    // Lead bytes of whitespace: ASCII, U+0085/U+00A0 (C2), U+1680 (E1), U+2000–U+205F
+    // (E2), U+3000 (E3).
+    let may_start = matches!(first, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    // Last bytes of whitespace: ASCII, or the last byte of one of the characters above.
+    let may_end = match last {
+        b'\t'..=b'\r' | b' ' => true,
+        0x80..=0x8A | 0x9F | 0xA0 | 0xA8 | 0xA9 | 0xAF => {
+            s.chars().next_back().is_some_and(char::is_whitespace)
+        }
+        _ => false,
+    };
+    if may_start || may_end { s.trim() } else { s }
 }
 
 /// The hash of a name as [`normalize_name`] would write it, without allocating when the
 /// name needs no normalizing.
 fn name_hash(name: &str) -> u64 {
-    let needs = name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}');
+    // Bytes that may start a character normalizing changes: ASCII whitespace and
+    // lower-case letters, the lead bytes of other whitespace (C2, E1, E2, E3) and of the
+    // full-width brackets (EF). CJK characters (E4–E9) never do.
+    const MAY_NEED: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = matches!(b as u8, b'\t'..=b'\r' | b' ' | b'a'..=b'z' | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF);
+            b += 1;
+        }
+        t
+    };
+    let may_need = name.bytes().any(|b| MAY_NEED[usize::from(b)]);
+    let needs = may_need
+        && name.chars().any(|c| {
+            c.is_whitespace() || c.is_ascii_lowercase() || c == '\u{FF08}' || c == '\u{FF09}'
+        });
     if needs {
         hash_str(&normalize_name(name))
     } else {
@@ -734,6 +768,8 @@ struct RegisterChecker<'s> {
     by_code: FirstSeen,
     /// 64-bit hash of a 法人/非法人组织's normalized name → (32-bit hash of its code, row).
     by_name: FirstSeen,
+    /// Rows read ahead: (row, code hash, name hash, 法人/非法人组织).
+    ahead: VecDeque<(u64, u64, u64, bool)>,
 }
 
 impl<'s> RegisterChecker<'s> {
@@ -743,6 +779,7 @@ impl<'s> RegisterChecker<'s> {
             facts: RegisterFacts::default(),
             by_code: FirstSeen::new(),
             by_name: FirstSeen::new(),
+            ahead: VecDeque::new(),
         }
     }
 }
@@ -752,13 +789,58 @@ impl RowSink for RegisterChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    /// The two index lookups of a row are cache misses in a large register: the hashes
+    /// of a batch of rows are worked out first, then [`RowSink::touch`] loads all their
+    /// slots at once, so that the misses overlap.
+    fn prefetch(&mut self, row: u64, rec: &Record<'_>) {
+        let r = &self.rows;
+        let (code, name) = (r.cell(rec, reg::CODE), r.cell(rec, reg::NAME));
+        if code.len() == 18 && !name.is_empty() && !code.bytes().any(|b| b.is_ascii_lowercase())
+        {
+            let legal = ENTITY_CATEGORIES[..2].contains(&r.cell(rec, reg::CATEGORY));
+            self.ahead
+                .push_back((row, hash_str(code), name_hash(name), legal));
+        }
+    }
+
+    fn touch(&mut self) {
+        for &(_, code_hash, name_hash, legal) in &self.ahead {
+            self.by_code.touch(code_hash);
+            if legal {
+                self.by_name.touch(name_hash);
+            }
+        }
+    }
+
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(reg::AUTHORITY), false);
         self.facts.entities += 1;
         let name = r.required(rec, reg::NAME, Feeds::NONE);
         let category = r.category(rec, reg::CATEGORY, &ENTITY_CATEGORIES, true, Feeds::NONE);
+        // Valid codes are indexed by a hash of their (upper-case) text; the packed key is
+        // only built for the few entities other datasets look up.
+        let code_cell = r.cell(rec, reg::CODE);
+        let upper;
+        let code_text = if code_cell.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper = code_cell.to_ascii_uppercase();
+            upper.as_str()
+        } else {
+            code_cell
+        };
+        // The hashes worked out by `prefetch` (the same cells, so the same hashes).
+        while self.ahead.front().is_some_and(|a| a.0 < row) {
+            self.ahead.pop_front();
+        }
+        let ahead = if self.ahead.front().is_some_and(|a| a.0 == row) {
+            self.ahead.pop_front().map(|(_, code_hash, name_hash, _)| (code_hash, name_hash))
+        } else {
+            None
+        };
+        let hashes = name
+            .filter(|_| code_text.len() == 18)
+            .map(|name| ahead.unwrap_or_else(|| (hash_str(code_text), name_hash(name))));
         let status = r.category(rec, reg::STATUS, &STATUSES, true, Feeds::NONE);
         let founded = r.day(
             rec,
@@ -803,7 +885,6 @@ impl RowSink for RegisterChecker<'_> {
         } else {
             Feeds::NONE
         };
-        let code_cell = r.cell(rec, reg::CODE);
         let status_code = r.code(rec, reg::CODE, true, error_feed, conversion, individual);
         let has_code = matches!(status_code, CodeStatus::Valid | CodeStatus::Wrong(_));
         if at_start {
@@ -827,19 +908,8 @@ impl RowSink for RegisterChecker<'_> {
                 self.facts.wrong_codes += 1;
             }
         }
-        // Valid codes are indexed by a hash of their (upper-case) text; the packed key is
-        // only built for the few entities other datasets look up.
-        let upper;
-        let code_text = if code_cell.bytes().any(|b| b.is_ascii_lowercase()) {
-            upper = code_cell.to_ascii_uppercase();
-            upper.as_str()
-        } else {
-            code_cell
-        };
         if status_code == CodeStatus::Valid {
-            if let Some(name) = name {
-                let name_hash = name_hash(name);
-                let code_hash = hash_str(code_text);
+            if let (Some(name), Some((code_hash, name_hash))) = (name, hashes) {
                 let (first_name, first_row) =
                     self.by_code
                         .first_or_insert(code_hash, name_hash as u32, row as u32);
@@ -962,6 +1032,8 @@ struct DecisionChecker<'s> {
     cols: DecisionColumns,
     facts: DecisionFacts,
     numbers: FirstSeen,
+    /// Rows read ahead: (row, hash of the decision number).
+    ahead: VecDeque<(u64, u64)>,
     calendar: &'static Calendar,
 }
 
@@ -972,6 +1044,7 @@ impl<'s> DecisionChecker<'s> {
             cols,
             facts: DecisionFacts::default(),
             numbers: FirstSeen::new(),
+            ahead: VecDeque::new(),
             calendar: Calendar::official(),
         }
     }
@@ -988,11 +1061,39 @@ impl RowSink for DecisionChecker<'_> {
         Ok(())
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    /// The number index lookup is a cache miss in a large file: the hashes of a batch of
+    /// rows are worked out first, then [`RowSink::touch`] loads all their slots at once.
+    fn prefetch(&mut self, row: u64, rec: &Record<'_>) {
+        let number = self.rows.cell(rec, self.cols.number);
+        if !number.is_empty() {
+            self.ahead.push_back((row, hash_str(number)));
+        }
+    }
+
+    fn touch(&mut self) {
+        for &(_, h) in &self.ahead {
+            self.numbers.touch(h);
+        }
+    }
+
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let c = self.cols;
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(c.unit), true);
+        // The hash worked out by `prefetch` (the same cell, so the same hash).
+        while self.ahead.front().is_some_and(|a| a.0 < row) {
+            self.ahead.pop_front();
+        }
+        let ahead = if self.ahead.front().is_some_and(|a| a.0 == row) {
+            self.ahead.pop_front().map(|a| a.1)
+        } else {
+            None
+        };
+        let number_hash = {
+            let number = r.cell(rec, c.number);
+            (!number.is_empty()).then(|| ahead.unwrap_or_else(|| hash_str(number)))
+        };
         let _ = r.required(rec, c.name, Feeds::NONE);
         let category = r.category(rec, c.category, &SUBJECT_CATEGORIES, true, Feeds::NONE);
         let needs_code = matches!(category, Some(0 | 1 | 2 | 4));
@@ -1079,8 +1180,7 @@ impl RowSink for DecisionChecker<'_> {
                 );
             }
         }
-        if let Some(number) = number {
-            let h = hash_str(number);
+        if let (Some(number), Some(h)) = (number, number_hash) {
             let (_, first) = self.numbers.first_or_insert(h, 0, row as u32);
             if first != row as u32 {
                 let name = r.column_name(c.number);
@@ -1193,7 +1293,7 @@ impl RowSink for ListChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         r.begin(row, rec, issue, Some(list::UNIT), true);
@@ -1318,7 +1418,7 @@ impl RowSink for CommitmentChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let w = r.settings.window;
         let unit_col = r.has(commitment::UNIT).then_some(commitment::UNIT);
@@ -1375,7 +1475,7 @@ impl RowSink for ApprovalChecker<'_> {
         Ok(())
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         let unit_col = r.has(approval::UNIT).then_some(approval::UNIT);
         r.begin(row, rec, issue, unit_col, true);
@@ -1431,7 +1531,7 @@ impl RowSink for CaseChecker<'_> {
         header_into(&mut self.rows, header)
     }
 
-    fn row(&mut self, row: u64, rec: &StringRecord, issue: Option<RowIssue>) {
+    fn row(&mut self, row: u64, rec: &Record<'_>, issue: Option<RowIssue>) {
         let r = &mut self.rows;
         r.begin(row, rec, issue, None, false);
         let feeds = Feeds::of(&[InputKey::JrpCases]);

@@ -204,7 +204,12 @@ pub struct Datasets<'a> {
 impl<'a> Datasets<'a> {
     /// Add a checked dataset (replacing one of the same kind).
     pub fn add(&mut self, checked: &'a Checked) {
-        match &checked.facts {
+        self.add_facts(&checked.facts);
+    }
+
+    /// Add a dataset's facts (kept from an earlier check, see [`Facts::decode`]).
+    pub fn add_facts(&mut self, facts: &'a Facts) {
+        match facts {
             Facts::Register(f) => self.register = Some(f),
             Facts::Licences(f) => self.licences = Some(f),
             Facts::Penalties(f) => self.penalties = Some(f),

@@ -52,6 +52,7 @@ mod check;
 pub mod code;
 pub mod date;
 mod derive;
+mod facts;
 pub mod generate;
 mod problem;
 mod read;
@@ -251,11 +252,19 @@ impl read::RowSink for Capture<'_, '_> {
         self.checker.header(header)
     }
 
-    fn row(&mut self, row: u64, record: &csv::StringRecord, issue: Option<read::RowIssue>) {
+    fn row(&mut self, row: u64, record: &read::Record<'_>, issue: Option<read::RowIssue>) {
         self.rows += 1;
         if self.rows % PROGRESS_EVERY == 0 {
             (self.progress)(self.rows);
         }
         self.checker.row(row, record, issue);
+    }
+
+    fn prefetch(&mut self, row: u64, record: &read::Record<'_>) {
+        self.checker.prefetch(row, record);
+    }
+
+    fn touch(&mut self) {
+        self.checker.touch();
     }
 }

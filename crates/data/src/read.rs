@@ -10,7 +10,6 @@
 //! a [`crate::ProblemKind::MalformedRow`].
 
 use crate::FileError;
-use csv::StringRecord;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::Path;
@@ -99,7 +98,123 @@ pub(crate) trait RowSink {
     /// The header row (row 1, or the first non-empty row of a sheet).
     fn header(&mut self, header: &[&str]) -> Result<(), FileError>;
     /// A data row, with what is wrong with it as a row.
-    fn row(&mut self, row: u64, record: &StringRecord, issue: Option<RowIssue>);
+    fn row(&mut self, row: u64, record: &Record<'_>, issue: Option<RowIssue>);
+    /// Data row `row`, which [`RowSink::row`] will get soon, after [`RowSink::touch`]: a
+    /// chance to work out what checking it will look up. A hint: rows that come to
+    /// [`RowSink::row`] without it must be checked the same.
+    fn prefetch(&mut self, _row: u64, _record: &Record<'_>) {}
+    /// Start loading what the rows given to [`RowSink::prefetch`] will look up, all at
+    /// once, so that their cache misses overlap.
+    fn touch(&mut self) {}
+}
+
+/// One row's cells: slices of one text, each cell ending at its entry of `ends` and
+/// starting one byte after the previous cell's end (past the separator). A CSV line
+/// without quotes is its own text, so its cells are never copied.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Record<'a> {
+    text: &'a str,
+    ends: &'a [usize],
+}
+
+impl<'a> Record<'a> {
+    /// The number of cells.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Cell `i`, if the row has it.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |e| e + 1),
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let r = *self;
+        (0..r.len()).map(move |i| r.get(i).unwrap_or(""))
+    }
+}
+
+/// Rows read ahead of checking.
+const READ_AHEAD: usize = 16;
+
+/// A few records copied one after another into one text, for [`READ_AHEAD`].
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// Cell ends, each relative to its record's start.
+    ends: Vec<usize>,
+    /// Each record: where its text and its ends start, and whether bytes did not decode.
+    records: Vec<(usize, usize, bool)>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.records.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn push(&mut self, rec: Record<'_>, bad: bool) {
+        self.records.push((self.text.len(), self.ends.len(), bad));
+        self.text.push_str(rec.text);
+        self.ends.extend_from_slice(rec.ends);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Record<'_>, bool)> {
+        self.records.iter().enumerate().map(|(i, &(text_at, ends_at, bad))| {
+            let (text_end, ends_end) = self
+                .records
+                .get(i + 1)
+                .map_or((self.text.len(), self.ends.len()), |n| (n.0, n.1));
+            let rec = Record {
+                text: self.text.get(text_at..text_end).unwrap_or(""),
+                ends: self.ends.get(ends_at..ends_end).unwrap_or(&[]),
+            };
+            (rec, bad)
+        })
+    }
+}
+
+/// Cells written into one owned text (quoted CSV fields, .xlsx cells), for a [`Record`].
+#[derive(Default)]
+struct OwnedRecord {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl OwnedRecord {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Ends the cell being written.
+    fn end_cell(&mut self) {
+        self.ends.push(self.text.len());
+        self.text.push(',');
+    }
+
+    fn push_cell(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.end_cell();
+    }
+
+    fn record(&self) -> Record<'_> {
+        Record {
+            text: &self.text,
+            ends: &self.ends,
+        }
+    }
 }
 
 /// What makes a row malformed as a row (its cells are still checked).
@@ -216,29 +331,50 @@ fn drive_csv(
         io::BufReader::with_capacity(1 << 16, text),
         encoding == Encoding::Gb18030,
     );
-    let mut rec = StringRecord::new();
     let mut row = 0u64;
     let mut header_len: Option<usize> = None;
     let mut header_row = 0u64;
-    while let Some(bad) = lines.next_record(&mut rec)? {
-        row += 1;
-        let rec = &rec;
-        let result = match header_len {
-            None => {
-                let header: Vec<&str> = rec.iter().collect();
-                match sink.header(&header) {
-                    Err(_) if is_title(&header) && row < MAX_TITLE_ROWS => {
-                        // A title row above the header (行政许可信息表): try the next row.
-                        Ok(())
-                    }
-                    other => {
-                        header_len = Some(header.len());
-                        header_row = row;
-                        other
-                    }
+    while header_len.is_none() {
+        let result = lines.next_record(|rec, _| {
+            row += 1;
+            let header: Vec<&str> = rec.iter().collect();
+            match sink.header(&header) {
+                Err(_) if is_title(&header) && row < MAX_TITLE_ROWS => {
+                    // A title row above the header (行政许可信息表): try the next row.
+                    Ok(())
+                }
+                other => {
+                    header_len = Some(header.len());
+                    header_row = row;
+                    other
                 }
             }
-            Some(width) => {
+        })?;
+        match result {
+            None => break,
+            Some(r) => r?,
+        }
+    }
+    if let Some(width) = header_len {
+        // Rows are read a batch ahead: the sink starts the cache misses of the whole
+        // batch (its index lookups) before checking the first row.
+        let mut batch = Batch::default();
+        loop {
+            batch.clear();
+            while batch.len() < READ_AHEAD {
+                if lines.next_record(|rec, bad| batch.push(rec, bad))?.is_none() {
+                    break;
+                }
+            }
+            if batch.len() == 0 {
+                break;
+            }
+            for (i, (rec, _)) in batch.iter().enumerate() {
+                sink.prefetch(row + 1 + i as u64, &rec);
+            }
+            sink.touch();
+            for (rec, bad) in batch.iter() {
+                row += 1;
                 let issue = if bad {
                     Some(RowIssue::BadBytes)
                 } else if rec.len() < width {
@@ -255,11 +391,9 @@ fn drive_csv(
                 } else {
                     None
                 };
-                sink.row(row, rec, issue);
-                Ok(())
+                sink.row(row, &rec, issue);
             }
-        };
-        result?;
+        }
     }
     if header_len.is_none() || row <= header_row {
         return Err(FileError::Empty);
@@ -278,11 +412,54 @@ fn drive_csv(
 struct Records<R> {
     inner: R,
     line: Vec<u8>,
-    field: String,
+    /// Where the cells of an unquoted line end.
+    ends: Vec<usize>,
+    /// The cells of a line with quotes, or with bytes that did not decode.
+    owned: OwnedRecord,
     /// Whether U+FFFD marks a byte the decoder could not read (GB18030 input). In UTF-8
     /// input bad bytes are caught by the UTF-8 check, and scanning Chinese text for
     /// U+FFFD is slow (its last byte is common), so the scan is skipped there.
     replacement_means_bad: bool,
+}
+
+/// The cell ends of a line split at commas into `ends`; `false` (and `ends` unusable) if
+/// the line has a double quote. Eight bytes at a time: a word's commas and quotes are
+/// found with a few arithmetic operations, then each comma by its bit.
+#[inline]
+fn split_plain(text: &str, ends: &mut Vec<usize>) -> bool {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    /// The high bit of each byte of `v` that is zero (exactly, no false positives).
+    #[inline]
+    fn zero_bytes(v: u64) -> u64 {
+        !(((v & LOW) + LOW) | v | LOW)
+    }
+    ends.clear();
+    let bytes = text.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        if zero_bytes(v ^ 0x2222_2222_2222_2222) != 0 {
+            return false;
+        }
+        let mut commas = zero_bytes(v ^ 0x2C2C_2C2C_2C2C_2C2C);
+        while commas != 0 {
+            ends.push(at + (commas.trailing_zeros() / 8) as usize);
+            commas &= commas - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b',' {
+            ends.push(at + i);
+        } else if b == b'"' {
+            return false;
+        }
+    }
+    ends.push(text.len());
+    true
 }
 
 impl<R: io::BufRead> Records<R> {
@@ -290,7 +467,8 @@ impl<R: io::BufRead> Records<R> {
         Records {
             inner,
             line: Vec::with_capacity(1024),
-            field: String::new(),
+            ends: Vec::with_capacity(32),
+            owned: OwnedRecord::default(),
             replacement_means_bad,
         }
     }
@@ -322,9 +500,9 @@ impl<R: io::BufRead> Records<R> {
         }
     }
 
-    /// The next record into `out`; `Some(true)` when some bytes did not decode.
-    fn next_record(&mut self, out: &mut StringRecord) -> io::Result<Option<bool>> {
-        out.clear();
+    /// The next record, handed to `f` with whether some of its bytes did not decode;
+    /// `None` at the end of the input.
+    fn next_record<T>(&mut self, f: impl FnOnce(Record<'_>, bool) -> T) -> io::Result<Option<T>> {
         let mut terminator;
         loop {
             match self.read_line()? {
@@ -335,33 +513,26 @@ impl<R: io::BufRead> Records<R> {
                 break;
             }
         }
-        let mut bad = false;
-        let line = std::mem::take(&mut self.line);
         // SIMD validation: this one check a line is most of the cost of reading.
-        let text = if let Ok(s) = simdutf8::basic::from_utf8(&line) {
-            std::borrow::Cow::Borrowed(s)
-        } else {
-            bad = true;
-            String::from_utf8_lossy(&line)
-        };
-        if !text.as_bytes().contains(&b'"') {
-            // Commas are ASCII, so every split falls on a character boundary.
-            let mut start = 0;
-            for (i, &b) in text.as_bytes().iter().enumerate() {
-                if b == b',' {
-                    out.push_field(&text[start..i]);
-                    start = i + 1;
+        let first = match simdutf8::basic::from_utf8(&self.line) {
+            Ok(text) => {
+                // Commas are ASCII, so every split falls on a character boundary.
+                if split_plain(text, &mut self.ends) {
+                    let bad = self.replacement_means_bad && text.contains('\u{FFFD}');
+                    return Ok(Some(f(Record { text, ends: &self.ends }, bad)));
                 }
+                (text.to_owned(), false)
             }
-            out.push_field(&text[start..]);
-            bad |= self.replacement_means_bad && text.contains('\u{FFFD}');
-            drop(text);
-            self.line = line;
-            return Ok(Some(bad));
-        }
-        let mut text = text.into_owned();
-        self.line = line;
-        self.field.clear();
+            Err(_) => (String::from_utf8_lossy(&self.line).into_owned(), true),
+        };
+        let bad = self.quoted(first.0, first.1, terminator)?;
+        Ok(Some(f(self.owned.record(), bad)))
+    }
+
+    /// A line with quotes (or bytes that did not decode) through the RFC 4180 state
+    /// machine into `owned`, reading on while a quoted field spans lines.
+    fn quoted(&mut self, mut text: String, mut bad: bool, mut terminator: &'static str) -> io::Result<bool> {
+        self.owned.clear();
         let (mut quoted, mut started) = (false, false);
         loop {
             let mut chars = text.chars().peekable();
@@ -369,23 +540,22 @@ impl<R: io::BufRead> Records<R> {
                 if quoted {
                     if c == '"' {
                         if chars.peek() == Some(&'"') {
-                            self.field.push('"');
+                            self.owned.text.push('"');
                             chars.next();
                         } else {
                             quoted = false;
                         }
                     } else {
-                        self.field.push(c);
+                        self.owned.text.push(c);
                     }
                 } else if c == ',' {
-                    out.push_field(&self.field);
-                    self.field.clear();
+                    self.owned.end_cell();
                     started = false;
                 } else if c == '"' && !started {
                     quoted = true;
                     started = true;
                 } else {
-                    self.field.push(c);
+                    self.owned.text.push(c);
                     started = true;
                 }
             }
@@ -394,15 +564,15 @@ impl<R: io::BufRead> Records<R> {
                 break;
             }
             // Inside a quoted field at the end of a line: the line break is part of it.
-            self.field.push_str(terminator);
+            self.owned.text.push_str(terminator);
             match self.read_line()? {
                 None => break,
                 Some(t) => terminator = t,
             }
             text = Self::decode(&self.line, &mut bad);
         }
-        out.push_field(&self.field);
-        Ok(Some(bad))
+        self.owned.ends.push(self.owned.text.len());
+        Ok(bad)
     }
 }
 
@@ -494,7 +664,7 @@ fn drive_xlsx(
     let mut state = XlsxState {
         seen_header: false,
         rows: 0,
-        record: StringRecord::new(),
+        record: OwnedRecord::default(),
     };
     while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
         let (r, c) = cell.get_position();
@@ -529,7 +699,7 @@ fn drive_xlsx(
 struct XlsxState {
     seen_header: bool,
     rows: u64,
-    record: StringRecord,
+    record: OwnedRecord,
 }
 
 impl XlsxState {
@@ -553,10 +723,10 @@ impl XlsxState {
         }
         self.record.clear();
         for f in fields {
-            self.record.push_field(f);
+            self.record.push_cell(f);
         }
         self.rows += 1;
-        sink.row(u64::from(row) + 1, &self.record, None);
+        sink.row(u64::from(row) + 1, &self.record.record(), None);
         Ok(())
     }
 }
@@ -590,15 +760,15 @@ fn cell_text(value: &calamine::DataRef<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::Records;
-    use csv::StringRecord;
     use proptest::prelude::*;
 
     fn ours(text: &str) -> Vec<Vec<String>> {
         let mut r = Records::new(text.as_bytes(), false);
-        let mut rec = StringRecord::new();
         let mut out = Vec::new();
-        while let Ok(Some(_)) = r.next_record(&mut rec) {
-            out.push(rec.iter().map(str::to_string).collect());
+        while let Ok(Some(cells)) =
+            r.next_record(|rec, _| rec.iter().map(str::to_string).collect::<Vec<_>>())
+        {
+            out.push(cells);
         }
         out
     }

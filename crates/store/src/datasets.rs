@@ -22,6 +22,9 @@ pub struct NewDataset {
     pub rows: u64,
     pub header_json: String,
     pub settings_json: String,
+    /// What the dataset contributes to the derivations, as bytes (valid with
+    /// `settings_json`); see [`Store::dataset_facts`].
+    pub facts: Option<Vec<u8>>,
 }
 
 /// A problem of one record, routed to its unit.
@@ -117,8 +120,8 @@ impl Store {
             sqlx::query("UPDATE datasets SET superseded_at = $1 WHERE id = $2").bind(&at).bind(id).execute(&mut *tx).await?;
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO datasets (assessment_id, kind, sha256, file_name, encoding, rows, problems, header_json, settings_json, imported_by, imported_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO datasets (assessment_id, kind, sha256, file_name, encoding, rows, problems, header_json, settings_json, imported_by, imported_at, facts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(dataset.assessment_id)
         .bind(&dataset.kind)
@@ -131,6 +134,7 @@ impl Store {
         .bind(&dataset.settings_json)
         .bind(actor)
         .bind(&at)
+        .bind(dataset.facts.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         insert_problems(&mut tx, id, problems).await?;
@@ -159,6 +163,15 @@ impl Store {
         .bind(assessment_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The facts kept with a dataset and the settings they are valid with, if any.
+    pub async fn dataset_facts(&self, dataset_id: i64) -> Result<Option<(Vec<u8>, String)>> {
+        let row: Option<(Option<Vec<u8>>, String)> = sqlx::query_as("SELECT facts, settings_json FROM datasets WHERE id = $1")
+            .bind(dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|(facts, settings)| facts.map(|f| (f, settings))))
     }
 
     /// Every import, newest first.
