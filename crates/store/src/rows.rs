@@ -92,6 +92,14 @@ pub struct TaskRow {
     pub participating_unit_ids: Vec<i64>,
 }
 
+/// A task's state, without its text: what counting progress across assessments needs.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct TaskState {
+    pub assessment_id: i64,
+    pub status: String,
+    pub due_date: Option<String>,
+}
+
 impl TaskRow {
     pub fn involves(&self, unit_id: i64) -> bool {
         self.lead_unit_id == unit_id || self.participating_unit_ids.contains(&unit_id)
