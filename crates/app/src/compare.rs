@@ -141,6 +141,9 @@ pub struct Unscored {
 pub const EDITIONS_APART: &str =
     "不同版本的细则,部分、评分规则和分值都不相同,得分不可比:每个版本分别排名,不跨版本排名。";
 pub const PERIODS_APART: &str = "同一版本细则的不同评估期间是不同的评估,分别排名。";
+/// How a group is ranked, as every output says it.
+pub const RANKING: &str =
+    "排名:同一版本细则、同一评估期间内,无一票否决的城市在前,按工作得分(含附加项)从高到低;得分相同者并列。";
 
 /// Compares every assessment of the store at `location` with the rubrics at hand (one
 /// per edition; an assessment of another edition is listed as unscored).
@@ -323,7 +326,7 @@ pub fn workbook(c: &Comparison) -> Result<Vec<u8>> {
         })
         .collect();
     let mut notes = c.notes.clone();
-    notes.push("排名:同一版本细则、同一评估期间内,无一票否决的城市在前,按工作得分(含附加项)从高到低;得分相同者并列。".to_owned());
+    notes.push(RANKING.to_owned());
     for u in &c.unscored {
         notes.push(format!("{}({} 版 · {}):{}", u.city, u.edition, u.period, u.reason));
     }
