@@ -47,6 +47,8 @@ pub struct Group {
     pub sections: Vec<SectionHead>,
     /// The rubric's gates (基础性硬指标), in order.
     pub gates: Vec<GateHead>,
+    /// The rubric's rules, in order (each section owns a contiguous range).
+    pub rules: Vec<RuleHead>,
     /// By rank, then city name.
     pub cities: Vec<CityScore>,
 }
@@ -57,6 +59,15 @@ pub struct SectionHead {
     pub title: String,
     pub max: f64,
     pub bonus: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleHead {
+    pub id: String,
+    pub title: String,
+    pub max: f64,
+    /// Index into [`Group::sections`].
+    pub section: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +91,8 @@ pub struct CityScore {
     pub gates: Vec<GateStatus>,
     /// Each section's points, in [`Group::sections`] order.
     pub sections: Vec<SectionScore>,
+    /// Each rule's working points, in [`Group::rules`] order.
+    pub rules: Vec<f64>,
     pub tasks: TaskProgress,
     /// Rules that stored values make invalid (left out of the score), with why.
     pub invalid: Vec<InvalidRule>,
@@ -143,7 +156,7 @@ pub const EDITIONS_APART: &str =
 pub const PERIODS_APART: &str = "同一版本细则的不同评估期间是不同的评估,分别排名。";
 /// How a group is ranked, as every output says it.
 pub const RANKING: &str =
-    "排名:同一版本细则、同一评估期间内,无一票否决的城市在前,按工作得分(含附加项)从高到低;得分相同者并列。";
+    "排名:同一版本细则、同一评估期间内,按工作得分(含附加项)从高到低;得分相同者并列;一票否决另行标出。";
 
 /// Compares every assessment of the store at `location` with the rubrics at hand (one
 /// per edition; an assessment of another edition is listed as unscored).
@@ -210,6 +223,7 @@ async fn compare_on(store: &Store, rubrics: &[&Rubric], today: &str) -> Result<C
             confirmed: Totals { total: c.total, bonus: c.bonus, veto: c.veto },
             gates: w.gates.iter().map(|g| g.status).collect(),
             sections: w.sections.iter().zip(&c.sections).map(|(w, c)| SectionScore { working: *w, confirmed: *c }).collect(),
+            rules: w.rules.iter().map(|r| r.score).collect(),
             tasks: tasks.get(&a.id).copied().unwrap_or_default(),
             invalid: scores.invalid,
         };
@@ -222,6 +236,11 @@ async fn compare_on(store: &Store, rubrics: &[&Rubric], today: &str) -> Result<C
                 bonus_max: rubric.bonus_max,
                 sections: rubric.sections.iter().map(|s| SectionHead { id: s.id.clone(), title: s.title.clone(), max: s.max, bonus: s.bonus }).collect(),
                 gates: rubric.gates.iter().map(|g| GateHead { id: g.id.clone(), title: g.title.clone() }).collect(),
+                rules: rubric
+                    .rules
+                    .iter()
+                    .map(|r| RuleHead { id: r.id.clone(), title: r.title.clone(), max: r.max, section: r.section })
+                    .collect(),
                 cities: Vec::new(),
             })
             .cities
@@ -264,12 +283,14 @@ fn score_all(jobs: &[(&AssessmentRow, &Rubric, &[CurrentValue])]) -> Vec<Result<
     })
 }
 
-/// Ranks a group: a city without a failed gate before any vetoed one, then by working
-/// total plus 附加项, highest first; equal cities share a rank (1, 1, 3). Sorts the
-/// cities by rank, then name.
+/// Ranks a group by working total plus 附加项, highest first; equal cities share a rank
+/// (1, 1, 3). A failed gate is shown beside the rank, not folded into it: mid-campaign a
+/// city with a gate already failed is not behind one that has entered nothing. Sorts
+/// the cities by rank, then name.
 fn rank(cities: &mut [CityScore]) {
-    // Scores live on a 10⁻⁹ grid; compare them there, so that sums equal on paper are equal.
-    let key = |c: &CityScore| (c.working.veto, -((c.working.with_bonus() * 1e6).round() as i64));
+    // Scores live on a 10⁻⁹ grid; compare them at 10⁻⁶, so that sums equal on paper
+    // (80.1 + 5.2 and 80.2 + 5.1) are equal whatever the rounding of their addition.
+    let key = |c: &CityScore| -((c.working.with_bonus() * 1e6).round() as i64);
     cities.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.city.cmp(&b.city)).then_with(|| a.assessment_id.cmp(&b.assessment_id)));
     let mut previous = None;
     let mut current = 0u32;
@@ -346,13 +367,14 @@ mod tests {
             confirmed: Totals { total: 0.0, bonus: 0.0, veto: false },
             gates: Vec::new(),
             sections: Vec::new(),
+            rules: Vec::new(),
             tasks: TaskProgress::default(),
             invalid: Vec::new(),
         }
     }
 
     #[test]
-    fn ties_share_a_rank_and_a_veto_ranks_last() {
+    fn ties_share_a_rank_and_a_veto_does_not_move_it() {
         let mut cities = vec![
             city("丙", 80.1, 5.2, false),
             city("甲", 90.0, 0.0, true),
@@ -361,6 +383,6 @@ mod tests {
         ];
         rank(&mut cities);
         let got: Vec<(&str, u32)> = cities.iter().map(|c| (c.city.as_str(), c.rank)).collect();
-        assert_eq!(got, vec![("丙", 1), ("乙", 1), ("丁", 3), ("甲", 4)]);
+        assert_eq!(got, vec![("甲", 1), ("丙", 2), ("乙", 2), ("丁", 4)]);
     }
 }
