@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use calamine::Reader as _;
+
 use creditcity_app::compare::{self, Comparison, EDITIONS_APART};
 use creditcity_app::{Actor, Workspace, init};
 use creditcity_rubric::{GateStatus, Rubric, Scorecard, score};
@@ -65,7 +67,7 @@ async fn two_cities_have_the_engines_exact_totals_and_are_ranked() {
     let confirmed_linjiang = linjiang.scores().await.unwrap_or_else(|e| panic!("{e}")).confirmed.1;
     assert!(confirmed_linjiang.total > 0.0, "the accepted value scores");
 
-    let c = run(&location, &[r.clone()], "2030-01-01").await;
+    let c = run(&location, std::slice::from_ref(&r), "2030-01-01").await;
     assert!(c.unscored.is_empty() && c.notes.is_empty(), "{c:?}");
     assert_eq!(c.groups.len(), 1);
     let g = &c.groups[0];
@@ -90,7 +92,7 @@ async fn two_cities_have_the_engines_exact_totals_and_are_ranked() {
     assert!(l.gates.contains(&GateStatus::Incomplete) || l.gates.contains(&GateStatus::Failed), "a midway city has gates to decide");
     // Confirmed: nothing accepted in 青川市; 临江市's one accepted value.
     assert_eq!((q.confirmed.total, q.confirmed.bonus), (0.0, 0.0));
-    assert_eq!(l.confirmed.total, confirmed_linjiang.total);
+    assert_eq!(l.confirmed.total.to_bits(), confirmed_linjiang.total.to_bits());
     assert_eq!(l.sections.iter().map(|s| s.confirmed).collect::<Vec<_>>(), confirmed_linjiang.sections);
 
     // Progress: the plan's tasks, overdue counted as the status page counts them.
@@ -102,13 +104,12 @@ async fn two_cities_have_the_engines_exact_totals_and_are_ranked() {
     assert_eq!((q.tasks.accepted, q.tasks.submitted), (0, 0));
     assert_eq!(l.tasks, compare::TaskProgress::default(), "临江市 has no plan");
     // Before any deadline, nothing is overdue.
-    let early = run(&location, &[r.clone()], "2000-01-01").await;
+    let early = run(&location, std::slice::from_ref(&r), "2000-01-01").await;
     assert_eq!(early.groups[0].cities[0].tasks.overdue, 0);
 
     // The workbook: a sheet of the group with both cities, and a sheet of notes.
     let bytes = compare::workbook(&c).unwrap_or_else(|e| panic!("{e}"));
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
-    use calamine::Reader as _;
     assert_eq!(book.sheet_names(), ["2019 版 2019", "说明"]);
     let sheet = book.worksheet_range("2019 版 2019").unwrap_or_else(|e| panic!("{e}"));
     let cell = |r: u32, c: u32| sheet.get_value((r, c)).map(ToString::to_string).unwrap_or_default();
@@ -157,7 +158,7 @@ async fn different_editions_are_never_ranked_together() {
     let groups: Vec<(&str, Vec<(&str, u32)>)> =
         c.groups.iter().map(|g| (g.edition.as_str(), g.cities.iter().map(|x| (x.city.as_str(), x.rank)).collect())).collect();
     assert_eq!(groups, [("2019", vec![("青川市", 1), ("临江市", 2)]), ("2021试行", vec![("河口市", 1)])]);
-    assert_eq!(c.groups[1].cities[0].working.total, c.groups[0].cities[0].working.total, "scored with its own edition");
+    assert_eq!(c.groups[1].cities[0].working.total.to_bits(), c.groups[0].cities[0].working.total.to_bits(), "scored with its own edition");
     assert_eq!(c.notes, [EDITIONS_APART]);
 
     // Without the other edition's rubric, its city is listed with why, never ranked.
