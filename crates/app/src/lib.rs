@@ -9,6 +9,7 @@ pub mod accounts;
 mod admin;
 pub mod data;
 pub mod clock;
+pub mod compare;
 mod errors;
 mod evidence;
 pub mod files;

@@ -1,7 +1,7 @@
 //! What the pages of an assessment read: the scores, the plan and a snapshot of everything, computed once per change of the store.
 
-use creditcity_rubric::{Assessment, Meta, Scorecard, score};
-use creditcity_store::{EvidenceRow, TaskRow, UnitRow, ValueRow};
+use creditcity_rubric::{Assessment, Meta, Rubric, Scorecard, score};
+use creditcity_store::{CurrentValue, EvidenceRow, TaskRow, UnitRow, ValueRow};
 
 use crate::validation::{InvalidRule, entries_of, invalid_rules, validate_stored};
 use crate::{Result, Workspace, status, timeline};
@@ -45,6 +45,19 @@ pub struct Scores {
     pub invalid: Vec<InvalidRule>,
 }
 
+/// The working and confirmed scores of stored current values: what every view of an
+/// assessment scores, one city or many (`compare`).
+pub(crate) fn scores_of(rubric: &Rubric, meta: &Meta, rows: &[CurrentValue]) -> Result<Scores> {
+    let (working, problems) = validate_stored(rubric, meta, entries_of(rows, false)?);
+    // Accepted values alone may break a relation (a part accepted, its whole not yet):
+    // what cannot be validated is left out of the confirmed score, without a problem.
+    let (confirmed, _) = validate_stored(rubric, meta, entries_of(rows, true)?);
+    let working_card = score(rubric, &working);
+    let confirmed_card = score(rubric, &confirmed);
+    let invalid = invalid_rules(rubric, &problems);
+    Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card), problems, invalid })
+}
+
 impl Workspace {
     /// The assessment of the current values, and of the accepted ones.
     pub async fn scores(&self) -> Result<Scores> {
@@ -55,14 +68,7 @@ impl Workspace {
             as_of: None,
         };
         let rows = self.store.current_raw(self.assessment.id).await?;
-        let (working, problems) = validate_stored(&self.rubric, &meta, entries_of(&rows, false)?);
-        // Accepted values alone may break a relation (a part accepted, its whole not yet):
-        // what cannot be validated is left out of the confirmed score, without a problem.
-        let (confirmed, _) = validate_stored(&self.rubric, &meta, entries_of(&rows, true)?);
-        let working_card = score(&self.rubric, &working);
-        let confirmed_card = score(&self.rubric, &confirmed);
-        let invalid = invalid_rules(&self.rubric, &problems);
-        Ok(Scores { working: (working, working_card), confirmed: (confirmed, confirmed_card), problems, invalid })
+        scores_of(&self.rubric, &meta, &rows)
     }
 
     /// Units and tasks, read again only when the plan has changed.

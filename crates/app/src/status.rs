@@ -54,8 +54,13 @@ pub struct Overdue {
 
 /// Whether a task is past its date without having been submitted or accepted.
 pub fn is_overdue(task: &TaskRow, today: &str) -> bool {
-    let open = !matches!(task.status, TaskStatus::Submitted | TaskStatus::Accepted);
-    open && task.due_date.as_deref().is_some_and(|d| d < today)
+    is_overdue_state(task.status, task.due_date.as_deref(), today)
+}
+
+/// [`is_overdue`] of a task's status and due date (YYYY-MM-DD, Beijing days).
+pub fn is_overdue_state(status: TaskStatus, due_date: Option<&str>, today: &str) -> bool {
+    let open = !matches!(status, TaskStatus::Submitted | TaskStatus::Accepted);
+    open && due_date.is_some_and(|d| d < today)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -117,6 +117,22 @@ enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<String>,
     },
+    /// Compare every city of the store: working and confirmed totals, gates, each
+    /// section, progress (tasks, overdue) and rank. Cities on different rubric editions
+    /// (or periods) are ranked apart, never together.
+    Compare {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write the comparison as an Excel workbook (.xlsx) instead.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The rubric file of another edition, for the cities assessed on it (repeatable).
+        #[arg(long, value_name = "FILE")]
+        edition: Vec<PathBuf>,
+        /// The day to count overdue tasks from (default: today, Beijing time).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+    },
     /// Every value an input has had: who, when, from what.
     History { key: String },
     /// The audit log of the assessment, oldest first.
@@ -407,6 +423,22 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let day = as_of.clone().unwrap_or_else(creditcity_app::today);
             Context::runtime()?.block_on(ws::status(&ctx, &day))
         }
+        Command::Compare { format, out, edition, as_of } => {
+            let mut rubrics = vec![load_rubric(cli.rubric.as_deref())?];
+            for file in edition {
+                let r = load_rubric(Some(file))?;
+                if rubrics.iter().any(|x| x.edition == r.edition) {
+                    return Err(Failure { code: 3, message: format!("{}:{} 版细则已经给出,每个版本只能有一个细则文件", file.display(), r.edition), hint: None });
+                }
+                rubrics.push(r);
+            }
+            let day = match as_of {
+                Some(d) if !is_date(d) => return Err(Failure { code: 2, message: format!("--as-of {d}:应为 YYYY-MM-DD"), hint: None }),
+                Some(d) => d.clone(),
+                None => creditcity_app::today(),
+            };
+            Context::runtime()?.block_on(ws::compare(&Location::at(&cli.store), &rubrics, &day, out.as_deref(), matches!(format, Format::Json)))
+        }
         Command::History { key } => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::history(&ctx, key))
@@ -624,6 +656,11 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         creditcity_web::serve(state, listener).await.map_err(|e| fail(5, format!("服务器:{e}")))?;
         Ok(String::new())
     })
+}
+
+/// YYYY-MM-DD, digits where digits belong.
+fn is_date(s: &str) -> bool {
+    s.len() == 10 && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
 }
 
 fn read(path: &Path) -> Result<String, Failure> {

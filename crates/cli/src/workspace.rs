@@ -511,6 +511,18 @@ pub async fn import_template(ctx: &Context, file: &Path, unit: Option<&str>) -> 
     Ok(format!("已从 {} 导入 {n} 项有变化的数值(来源记为该文件及其 SHA-256)\n", file.display()))
 }
 
+/// `compare`: every assessment of the store, as text, JSON, or an .xlsx written to `out`.
+pub async fn compare(location: &Location, rubrics: &[Rubric], today: &str, out: Option<&Path>, json: bool) -> Result<String, Failure> {
+    let c = creditcity_app::compare::compare(location, rubrics, today).await?;
+    if let Some(out) = out {
+        let bytes = creditcity_app::compare::workbook(&c)?;
+        creditcity_app::files::write_file(out, &bytes)?;
+        let cities: usize = c.groups.iter().map(|g| g.cities.len()).sum();
+        return Ok(format!("已导出城市对比 {}({cities} 个城市,{} 字节)\n", out.display(), bytes.len()));
+    }
+    Ok(if json { format!("{}\n", crate::compare::json(&c)) } else { crate::compare::text(&c) })
+}
+
 pub async fn export_scores(ctx: &Context, out: &Path, confirmed: bool) -> Result<String, Failure> {
     let ws = ctx.open().await?;
     let bytes = ws.export_scores(confirmed).await?;

@@ -1,5 +1,6 @@
 //! The `creditcity` binary as people use it.
 
+mod compare;
 mod data;
 mod layering;
 mod race;

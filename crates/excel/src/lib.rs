@@ -644,3 +644,131 @@ pub fn write_scores(sheet: &ScoreSheet) -> Result<Vec<u8>, ExcelError> {
     }
     wb.save_to_buffer().map_err(w)
 }
+
+/// One city's line of the comparison sheet.
+#[derive(Debug, Clone, Default)]
+pub struct CompareRow {
+    pub city: String,
+    pub rank: u32,
+    pub total: f64,
+    pub bonus: f64,
+    pub confirmed_total: f64,
+    pub confirmed_bonus: f64,
+    pub veto: bool,
+    /// "通过 10 · 未通过 1 · 待填报 2"
+    pub gates_summary: String,
+    /// Each gate's label (通过 / 未通过 / 待填报), in the order of [`CompareSheet::gates`].
+    pub gates: Vec<String>,
+    /// Each section's points, in the order of [`CompareSheet::sections`].
+    pub sections: Vec<f64>,
+    pub tasks_accepted: usize,
+    pub tasks_total: usize,
+    pub tasks_overdue: usize,
+}
+
+/// The cities of one rubric edition and period, ranked together.
+#[derive(Debug, Clone, Default)]
+pub struct CompareSheet {
+    /// The sheet's name (cut to Excel's 31 characters, made unique).
+    pub name: String,
+    pub title: String,
+    pub total_max: f64,
+    pub bonus_max: f64,
+    /// (heading, max) of each section.
+    pub sections: Vec<(String, f64)>,
+    /// Gate ids (G1…).
+    pub gates: Vec<String>,
+    pub rows: Vec<CompareRow>,
+}
+
+/// Writes the comparison of cities as .xlsx bytes: a sheet per group, cities ×
+/// (rank, totals, gates, sections, progress), each section's column colour-scaled from
+/// 0 (white) to its maximum (green); then a sheet of notes.
+pub fn write_comparison(sheets: &[CompareSheet], notes: &[String]) -> Result<Vec<u8>, ExcelError> {
+    use rust_xlsxwriter::{ConditionalFormat2ColorScale, ConditionalFormatType, FormatAlign, FormatBorder};
+    let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
+    let font = "Noto Sans CJK SC";
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14).set_font_name(font);
+    let header = Format::new().set_bold().set_background_color(0x00EE_F2F6).set_font_name(font).set_border(FormatBorder::Thin).set_text_wrap().set_align(FormatAlign::Center);
+    let body = Format::new().set_font_name(font).set_border(FormatBorder::Thin);
+    let num = body.clone().set_num_format("0.00");
+    let failed = body.clone().set_font_color(0x00B7_1C1C).set_bold();
+    let mut used: Vec<String> = Vec::new();
+    for (i, sheet) in sheets.iter().enumerate() {
+        let mut name = sheet_name(&sheet.name);
+        if used.contains(&name) {
+            name = sheet_name(&format!("{} {}", i + 1, sheet.name));
+        }
+        used.push(name.clone());
+        let ws = wb.add_worksheet();
+        ws.set_name(&name).map_err(w)?;
+        ws.set_landscape();
+        ws.set_paper_size(9);
+        ws.set_print_fit_to_pages(1, 0);
+        ws.write_string_with_format(0, 0, &sheet.title, &title).map_err(w)?;
+        let mut headers: Vec<String> = vec![
+            "排名".into(),
+            "城市".into(),
+            format!("工作得分(满分 {})", sheet.total_max),
+            format!("附加项(满分 {})", sheet.bonus_max),
+            "确认得分".into(),
+            "确认附加项".into(),
+            "一票否决".into(),
+            "硬指标".into(),
+        ];
+        let gates_at = headers.len();
+        headers.extend(sheet.gates.iter().cloned());
+        let sections_at = headers.len();
+        headers.extend(sheet.sections.iter().map(|(h, max)| format!("{h}(满分 {max})")));
+        let progress_at = headers.len();
+        headers.extend(["任务已通过".to_owned(), "任务总数".to_owned(), "逾期任务".to_owned()]);
+        ws.set_row_height(1, 60).map_err(w)?;
+        for (c, h) in headers.iter().enumerate() {
+            let col = u16::try_from(c).unwrap_or(u16::MAX);
+            ws.write_string_with_format(1, col, h, &header).map_err(w)?;
+            let width = if c == 1 { 14.0 } else if c == 7 { 26.0 } else if (gates_at..sections_at).contains(&c) { 7.0 } else { 10.0 };
+            ws.set_column_width(col, width).map_err(w)?;
+        }
+        ws.set_freeze_panes(2, 2).map_err(w)?;
+        let col = |c: usize| u16::try_from(c).unwrap_or(u16::MAX);
+        for (r, city) in sheet.rows.iter().enumerate() {
+            let row = u32::try_from(r + 2).unwrap_or(u32::MAX);
+            ws.write_number_with_format(row, 0, f64::from(city.rank), &body).map_err(w)?;
+            ws.write_string_with_format(row, 1, &city.city, &body).map_err(w)?;
+            for (c, v) in [city.total, city.bonus, city.confirmed_total, city.confirmed_bonus].iter().enumerate() {
+                ws.write_number_with_format(row, col(2 + c), *v, &num).map_err(w)?;
+            }
+            ws.write_string_with_format(row, 6, if city.veto { "是" } else { "否" }, if city.veto { &failed } else { &body }).map_err(w)?;
+            ws.write_string_with_format(row, 7, &city.gates_summary, &body).map_err(w)?;
+            for (g, label) in city.gates.iter().enumerate() {
+                ws.write_string_with_format(row, col(gates_at + g), label, if label == "未通过" { &failed } else { &body }).map_err(w)?;
+            }
+            for (s, v) in city.sections.iter().enumerate() {
+                ws.write_number_with_format(row, col(sections_at + s), *v, &num).map_err(w)?;
+            }
+            for (c, v) in [city.tasks_accepted, city.tasks_total, city.tasks_overdue].iter().enumerate() {
+                ws.write_number_with_format(row, col(progress_at + c), *v as f64, &body).map_err(w)?;
+            }
+        }
+        if !sheet.rows.is_empty() {
+            let last = u32::try_from(sheet.rows.len() + 1).unwrap_or(u32::MAX);
+            for (s, (_, max)) in sheet.sections.iter().enumerate() {
+                let scale = ConditionalFormat2ColorScale::new()
+                    .set_minimum(ConditionalFormatType::Number, 0)
+                    .set_maximum(ConditionalFormatType::Number, *max)
+                    .set_minimum_color(0x00FF_FFFF)
+                    .set_maximum_color(0x0063_BE7B);
+                ws.add_conditional_format(2, col(sections_at + s), last, col(sections_at + s), &scale).map_err(w)?;
+            }
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("说明").map_err(w)?;
+    ws.set_column_width(0, 100).map_err(w)?;
+    let wrap = Format::new().set_font_name(font).set_text_wrap();
+    for (i, note) in notes.iter().enumerate() {
+        ws.write_string_with_format(u32::try_from(i).unwrap_or(u32::MAX), 0, note, &wrap).map_err(w)?;
+    }
+    wb.save_to_buffer().map_err(w)
+}

@@ -1,7 +1,7 @@
 //! Units, tasks and the plan.
 
 use crate::rows::{AssessmentId, CityId, UnitId};
-use crate::{AssessmentRow, ImportSummary, PlanData, Result, Store, StoreError, TaskRow, TaskStatus, UnitRow, json_obj, unit_id, write_audit};
+use crate::{AssessmentRow, ImportSummary, PlanData, Result, Store, StoreError, TaskRow, TaskState, TaskStatus, UnitRow, json_obj, unit_id, write_audit};
 
 impl Store {
     pub async fn units(&self, city_id: CityId) -> Result<Vec<UnitRow>> {
@@ -133,6 +133,14 @@ impl Store {
             }
         }
         Ok(tasks)
+    }
+
+    /// The status and due date of every task of every assessment, in one read: the
+    /// progress columns of the comparison of cities.
+    pub async fn task_states_all(&self) -> Result<Vec<TaskState>> {
+        Ok(sqlx::query_as::<_, TaskState>("SELECT assessment_id, status, due_date FROM tasks ORDER BY assessment_id, id")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Moves a task to a new status.

@@ -120,6 +120,14 @@ pub struct TaskRow {
     pub participating_unit_ids: Vec<UnitId>,
 }
 
+/// A task's state, without its text: what counting progress across assessments needs.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct TaskState {
+    pub assessment_id: AssessmentId,
+    pub status: TaskStatus,
+    pub due_date: Option<String>,
+}
+
 impl TaskRow {
     pub fn involves(&self, unit_id: UnitId) -> bool {
         self.lead_unit_id == unit_id || self.participating_unit_ids.contains(&unit_id)

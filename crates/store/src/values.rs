@@ -21,6 +21,20 @@ impl Store {
         current_raw_on(&mut conn, assessment_id).await
     }
 
+    /// The current values of every assessment of the store, in one read: what the
+    /// comparison of cities validates and scores. Ordered by assessment.
+    pub async fn current_raw_all(&self) -> Result<Vec<(AssessmentId, CurrentValue)>> {
+        let rows: Vec<(AssessmentId, String, String, String)> = sqlx::query_as(
+            "SELECT assessment_id, input_key, value_json, review_state FROM input_values \
+             WHERE superseded_at IS NULL ORDER BY assessment_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(a, key, value_json, state)| Ok((a, CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })))
+            .collect()
+    }
+
     /// Every value every input has had, oldest first: the campaign's history.
     pub async fn all_values(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
         Ok(sqlx::query_as::<_, ValueRow>(&format!("{VALUE_SELECT} WHERE v.assessment_id = $1 ORDER BY v.id"))

@@ -83,6 +83,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/units"),
     ("POST", "/admin/tasks/{code}"),
     ("GET", "/audit"),
+    ("GET", "/compare"),
+    ("GET", "/compare.xlsx"),
     ("GET", "/data"),
     ("POST", "/data/import"),
     ("GET", "/data/imports/{id}"),
@@ -95,7 +97,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// The handler of one entry of [`ROUTES`].
 fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) -> MethodRouter<Arc<AppState>> {
-    use pages::{admin, audit, dashboard, data, exports, review, session, units};
+    use pages::{admin, audit, compare, dashboard, data, exports, review, session, units};
     let upload = DefaultBodyLimit::max(upload_limit);
     // Datasets are streamed to disk and bounded while they stream (`spool`).
     let dataset = DefaultBodyLimit::max(dataset_limit);
@@ -129,6 +131,8 @@ fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) 
         ("POST", "/admin/units") => post(admin::add_unit),
         ("POST", "/admin/tasks/{code}") => post(admin::task),
         ("GET", "/audit") => get(audit::show),
+        ("GET", "/compare") => get(compare::show),
+        ("GET", "/compare.xlsx") => get(compare::xlsx),
         ("GET", "/data") => get(data::show),
         ("POST", "/data/import") => post(data::import).layer(dataset),
         ("GET", "/data/imports/{id}") => get(data::job),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::WebError;
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("report.html", include_str!("../templates/report.html")),
     ("gaps.html", include_str!("../templates/gaps.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -25,6 +25,7 @@ const TEMPLATES: [(&str, &str); 15] = [
     ("data.html", include_str!("../templates/data.html")),
     ("data_job.html", include_str!("../templates/data_job.html")),
     ("problems.html", include_str!("../templates/problems.html")),
+    ("compare.html", include_str!("../templates/compare.html")),
 ];
 
 pub struct Views {

@@ -4,6 +4,7 @@
 
 mod api;
 mod browser;
+mod compare;
 mod data;
 mod harness;
 mod matrix;

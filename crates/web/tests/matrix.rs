@@ -41,6 +41,9 @@ fn get_table(ids: &Ids) -> Vec<GetCase> {
         case("/review", "/review".into(), [200, 403, 403, 200, 403]),
         case("/admin", "/admin".into(), [200, 403, 403, 403, 403]),
         case("/audit", "/audit".into(), [200, 403, 403, 200, 200]),
+        // Other cities' scores: the overview roles only, never a unit's staff.
+        case("/compare", "/compare".into(), [200, 403, 403, 200, 200]),
+        case("/compare.xlsx", "/compare.xlsx".into(), [200, 403, 403, 200, 200]),
         case("/unit", "/unit".into(), [303; 5]),
         case("/units/{id}", format!("/units/{pboc}"), [200, 200, 403, 200, 200]),
         case("/units/{id}", format!("/units/{commerce}"), [200, 403, 200, 200, 200]),

@@ -271,6 +271,8 @@ struct RulesView {
 
 #[derive(Serialize)]
 struct SectionRules {
+    /// The section's id: the page's anchor `#s{id}` (the comparison of cities links to it).
+    id: String,
     heading: String,
     score: String,
     max: String,
@@ -306,6 +308,7 @@ fn rules_view(s: &AppState, snap: &Snapshot) -> RulesView {
         .iter()
         .enumerate()
         .map(|(i, sec)| SectionRules {
+            id: sec.id.clone(),
             heading: if sec.bonus { sec.title.clone() } else { format::section_heading(&sec.id, &sec.title) },
             score: format::points(card.sections.get(i).copied().unwrap_or(0.0)),
             max: format::plain(sec.max),

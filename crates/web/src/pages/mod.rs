@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod compare;
 pub mod dashboard;
 pub mod data;
 pub mod exports;

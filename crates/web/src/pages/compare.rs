@@ -1,0 +1,269 @@
+//! The comparison of cities (城市对比): every assessment of the store side by side, by
+//! rubric edition and period — totals, gates, sections and rules as heat maps,
+//! progress, rank — and the same as .xlsx. For the roles that see everything; a unit's
+//! staff never see other cities.
+//!
+//! The server serves one assessment: only its cells link to its rule pages; the other
+//! cities' numbers are shown without links, and the page says so.
+
+use creditcity_store::AssessmentId;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use creditcity_app::compare::{Comparison, Group, RANKING};
+use creditcity_rubric::{GateStatus, format};
+use serde::Serialize;
+
+use super::{Spec, cached_page, cached_with, download, off_runtime, snapshot};
+use crate::AppState;
+use crate::auth::Overview;
+use crate::error::WebError;
+
+type Shared = State<Arc<AppState>>;
+
+#[derive(Serialize)]
+struct CompareView {
+    today: String,
+    served_city: String,
+    /// Why the groups are ranked apart.
+    notes: Vec<String>,
+    ranking: &'static str,
+    groups: Vec<GroupView>,
+    unscored: Vec<UnscoredView>,
+    /// Whether any city but the served one is shown (then the note on links is shown).
+    others: bool,
+}
+
+#[derive(Serialize)]
+struct GroupView {
+    heading: String,
+    sections: Vec<HeadView>,
+    gates: Vec<HeadView>,
+    cities: Vec<CityView>,
+    /// Each section's rules, cities × rules.
+    details: Vec<DetailView>,
+}
+
+#[derive(Serialize)]
+struct HeadView {
+    id: String,
+    short: String,
+    title: String,
+    max: String,
+}
+
+#[derive(Serialize)]
+struct CityView {
+    city: String,
+    served: bool,
+    rank: u32,
+    working: String,
+    bonus: String,
+    confirmed: String,
+    confirmed_bonus: String,
+    veto: bool,
+    gates_passed: usize,
+    gates_failed: usize,
+    gates_undecided: usize,
+    gates: Vec<GateCell>,
+    sections: Vec<Cell>,
+    tasks_accepted: usize,
+    tasks_total: usize,
+    overdue: usize,
+    invalid: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct GateCell {
+    id: String,
+    status: &'static str,
+    label: &'static str,
+}
+
+/// A heat-map cell: the points, their share of the maximum as a colour, and — for the
+/// served city — the id its link needs (the template writes the path).
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    style: String,
+    title: String,
+    link: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DetailView {
+    heading: String,
+    rules: Vec<HeadView>,
+    cities: Vec<DetailRow>,
+}
+
+#[derive(Serialize)]
+struct DetailRow {
+    city: String,
+    served: bool,
+    cells: Vec<Cell>,
+}
+
+#[derive(Serialize)]
+struct UnscoredView {
+    city: String,
+    edition: String,
+    period: String,
+    reason: String,
+}
+
+/// Red (nothing) to green (full marks), by share of the maximum.
+fn heat(score: f64, max: f64) -> String {
+    let share = if max > 0.0 { (score / max).clamp(0.0, 1.0) } else { 0.0 };
+    format!("background:hsl({:.0},62%,{:.0}%)", 120.0 * share, 90.0 - 8.0 * share)
+}
+
+fn cell(score: f64, max: f64, title: String, link: Option<String>) -> Cell {
+    Cell { text: format::points(score), style: heat(score, max), title, link }
+}
+
+fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupView {
+    let short = |id: &str, title: &str, bonus: bool| {
+        if bonus { "附加".to_owned() } else { format::section_heading(id, title).split('、').next().unwrap_or(id).to_owned() }
+    };
+    let sections: Vec<HeadView> = g
+        .sections
+        .iter()
+        .map(|s| HeadView { id: s.id.clone(), short: short(&s.id, &s.title, s.bonus), title: s.title.clone(), max: format::plain(s.max) })
+        .collect();
+    let is_served = |id: AssessmentId| served_edition && id == served;
+    let cities = g
+        .cities
+        .iter()
+        .map(|c| {
+            let (passed, failed, undecided) = c.gate_counts();
+            let mine = is_served(c.assessment_id);
+            CityView {
+                city: c.city.clone(),
+                served: mine,
+                rank: c.rank,
+                working: format::points(c.working.total),
+                bonus: format::points(c.working.bonus),
+                confirmed: format::points(c.confirmed.total),
+                confirmed_bonus: format::points(c.confirmed.bonus),
+                veto: c.working.veto,
+                gates_passed: passed,
+                gates_failed: failed,
+                gates_undecided: undecided,
+                gates: g
+                    .gates
+                    .iter()
+                    .zip(&c.gates)
+                    .map(|(h, s)| GateCell {
+                        id: h.id.clone(),
+                        status: s.as_str(),
+                        label: match s {
+                            GateStatus::Passed => "✓",
+                            GateStatus::Failed => "✗",
+                            GateStatus::Incomplete => "?",
+                        },
+                    })
+                    .collect(),
+                sections: g
+                    .sections
+                    .iter()
+                    .zip(&c.sections)
+                    .map(|(h, s)| {
+                        let title = format!("{} · {}:{} / {}(确认 {})", c.city, h.title, format::points(s.working), format::plain(h.max), format::points(s.confirmed));
+                        cell(s.working, h.max, title, mine.then(|| h.id.clone()))
+                    })
+                    .collect(),
+                tasks_accepted: c.tasks.accepted,
+                tasks_total: c.tasks.total,
+                overdue: c.tasks.overdue,
+                invalid: c.invalid.iter().map(|i| i.rule_id.clone()).collect(),
+            }
+        })
+        .collect();
+    let details = g
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let rules: Vec<usize> = (0..g.rules.len()).filter(|r| g.rules[*r].section == i).collect();
+            DetailView {
+                heading: format!("{}({} 分)", if s.bonus { s.title.clone() } else { format::section_heading(&s.id, &s.title) }, format::plain(s.max)),
+                rules: rules
+                    .iter()
+                    .map(|r| {
+                        let h = &g.rules[*r];
+                        HeadView { id: h.id.clone(), short: h.id.clone(), title: h.title.clone(), max: format::plain(h.max) }
+                    })
+                    .collect(),
+                cities: g
+                    .cities
+                    .iter()
+                    .map(|c| {
+                        let mine = is_served(c.assessment_id);
+                        DetailRow {
+                            city: c.city.clone(),
+                            served: mine,
+                            cells: rules
+                                .iter()
+                                .map(|r| {
+                                    let h = &g.rules[*r];
+                                    let score = c.rules.get(*r).copied().unwrap_or(0.0);
+                                    let title = format!("{} · {} {}:{} / {}", c.city, h.id, h.title, format::points(score), format::plain(h.max));
+                                    cell(score, h.max, title, mine.then(|| h.id.clone()))
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    GroupView {
+        heading: format!("{} 版细则 · {} · {} 个城市", g.edition, g.period, g.cities.len()),
+        sections,
+        gates: g.gates.iter().map(|x| HeadView { id: x.id.clone(), short: x.id.clone(), title: x.title.clone(), max: String::new() }).collect(),
+        cities,
+        details,
+    }
+}
+
+fn compare_view(s: &AppState, c: &Comparison) -> CompareView {
+    let served = s.ws.assessment();
+    let edition = &s.ws.rubric().edition;
+    let groups: Vec<GroupView> = c.groups.iter().map(|g| group_view(g, served.id, &g.edition == edition)).collect();
+    let shown: usize = c.groups.iter().map(|g| g.cities.len()).sum();
+    CompareView {
+        today: c.today.clone(),
+        served_city: served.city.clone(),
+        notes: c.notes.clone(),
+        ranking: RANKING,
+        groups,
+        unscored: c
+            .unscored
+            .iter()
+            .map(|u| UnscoredView { city: u.city.clone(), edition: u.edition.clone(), period: u.period.clone(), reason: u.reason.clone() })
+            .collect(),
+        others: shown > 1 || !c.unscored.is_empty(),
+    }
+}
+
+/// The comparison of the store's current version and today, computed once (off the
+/// async runtime) and shared by the page and the workbook.
+async fn comparison(s: &Arc<AppState>) -> Result<Arc<Comparison>, WebError> {
+    let snap = snapshot(s).await?;
+    let today = snap.today.clone();
+    cached_with(s, &snap, "compare".to_owned(), off_runtime(s, move |s| async move { Ok(s.ws.compare(&today).await?) })).await
+}
+
+pub async fn show(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
+    let c = comparison(&s).await?;
+    let spec = Spec { template: "compare.html", nav: "compare", title: "城市对比", key: "compare".to_owned() };
+    cached_page(&s, &auth, spec, (None, ""), move |s, _| Ok(compare_view(s, &c))).await
+}
+
+pub async fn xlsx(State(s): Shared, Overview(_): Overview) -> Result<Response, WebError> {
+    let c = comparison(&s).await?;
+    let bytes = tokio::task::spawn_blocking(move || creditcity_app::compare::workbook(&c)).await??;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "城市对比.xlsx"))
+}

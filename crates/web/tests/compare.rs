@@ -1,0 +1,82 @@
+//! The comparison of cities on the web: the served city's cells link to its rules, the
+//! others' do not, another edition is never ranked with them, and the workbook opens.
+
+use calamine::Reader as _;
+use creditcity_rubric::Rubric;
+
+use crate::harness::{App, spawn_app};
+
+/// The demo's period: a city of the same period and edition is ranked with 青川市.
+const PERIOD: &str = "2018年12月15日至2019年3月15日";
+
+/// A city without values, in the served city's period, on the 2019 edition or (with
+/// `other_edition`) on another one (the 2019 rubric renamed), for which this server
+/// has no rubric.
+fn city(app: &App, name: &str, other_edition: bool) {
+    let (location, name) = (app.location.clone(), name.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(async {
+            let text = include_str!("../../../rubrics/2019.toml");
+            let text = if other_edition { text.replacen("edition = \"2019\"", "edition = \"2021试行\"", 1) } else { text.to_owned() };
+            let rubric = Rubric::parse(&text, "rubric.toml").unwrap_or_else(|e| panic!("{e}"));
+            creditcity_app::init(&location, &rubric, &name, PERIOD, &creditcity_app::Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+        });
+    })
+    .join()
+    .unwrap_or_else(|_| panic!("could not create the city"));
+}
+
+#[test]
+fn the_page_ranks_the_cities_links_only_the_served_one_and_explains_the_rest() {
+    let app = spawn_app();
+    city(&app, "临江市", false);
+    city(&app, "河口市", true);
+    // Another period of the same edition: a group of its own, and the page says why.
+    app.second_city();
+    let mut admin = app.as_user("xinyongban");
+    let r = admin.get("/compare");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = &r.body;
+    assert!(body.contains(&format!("2019 版细则 · {PERIOD} · 2 个城市")), "the cities of this edition and period are ranked together");
+    assert!(body.contains("2019 版细则 · 2019 · 1 个城市") && body.contains("不同评估期间"), "another period is ranked apart, and the page says why");
+    // 青川市 (the demo's values) first, 临江市 (no values) second.
+    let qingchuan = body.find("<td>青川市").unwrap_or_else(|| panic!("no 青川市 row"));
+    let linjiang = body.find("<td>临江市").unwrap_or_else(|| panic!("no 临江市 row"));
+    assert!(qingchuan < linjiang, "ranked by score");
+    // Links: the served city's sections and rules, once each; none for 临江市.
+    let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body.matches("href=\"/rules#s").count(), rubric.sections.len());
+    assert_eq!(body.matches("href=\"/rules/").count(), rubric.rules.len());
+    assert!(body.contains("只有 青川市 的得分格可以点开"), "the page says why other cities have no links");
+    // The heat map: a colour by share of the maximum (临江市 has nothing: red).
+    assert!(body.contains("style=\"background:hsl(0,62%,90%)\""));
+    // The other edition: listed with why, never ranked.
+    assert!(body.contains("未参与对比") && body.contains("河口市") && body.contains("没有 2021试行 版细则"), "the page says why 河口市 is not ranked");
+    // The rules' anchors exist on the rules page.
+    assert!(admin.get("/rules").body.contains("id=\"s1\""));
+}
+
+#[test]
+fn the_workbook_has_the_cities() {
+    let app = spawn_app();
+    city(&app, "临江市", false);
+    let mut viewer = app.as_user("guest");
+    let (status, bytes) = viewer.get_bytes("/compare.xlsx");
+    assert_eq!(status, 200);
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+    let first = book.sheet_names()[0].clone();
+    assert!(first.starts_with("2019 版"), "{first}");
+    let sheet = book.worksheet_range(&first).unwrap_or_else(|e| panic!("{e}"));
+    let cities: Vec<String> = (2..4).map(|r| sheet.get_value((r, 1)).map(ToString::to_string).unwrap_or_default()).collect();
+    assert_eq!(cities, ["青川市", "临江市"]);
+}
+
+#[test]
+fn city_names_are_escaped() {
+    let app = spawn_app();
+    city(&app, "<i>x</i>市", false);
+    let body = app.as_user("xinyongban").get("/compare").body;
+    assert!(body.contains("&lt;i&gt;x&lt;&#x2f;i&gt;市") || body.contains("&lt;i&gt;x&lt;/i&gt;市"), "escaped");
+    assert!(!body.contains("<i>x</i>"));
+}
