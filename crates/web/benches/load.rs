@@ -179,6 +179,7 @@ async fn build(location: &Location, dir: &std::path::Path) {
         let started = std::time::Instant::now();
         let ws = Workspace::open(location, rubric.clone(), Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
         let records = dir.join("records");
+        std::fs::create_dir_all(&records).unwrap_or_else(|e| panic!("{e}"));
         let path = records.clone();
         tokio::task::spawn_blocking(move || {
             use creditcity_data::generate::{CityProfile, Generator, Sizes};

@@ -13,7 +13,7 @@ use creditcity_rubric::{Assessment, GateStatus, InputId, Rubric, Scorecard, Stat
 use creditcity_store::{EvidenceId, TaskStatus, UnitId};
 use serde::Serialize;
 
-use super::{Spec, cached_page, flash, page, see_other, snapshot};
+use super::{Spec, cached_page, cached_page_at, flash, page, see_other, snapshot};
 use crate::AppState;
 use crate::auth::{Auth, Overview};
 use crate::error::WebError;
@@ -240,8 +240,9 @@ pub async fn dashboard(State(s): Shared, auth: Auth, Query(q): Query<HashMap<Str
     }
     // The content differs only by whether the user may download the evidence package.
     let spec = Spec { template: "dashboard.html", nav: "dashboard", title: "总览", key: format!("dashboard:{}", auth.user.role.reviews()) };
-    let failing = super::data::failing_counts(&s, &snapshot(&s).await?).await?;
-    cached_page(&s, &auth, spec, flash(&q), move |s, snap| Ok(dashboard_view(s, snap, &failing))).await
+    let snap = snapshot(&s).await?;
+    let failing = super::data::failing_counts(&s, &snap).await?;
+    cached_page_at(&s, &auth, &snap, spec, flash(&q), move |s, snap| Ok(dashboard_view(s, snap, &failing))).await
 }
 
 /// Every gate with its status, explanation and (unless passed) what passing takes.
@@ -499,8 +500,9 @@ pub async fn rule(State(s): Shared, Overview(auth): Overview, Path(id): Path<Str
     let rule = &r.rules[index];
     let title = format!("{} {}", rule.id, rule.title);
     let spec = Spec { template: "rule.html", nav: "rules", title: &title, key: format!("rule:{index}") };
-    let failing = super::data::failing_counts(&s, &snapshot(&s).await?).await?;
-    cached_page(&s, &auth, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index, &failing))).await
+    let snap = snapshot(&s).await?;
+    let failing = super::data::failing_counts(&s, &snap).await?;
+    cached_page_at(&s, &auth, &snap, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index, &failing))).await
 }
 
 #[derive(Serialize)]

@@ -16,7 +16,7 @@ use creditcity_data::{DatasetKind, InputKey, ProblemKind};
 use creditcity_store::{DatasetRow, ProblemRow, UnitId};
 use serde::Serialize;
 
-use super::{Spec, cached_page, cached_with, download, off_runtime, page, see_other, snapshot};
+use super::{Spec, cached_page_at, cached_with, download, off_runtime, page, see_other, snapshot};
 use crate::AppState;
 use crate::auth::{Admin, Auth, DatasetUpload};
 use crate::error::WebError;
@@ -26,7 +26,7 @@ use crate::views;
 type Shared = State<Arc<AppState>>;
 
 /// The most problems a list page shows; the workbook has them all.
-const LIST_LIMIT: u32 = 500;
+const LIST_LIMIT: u32 = 200;
 /// The worst records shown on a unit's page.
 const WORST: usize = 20;
 
@@ -207,7 +207,7 @@ pub async fn show(State(s): Shared, auth: Auth) -> Result<Response, WebError> {
     let snap = snapshot(&s).await?;
     let b = bundle(&s, &snap).await?;
     let spec = Spec { template: "data.html", nav: "data", title: "数据集", key: format!("data:{can_import}") };
-    cached_page(&s, &auth, spec, (None, ""), move |s, snap| Ok(data_view(s, snap, &b, can_import))).await
+    cached_page_at(&s, &auth, &snap, spec, (None, ""), move |s, snap| Ok(data_view(s, snap, &b, can_import))).await
 }
 
 /// `POST /data/import`: the credit office uploads a dataset; the import runs in the
@@ -418,7 +418,7 @@ pub async fn problems(State(s): Shared, auth: Auth, Query(q): Query<ProblemQuery
     let r = s.ws.rubric();
     let label = r.input_id(key.key()).map_or_else(|| key.key().to_owned(), |i| r.input(i).label.clone());
     let spec = Spec { template: "problems.html", nav: if sees_everything { "data" } else { "unit" }, title: &format!("{label} · 问题记录"), key: format!("problems:{}:{unit:?}:{sees_everything}", key.key()) };
-    cached_page(&s, &auth, spec, (None, ""), move |_, snap| {
+    cached_page_at(&s, &auth, &snap, spec, (None, ""), move |_, snap| {
         let (rows, datasets, total) = &*list;
         let headers: HashMap<i64, Vec<String>> = datasets.iter().map(|d| (d.id, serde_json::from_str(&d.header_json).unwrap_or_default())).collect();
         let unit_name = |p: &ProblemRow| p.unit_id.and_then(|i| snap.units.iter().find(|u| u.id == i)).map_or_else(|| p.unit_name.clone().unwrap_or_default(), |u| u.name.clone());

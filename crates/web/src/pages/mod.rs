@@ -72,8 +72,18 @@ where
     F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
 {
     let snap = snapshot(s).await?;
+    cached_page_at(s, auth, &snap, spec, flash, compute).await
+}
+
+/// [`cached_page`] at a snapshot the handler already holds (one read of the store's
+/// version a request, not two).
+pub async fn cached_page_at<T, F>(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>, spec: Spec<'_>, flash: (Option<&str>, &str), compute: F) -> Result<Response, WebError>
+where
+    T: Serialize,
+    F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
+{
     let (template, nav, title, user) = (spec.template, spec.nav, spec.title.to_owned(), auth.view());
-    let content: Arc<String> = cached(s, &snap, format!("html:{}", spec.key), move |s, snap| {
+    let content: Arc<String> = cached(s, snap, format!("html:{}", spec.key), move |s, snap| {
         let body = compute(s, snap)?;
         let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav, title: &title, flash: None, flash_kind: "", body: &body };
         s.views.render_content(template, page)

@@ -14,7 +14,7 @@ use creditcity_rubric::{InputId, InputKind, format};
 use creditcity_store::{Decision, EvidenceId, ReviewTarget, TaskStatus, UnitId, UnitRow};
 use serde::Serialize;
 
-use super::{Spec, cached_page, download, flash, off_runtime, page, see_other, snapshot, with_status};
+use super::{Spec, cached_page_at, download, flash, off_runtime, page, see_other, snapshot, with_status};
 use crate::AppState;
 use crate::auth::{Auth, Posted, Uploaded};
 use crate::error::WebError;
@@ -238,10 +238,11 @@ pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<UnitId>, Query(q)
     }
     let (can_edit, can_browse) = (auth.may_edit_unit(id), auth.user.role.sees_everything());
     let max_upload = views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX));
-    let title = s.ws.plan().await?.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
+    let snap = snapshot(&s).await?;
+    let title = snap.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
     let spec = Spec { template: "unit.html", nav: "unit", title: &title, key: format!("unit:{id}:{can_edit}:{can_browse}") };
-    let records = super::data::unit_records(&s, &snapshot(&s).await?, id).await?;
-    cached_page(&s, &auth, spec, flash(&q), move |s, snap| {
+    let records = super::data::unit_records(&s, &snap, id).await?;
+    cached_page_at(&s, &auth, &snap, spec, flash(&q), move |s, snap| {
         let unit = snap.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
         let view = unit_view(s, snap, unit);
         Ok(OwnedUnitPage { view, records, can_edit, can_browse, max_upload })
