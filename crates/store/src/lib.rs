@@ -10,6 +10,7 @@
 //! transaction.
 
 pub mod blobs;
+pub mod testing;
 mod accounts;
 mod assessments;
 mod audit;
