@@ -16,6 +16,8 @@ mod assessments;
 mod audit;
 mod backup;
 mod copy;
+#[cfg(test)]
+mod backends;
 mod datasets;
 mod evidence;
 mod plan;
