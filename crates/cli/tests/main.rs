@@ -3,5 +3,6 @@
 mod data;
 mod layering;
 mod race;
+mod race_pg;
 mod report;
 mod workspace;
