@@ -142,6 +142,18 @@ enum Command {
     Backup { dir: PathBuf },
     /// Restore a backup into --store (which must not exist yet).
     Restore { dir: PathBuf },
+    /// Copy the whole store (--store) into another, e.g. a PostgreSQL database, then
+    /// check that every assessment scores the same on both.
+    Migrate {
+        /// The new store: `postgres://user:password@host/db` (created if absent, must
+        /// be empty) or a SQLite file that does not exist yet.
+        #[arg(long, value_name = "URL|FILE")]
+        to: String,
+        /// The new store's directory of evidence and dataset files (required for
+        /// PostgreSQL).
+        #[arg(long, value_name = "DIR")]
+        to_files: Option<PathBuf>,
+    },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
     /// The self-assessment report (自评报告): a printable HTML page, and a PDF with --pdf.
@@ -520,6 +532,11 @@ fn run(cli: &Cli) -> Result<String, Failure> {
         Command::Check => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::check(&ctx))
+        }
+        Command::Migrate { to, to_files } => {
+            let ctx = context(cli)?;
+            let target = Location::parse(to, to_files.as_deref()).map_err(|e| Failure { code: 2, message: e.to_string(), hint: None })?;
+            Context::runtime()?.block_on(ws::migrate(&ctx, &target))
         }
         Command::Restore { dir } => {
             let ctx = context(cli)?;

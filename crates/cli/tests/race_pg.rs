@@ -121,3 +121,33 @@ fn two_servers_and_the_cli_on_one_postgres_store_never_store_a_broken_relation_n
     let check = pg(d, &store, &["check"]);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
 }
+
+/// `creditcity migrate --to postgres://…` carries a SQLite store whole: values with
+/// their history, reviews, the audit log, evidence, datasets and accounts; both score
+/// the same, the copy passes `check`, and a second migration into it is refused.
+#[test]
+fn a_sqlite_store_migrates_whole_to_postgres_and_scores_the_same() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let ok = |args: &[&str]| super::workspace::ok(d, args);
+    ok(&["init", "--city", "青川市"]);
+    ok(&["plan", "import", &example("qingchuan-plan.toml")]);
+    ok(&["set", "--file", &example("qingchuan-complete.toml")]);
+    ok(&["set", "s10.jrp_cases", "250"]);
+    let file = d.join("平台截图.png");
+    std::fs::write(&file, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).unwrap_or_else(|e| panic!("{e}"));
+    ok(&["attach", &file.to_string_lossy(), "--rule", "8.2b", "--item", "1"]);
+    add_user(d, &["wang", "--role", "admin"]);
+    let url = creditcity_store::testing::fresh_database_url();
+    let files = d.join("pg-files");
+    let files_arg = files.to_string_lossy().into_owned();
+    let out = ok(&["migrate", "--to", &url, "--to-files", &files_arg]);
+    assert!(out.contains("两边得分相同"), "{out}");
+    let store = ["--store", url.as_str(), "--files", files_arg.as_str()];
+    for args in [&["score", "--format", "json"][..], &["export-inputs"], &["history", "s10.jrp_cases"], &["audit"], &["status"]] {
+        assert_eq!(pg_ok(d, &store, args), ok(args), "creditcity {args:?} differs after the migration");
+    }
+    assert!(pg_ok(d, &store, &["check"]).contains("存储完好"));
+    let again = cc(d, &["migrate", "--to", &url, "--to-files", &files_arg]);
+    assert!(!again.status.success(), "a second migration into a non-empty store is refused");
+}
