@@ -83,7 +83,7 @@ async fn two_stores_on_one_database_never_both_pass_a_check(location: Location) 
     };
     let mut written = 0;
     for round in 0..20 {
-        let (x, y) = (round % 2 == 0).then_some(("a", "b")).unwrap_or(("b", "a"));
+        let (x, y) = if round % 2 == 0 { ("a", "b") } else { ("b", "a") };
         let jobs = |key: &str| vec![ValueJob { assessment_id: a.id, values: vec![value(a.id, key, "1")], actor: key.to_owned(), accept_with: None, skip_unchanged: false }];
         let (r1, r2) = tokio::join!(first.set_values_checked(jobs(x), at_most_one), second.set_values_checked(jobs(y), at_most_one));
         let results: Vec<_> = r1.unwrap_or_else(|e| panic!("{e}")).into_iter().chain(r2.unwrap_or_else(|e| panic!("{e}"))).collect();

@@ -204,6 +204,14 @@ pub fn now() -> String {
 impl Store {
     /// Opens the store, creating it (and running migrations) if needed.
     pub async fn open(location: &Location) -> Result<Self> {
+        // Boxed as `Send` here, where its lifetimes are concrete: the compiler cannot
+        // prove sqlx's PostgreSQL connect futures `Send` for every lifetime, which a
+        // caller's `tokio::spawn` of a future that opens a store would need.
+        let open: std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self>> + Send + '_>> = Box::pin(Self::open_inner(location));
+        open.await
+    }
+
+    async fn open_inner(location: &Location) -> Result<Self> {
         install_drivers();
         let (pool, dialect) = match &location.db {
             Db::File(path) => {
@@ -241,7 +249,8 @@ impl Store {
 
     /// Opens an existing store; an error naming the store if there is none.
     pub async fn open_existing(location: &Location) -> Result<Self> {
-        if !location.exists().await? {
+        let exists: std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + '_>> = Box::pin(location.exists());
+        if !exists.await? {
             return Err(StoreError::NoStore(location.db.display()));
         }
         Self::open(location).await
@@ -374,7 +383,7 @@ async fn migrate_postgres(url: &str) -> Result<()> {
         }
     }
     let mut conn = sqlx::PgConnection::connect(url).await?;
-    PG_MIGRATOR.run(&mut conn).await?;
+    PG_MIGRATOR.run_direct(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }

@@ -12,7 +12,11 @@ pub const HOW_TO_START: &str = "CREDITCITY_TEST_PG is not set: the PostgreSQL te
      where it may create databases. Start a throwaway one with\n    eval \"$(bash .ci/pg-start)\"\n\
      (it prints CREDITCITY_TEST_PG=postgres://…; stop it with `bash .ci/pg-stop`), or run the whole CI with `bash .ci/run`.";
 
-/// The test server's URL; panics with [`HOW_TO_START`] when there is none.
+/// The test server's URL.
+///
+/// # Panics
+/// When `CREDITCITY_TEST_PG` is not set: a PostgreSQL suite fails, saying how to start
+/// a server ([`HOW_TO_START`]), rather than skip.
 pub fn server_url() -> String {
     match std::env::var("CREDITCITY_TEST_PG") {
         Ok(url) if !url.is_empty() => url,
