@@ -28,7 +28,7 @@ mod writing;
 
 pub use errors::{AppError, CellProblem, Result, describe_io};
 pub(crate) use errors::invalid;
-pub use maintenance::{BrokenAssessment, CheckReport, restore};
+pub use maintenance::{BrokenAssessment, CheckReport, MigrationReport, migrate, restore};
 pub use snapshot::{Plan, Scores, Snapshot};
 pub use validation::{InvalidRule, invalid_rules, validate_stored};
 use creditcity_store::{EvidenceId, UnitId};

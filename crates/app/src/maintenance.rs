@@ -42,6 +42,47 @@ pub async fn restore(backup: &Path, into: &Location) -> Result<()> {
 }
 
 /// What `check` found.
+/// Copies a whole store into a new one (`creditcity migrate --to`): every row of every
+/// table (values with their history, reviews, the audit log, evidence and dataset
+/// records, accounts, sessions, tokens) from one snapshot, and every file it names. The
+/// target must be empty. Then every assessment of this rubric edition is scored on both,
+/// working and confirmed: a difference fails the migration (the target is left for
+/// inspection; the source is never changed).
+pub async fn migrate(from: &Location, to: &Location, rubric: &creditcity_rubric::Rubric) -> Result<MigrationReport> {
+    let source = Store::open_existing(from).await?;
+    let target = Store::open(to).await?;
+    let copied = source.copy_into(&target).await;
+    let assessments = source.assessments().await;
+    source.close().await;
+    target.close().await;
+    let copied = copied?;
+    let mut scored = Vec::new();
+    for a in assessments? {
+        if a.rubric_edition != rubric.edition {
+            continue;
+        }
+        let selector = a.id.to_string();
+        let before = Workspace::open(from, rubric.clone(), Some(&selector)).await?;
+        let after = Workspace::open(to, rubric.clone(), Some(&selector)).await?;
+        let (b, t) = (before.scores().await?, after.scores().await?);
+        let same = b.working.1 == t.working.1 && b.confirmed.1 == t.confirmed.1 && before.audit(creditcity_store::AuditFilter::default()).await? == after.audit(creditcity_store::AuditFilter::default()).await?;
+        before.close().await;
+        after.close().await;
+        if !same {
+            return Err(creditcity_store::StoreError::Corrupt(format!("评估 {}({})迁移后的得分或历史与原存储不同", a.id, a.city)).into());
+        }
+        scored.push((a, t.working.1.total));
+    }
+    Ok(MigrationReport { copied, scored })
+}
+
+/// What `migrate` copied, and each assessment's (identical) working total.
+#[derive(Debug)]
+pub struct MigrationReport {
+    pub copied: creditcity_store::CopySummary,
+    pub scored: Vec<(AssessmentRow, f64)>,
+}
+
 /// What `check` found.
 #[derive(Debug)]
 pub struct CheckReport {

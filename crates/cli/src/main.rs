@@ -22,9 +22,14 @@ struct Cli {
     /// Rubric file to use instead of the embedded 2019 edition.
     #[arg(long, global = true, value_name = "FILE")]
     rubric: Option<PathBuf>,
-    /// The workspace store (SQLite file; evidence files go beside it in NAME.evidence/).
-    #[arg(long, global = true, env = "CREDITCITY_STORE", default_value = "creditcity.db", value_name = "FILE")]
-    store: PathBuf,
+    /// The workspace store: a SQLite file (evidence files go beside it in NAME.evidence/),
+    /// or a PostgreSQL database `postgres://user:password@host/db` (needs --files).
+    #[arg(long, global = true, env = "CREDITCITY_STORE", default_value = "creditcity.db", value_name = "FILE|URL")]
+    store: String,
+    /// The directory of evidence and dataset files: required with PostgreSQL; with a
+    /// SQLite file, NAME.evidence/ beside it unless given.
+    #[arg(long, global = true, env = "CREDITCITY_FILES", value_name = "DIR")]
+    files: Option<PathBuf>,
     /// Which assessment of the store: its id or city name (needed when there are several).
     #[arg(long, global = true, env = "CREDITCITY_ASSESSMENT", value_name = "ID|CITY")]
     assessment: Option<String>,
@@ -153,6 +158,18 @@ enum Command {
     Backup { dir: PathBuf },
     /// Restore a backup into --store (which must not exist yet).
     Restore { dir: PathBuf },
+    /// Copy the whole store (--store) into another, e.g. a PostgreSQL database, then
+    /// check that every assessment scores the same on both.
+    Migrate {
+        /// The new store: `postgres://user:password@host/db` (created if absent, must
+        /// be empty) or a SQLite file that does not exist yet.
+        #[arg(long, value_name = "URL|FILE")]
+        to: String,
+        /// The new store's directory of evidence and dataset files (required for
+        /// PostgreSQL).
+        #[arg(long, value_name = "DIR")]
+        to_files: Option<PathBuf>,
+    },
     /// Check the store: database integrity, current values, evidence files against their hashes.
     Check,
     /// The self-assessment report (自评报告): a printable HTML page, and a PDF with --pdf.
@@ -356,7 +373,7 @@ fn main() -> ExitCode {
 fn context(cli: &Cli) -> Result<Context, Failure> {
     let user = cli.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".to_owned());
     Ok(Context {
-        location: Location::at(&cli.store),
+        location: Location::parse(&cli.store, cli.files.as_deref()).map_err(|e| Failure { code: 2, message: e.to_string(), hint: None })?,
         assessment: cli.assessment.clone(),
         actor: Actor(user),
         rubric: load_rubric(cli.rubric.as_deref())?,
@@ -437,7 +454,8 @@ fn run(cli: &Cli) -> Result<String, Failure> {
                 Some(d) => d.clone(),
                 None => creditcity_app::today(),
             };
-            Context::runtime()?.block_on(ws::compare(&Location::at(&cli.store), &rubrics, &day, out.as_deref(), matches!(format, Format::Json)))
+            let location = Location::parse(&cli.store, cli.files.as_deref()).map_err(|e| Failure { code: 2, message: e.to_string(), hint: None })?;
+            Context::runtime()?.block_on(ws::compare(&location, &rubrics, &day, out.as_deref(), matches!(format, Format::Json)))
         }
         Command::History { key } => {
             let ctx = context(cli)?;
@@ -549,6 +567,11 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::check(&ctx))
         }
+        Command::Migrate { to, to_files } => {
+            let ctx = context(cli)?;
+            let target = Location::parse(to, to_files.as_deref()).map_err(|e| Failure { code: 2, message: e.to_string(), hint: None })?;
+            Context::runtime()?.block_on(ws::migrate(&ctx, &target))
+        }
         Command::Restore { dir } => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::restore(&ctx, dir))
@@ -604,8 +627,11 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         config.listen = l;
     }
     // --store and --assessment given on the command line win over the file.
-    if cli.store != Path::new("creditcity.db") || config.store == Path::new("creditcity.db") {
+    if cli.store != "creditcity.db" || config.store == "creditcity.db" {
         config.store.clone_from(&cli.store);
+    }
+    if cli.files.is_some() {
+        config.files.clone_from(&cli.files);
     }
     if cli.assessment.is_some() {
         config.assessment.clone_from(&cli.assessment);
@@ -623,7 +649,7 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         .build()
         .map_err(|e| fail(5, format!("无法启动运行时:{e}")))?;
     runtime.block_on(async {
-        let location = Location::at(&config.store);
+        let location = config.location().map_err(|m| fail(2, m))?;
         if config.demo && creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)? {
             tracing::info!(store = %location.db.display(), "demo loaded");
         }
@@ -633,7 +659,7 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
             f
         })?;
         let users = ws.users().await.map_err(Failure::from)?;
-        let store_arg = config.store.display().to_string();
+        let store_arg = location.db.display();
         if users.is_empty() {
             return Err(Failure {
                 code: 1,
@@ -649,7 +675,7 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         let state = creditcity_web::state(ws, &config).map_err(|m| fail(5, m))?;
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| fail(1, format!("无法监听 {}:{e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| fail(5, e.to_string()))?;
-        eprintln!("creditcity:正在提供 {} 的服务,地址 http://{addr}/ (按 Ctrl-C 停止)", config.store.display());
+        eprintln!("creditcity:正在提供 {} 的服务,地址 http://{addr}/ (按 Ctrl-C 停止)", location.db.display());
         if config.demo {
             eprintln!("演示账号(密码 {}):xinyongban 信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
         }

@@ -356,6 +356,22 @@ pub async fn restore(ctx: &Context, dir: &Path) -> Result<String, Failure> {
     Ok(format!("已从 {} 恢复到 {}\n", dir.display(), ctx.location.db.display()))
 }
 
+pub async fn migrate(ctx: &Context, to: &Location) -> Result<String, Failure> {
+    if to.file().is_some() && to.exists().await.map_err(creditcity_app::AppError::from)? {
+        return Err(Failure { code: 1, message: format!("{} 已存在;迁移不会覆盖现有存储", to.db.display()), hint: None });
+    }
+    let report = creditcity_app::migrate(&ctx.location, to, &ctx.rubric).await?;
+    let mut out = format!("已将 {} 迁移到 {}:\n", ctx.location.db.display(), to.db.display());
+    for (table, rows) in &report.copied.tables {
+        out.push_str(&format!("  {table}:{rows} 行\n"));
+    }
+    out.push_str(&format!("  文件:{} 个\n", report.copied.files));
+    for (a, total) in &report.scored {
+        out.push_str(&format!("评估 {}({} {}):两边得分相同,总分 {}\n", a.id, a.city, a.period, creditcity_rubric::format::points(*total)));
+    }
+    Ok(out)
+}
+
 pub async fn check(ctx: &Context) -> Result<String, Failure> {
     let ws = ctx.open().await?;
     let report = ws.check().await?;

@@ -4,5 +4,6 @@ mod compare;
 mod data;
 mod layering;
 mod race;
+mod race_pg;
 mod report;
 mod workspace;

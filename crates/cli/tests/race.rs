@@ -13,7 +13,7 @@ use super::workspace::{cc, example, ok};
 const PASSWORD: &str = "race-password-1";
 
 /// `creditcity user add` with the password on standard input, as a script would.
-fn add_user(dir: &Path, args: &[&str]) {
+pub(super) fn add_user(dir: &Path, args: &[&str]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_creditcity"))
         .args(["user", "add"])
         .args(args)
@@ -33,9 +33,9 @@ fn add_user(dir: &Path, args: &[&str]) {
 }
 
 /// The server as its own process; killed when dropped.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    base: String,
+    pub(super) base: String,
 }
 
 impl Drop for Server {
@@ -46,8 +46,14 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path) -> Result<Server, String> {
+    serve_with(dir, &[])
+}
+
+/// `serve` with more arguments (another store).
+pub(super) fn serve_with(dir: &Path, args: &[&str]) -> Result<Server, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_creditcity"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .current_dir(dir)
         .env_remove("CREDITCITY_STORE")
         .env("RUST_LOG", "warn")
@@ -72,7 +78,7 @@ fn serve(dir: &Path) -> Result<Server, String> {
 }
 
 /// A browser, as far as the test needs one: cookies and the CSRF token.
-struct Browser {
+pub(super) struct Browser {
     base: String,
     agent: ureq::Agent,
     cookies: HashMap<String, String>,
@@ -80,7 +86,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(base: &str) -> Self {
+    pub(super) fn new(base: &str) -> Self {
         Self { base: base.to_owned(), agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: HashMap::new(), csrf: String::new() }
     }
 
@@ -113,12 +119,12 @@ impl Browser {
         (status, body, location)
     }
 
-    fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+    pub(super) fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
         let req = self.agent.get(&format!("{}{path}", self.base));
         self.send(req, None)
     }
 
-    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    pub(super) fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
         let csrf = self.csrf.clone();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
@@ -126,7 +132,7 @@ impl Browser {
         self.send(req, Some(&all))
     }
 
-    fn login(&mut self, username: &str) {
+    pub(super) fn login(&mut self, username: &str) {
         self.get("/login");
         let (status, body, _) = self.post("/login", &[("username", username), ("password", PASSWORD)]);
         assert_eq!(status, 303, "login of {username}: {body}");

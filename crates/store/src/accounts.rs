@@ -113,12 +113,15 @@ impl Store {
 
     /// A number that grows with every change of units or tasks (the plan).
     pub async fn plan_version(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT MAX(COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'unit'), 0), \
-                        COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'task'), 0))",
+        // Two maxima by index, the larger taken here: SQLite's two-argument MAX is
+        // PostgreSQL's GREATEST.
+        let (u, t): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'unit'), 0) AS u, \
+                    COALESCE((SELECT MAX(id) FROM audit_log WHERE entity = 'task'), 0) AS t",
         )
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(u.max(t))
     }
 
     /// How many values each input has had.

@@ -1,6 +1,6 @@
 //! The audit log, and the check of the whole store.
 
-use sqlx::Sqlite;
+use sqlx::Any;
 use crate::{AuditFilter, AuditPage, AuditRow, CheckSummary, Result, Store, StoreError};
 
 impl Store {
@@ -44,14 +44,17 @@ impl Store {
 
     /// Checks the database's integrity and every evidence file against its hash.
     pub async fn check(&self) -> Result<CheckSummary> {
-        let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
-        if integrity != ["ok"] {
-            return Err(StoreError::Corrupt(format!("database: {}", integrity.join("; "))));
+        if self.dialect == crate::Dialect::Sqlite {
+            let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&self.pool).await?;
+            if integrity != ["ok"] {
+                return Err(StoreError::Corrupt(format!("database: {}", integrity.join("; "))));
+            }
+            let dangling: Vec<(String, i64)> = sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check").fetch_all(&self.pool).await?;
+            if let Some((table, row)) = dangling.first() {
+                return Err(StoreError::Corrupt(format!("{} rows refer to missing rows (first: {table} {row})", dangling.len())));
+            }
         }
-        let dangling: Vec<(String, i64)> = sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check").fetch_all(&self.pool).await?;
-        if let Some((table, row)) = dangling.first() {
-            return Err(StoreError::Corrupt(format!("{} rows refer to missing rows (first: {table} {row})", dangling.len())));
-        }
+        // PostgreSQL checks its pages itself and always enforces foreign keys.
         let currents: Vec<(String, i64)> = sqlx::query_as(
             "SELECT input_key, COUNT(*) FROM input_values WHERE superseded_at IS NULL GROUP BY assessment_id, input_key HAVING COUNT(*) > 1",
         )
@@ -61,7 +64,8 @@ impl Store {
             return Err(StoreError::Corrupt(format!("{key} has {n} current values")));
         }
         let partial: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT d.id, d.problems, (SELECT COUNT(*) FROM dataset_problems p WHERE p.dataset_id = d.id) AS n FROM datasets d WHERE d.problems <> n",
+            "SELECT id, problems, n FROM (SELECT d.id, d.problems, (SELECT COUNT(*) FROM dataset_problems p WHERE p.dataset_id = d.id) AS n FROM datasets d) c \
+             WHERE problems <> n",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -89,7 +93,7 @@ enum Bind {
 }
 
 impl Bind {
-    fn bind_to<'q, O>(&'q self, q: sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>) -> sqlx::query::QueryAs<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    fn bind_to<'q, O>(&'q self, q: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>> {
         match self {
             Self::Int(i) => q.bind(*i),
             Self::Text(s) => q.bind(s.as_str()),
@@ -98,8 +102,8 @@ impl Bind {
 
     fn bind_to_scalar<'q, O>(
         &'q self,
-        q: sqlx::query::QueryScalar<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> sqlx::query::QueryScalar<'q, Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+        q: sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>> {
         match self {
             Self::Int(i) => q.bind(*i),
             Self::Text(s) => q.bind(s.as_str()),

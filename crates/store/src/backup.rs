@@ -1,20 +1,33 @@
 //! Backup and restore.
 
 use std::path::Path;
-use crate::{blobs, BackupSummary, Blobs, Location, Result, Store, StoreError};
+use crate::{blobs, BackupSummary, Blobs, Db, Dialect, Location, Result, Store, StoreError};
 
 impl Store {
-    /// A consistent copy while the store is in use: a snapshot of the database
-    /// (`VACUUM INTO`) and the evidence files it refers to (immutable, by hash).
+    /// A consistent copy while the store is in use: a snapshot of the database and the
+    /// evidence files it refers to (immutable, by hash). The snapshot is a SQLite file
+    /// whatever the store: `VACUUM INTO` for SQLite; for PostgreSQL every table copied
+    /// from one REPEATABLE READ transaction into a new SQLite store (`copy_into`), so a
+    /// backup restores into either backend.
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
         if dir.exists() && std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_some()) {
             return Err(StoreError::Conflict(format!("{} 已存在且不为空;请指定新的备份目录", dir.display())));
         }
         std::fs::create_dir_all(dir).map_err(|e| blobs::io_error(dir, e))?;
         let db = dir.join("creditcity.db");
-        sqlx::query("VACUUM INTO $1").bind(db.to_string_lossy().as_ref()).execute(&self.pool).await?;
-        // The snapshot says which files it needs: copy exactly those.
-        let snapshot = Store::open(&Location { db: db.clone(), evidence: dir.join("evidence") }).await?;
+        let at = Location { db: Db::File(db.clone()), evidence: dir.join("evidence") };
+        let snapshot = match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::query("VACUUM INTO $1").bind(db.to_string_lossy().as_ref()).execute(&self.pool).await?;
+                // The snapshot says which files it needs: copy exactly those.
+                Store::open(&at).await?
+            }
+            Dialect::Postgres => {
+                let snapshot = Store::open(&at).await?;
+                self.copy_into(&snapshot).await?;
+                snapshot
+            }
+        };
         let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs ORDER BY sha256").fetch_all(&snapshot.pool).await?;
         snapshot.pool.close().await;
         let target = Blobs::new(dir.join("evidence"));
@@ -31,13 +44,15 @@ impl Store {
         Ok(BackupSummary { files: hashes.len(), bytes })
     }
 
-    /// Restores a backup into a new store location (refused if one exists there).
+    /// Restores a backup into a new store location (refused if one exists there): a
+    /// SQLite file is copied whole and renamed into place; a PostgreSQL database is
+    /// created (or must be empty) and filled from the backup in one transaction.
     pub async fn restore(backup: &Path, into: &Location) -> Result<Store> {
-        if into.db.exists() {
+        if into.exists().await? && into.file().is_some() {
             return Err(StoreError::Conflict(format!("{} 已存在;恢复不会覆盖现有数据库", into.db.display())));
         }
-        let source = Location { db: backup.join("creditcity.db"), evidence: backup.join("evidence") };
-        if !source.db.exists() {
+        let source = Location { db: Db::File(backup.join("creditcity.db")), evidence: backup.join("evidence") };
+        if !backup.join("creditcity.db").exists() {
             return Err(StoreError::NotFound(format!("{} 不是 creditcity 备份(缺少 creditcity.db)", backup.display())));
         }
         let snapshot = Store::open(&source).await?;
@@ -45,13 +60,21 @@ impl Store {
         for hash in &hashes {
             snapshot.blobs.verify(hash)?;
         }
+        let Db::File(into_db) = &into.db else {
+            // PostgreSQL: the copy refuses a database that holds anything.
+            let target = Store::open(into).await?;
+            let copied = snapshot.copy_into(&target).await;
+            snapshot.pool.close().await;
+            copied?;
+            return Ok(target);
+        };
         snapshot.pool.close().await;
-        if let Some(parent) = into.db.parent() {
+        if let Some(parent) = into_db.parent() {
             std::fs::create_dir_all(parent).map_err(|e| blobs::io_error(parent, e))?;
         }
         // Copy to a temporary name, then rename: a crash leaves no half-restored store.
-        let tmp = into.db.with_extension("db.restoring");
-        std::fs::copy(&source.db, &tmp).map_err(|e| blobs::io_error(&tmp, e))?;
+        let tmp = into_db.with_extension("db.restoring");
+        std::fs::copy(backup.join("creditcity.db"), &tmp).map_err(|e| blobs::io_error(&tmp, e))?;
         let target = Blobs::new(into.evidence.clone());
         for hash in &hashes {
             let to = target.path_of(hash);
@@ -60,7 +83,7 @@ impl Store {
             }
             std::fs::copy(snapshot.blobs.path_of(hash), &to).map_err(|e| blobs::io_error(&to, e))?;
         }
-        std::fs::rename(&tmp, &into.db).map_err(|e| blobs::io_error(&into.db, e))?;
+        std::fs::rename(&tmp, into_db).map_err(|e| blobs::io_error(into_db, e))?;
         Store::open(into).await
     }
 }

@@ -2,7 +2,7 @@
 //! values derived from them, written together.
 
 use crate::rows::{AssessmentId, CityId, UnitId};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::values::{current_raw_on, write_job};
 use crate::{CurrentValue, JobError, Result, Store, StoreError, ValueJob, now, write_audit};
@@ -204,7 +204,11 @@ impl Store {
         if let Some(key) = &filter.feeds {
             // `feeds` is a comma-separated list of input keys.
             n += 1;
-            sql.push_str(&format!(" AND instr(',' || p.feeds || ',', ',' || ${n} || ',') > 0"));
+            let find = match self.dialect {
+                crate::Dialect::Sqlite => "instr",
+                crate::Dialect::Postgres => "strpos",
+            };
+            sql.push_str(&format!(" AND {find}(',' || p.feeds || ',', ',' || ${n} || ',') > 0"));
             texts.push(key.clone());
         }
         let unit_param = filter.unit_id.map(|_| {
@@ -275,7 +279,7 @@ impl Store {
     }
 }
 
-async fn insert_problems(tx: &mut Transaction<'_, Sqlite>, dataset_id: i64, problems: &[NewProblem]) -> Result<()> {
+async fn insert_problems(tx: &mut Transaction<'_, Any>, dataset_id: i64, problems: &[NewProblem]) -> Result<()> {
     // Many rows a statement: a city's import can carry tens of thousands of problems.
     const PER_STATEMENT: usize = 500;
     for chunk in problems.chunks(PER_STATEMENT) {

@@ -1,7 +1,7 @@
 //! Evidence files and their records.
 
 use crate::rows::{AssessmentId, EvidenceId};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::{EVIDENCE_SELECT, EvidenceRow, NewEvidence, Result, Store, StoreError, json_str, now, write_audit};
 
@@ -59,7 +59,7 @@ impl Store {
 }
 
 /// Records a stored file (once per hash): evidence and datasets alike.
-pub(crate) async fn record_blob(tx: &mut Transaction<'_, Sqlite>, sha256: &str, size: u64, media_type: &str, at: &str) -> Result<()> {
+pub(crate) async fn record_blob(tx: &mut Transaction<'_, Any>, sha256: &str, size: u64, media_type: &str, at: &str) -> Result<()> {
     sqlx::query("INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
         .bind(sha256)
         .bind(i64::try_from(size).unwrap_or(i64::MAX))

@@ -2,15 +2,22 @@
 //! history, evidence, reviews and the audit log.
 //!
 //! Only this crate speaks SQL. The SQL is portable (standard types, `$N` placeholders,
-//! `RETURNING`); the default deployment is one SQLite file with the evidence directory
-//! beside it. Every change of several rows is one transaction, and every change writes
-//! its audit entry in the same transaction.
+//! `RETURNING`) and runs through sqlx's `Any` driver on SQLite or PostgreSQL; the few
+//! statements that differ are chosen by [`Dialect`]. The default deployment is one SQLite
+//! file with the evidence directory beside it; `postgres://…` selects a PostgreSQL
+//! database with the files in a directory the configuration names. Every change of
+//! several rows is one transaction, and every change writes its audit entry in the same
+//! transaction.
 
 pub mod blobs;
+pub mod testing;
 mod accounts;
 mod assessments;
 mod audit;
 mod backup;
+mod copy;
+#[cfg(test)]
+mod backends;
 mod datasets;
 mod evidence;
 mod plan;
@@ -21,14 +28,17 @@ mod values;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqlitePool, Sqlite, Transaction};
+use sqlx::ConnectOptions as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, Transaction};
 
 pub use blobs::{BlobInfo, Blobs};
 pub use rows::*;
 pub use accounts::ApiTokenRow;
 pub use datasets::{DatasetRow, NewDataset, NewProblem, ProblemFilter, ProblemRow};
 pub use values::{CurrentValue, JobError, ValueJob};
+pub use copy::CopySummary;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +51,12 @@ pub enum StoreError {
     Io(String),
     #[error("文件超过上限 {limit} 字节")]
     TooLarge { limit: u64 },
-    /// There is no store at this path (nothing was created).
-    #[error("{} 处没有存储", .0.display())]
-    NoStore(PathBuf),
+    /// There is no store there (nothing was created): a path, or a URL without password.
+    #[error("{0} 处没有存储")]
+    NoStore(String),
+    /// The store's location is not usable as given.
+    #[error("{0}")]
+    Config(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -54,12 +67,73 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Where the store lives: the database file and its evidence directory.
+/// The database of a store: a SQLite file (the default) or a PostgreSQL database.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Db {
+    File(PathBuf),
+    /// A `postgres://` (or `postgresql://`) URL.
+    Postgres(String),
+}
+
+impl Db {
+    /// Is this text a PostgreSQL URL (else a file path)?
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
+    /// The database as shown to people: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Postgres(url) => redact(url),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::File(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+// The URL's password stays out of logs and messages.
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact(url)).finish(),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!("{}{}:***{}", &url[..scheme_end], &authority[..colon], &rest[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// The SQL dialect of a store's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the store lives: the database and the directory of its evidence and dataset
+/// files (content-addressed, by SHA-256).
 #[derive(Debug, Clone)]
 pub struct Location {
-    pub db: PathBuf,
+    pub db: Db,
     pub evidence: PathBuf,
 }
 
@@ -67,13 +141,55 @@ impl Location {
     /// `name.db` with `name.evidence/` beside it.
     pub fn at(db: &Path) -> Self {
         let evidence = db.with_extension("evidence");
-        Self { db: db.to_path_buf(), evidence }
+        Self { db: Db::File(db.to_path_buf()), evidence }
+    }
+
+    /// A PostgreSQL database with its files in `files`.
+    pub fn postgres(url: &str, files: &Path) -> Self {
+        Self { db: Db::Postgres(url.to_owned()), evidence: files.to_path_buf() }
+    }
+
+    /// A store named by configuration: a `postgres://…` URL (which needs `files`, the
+    /// directory of its files) or a SQLite file (its files beside it unless `files`
+    /// names another directory).
+    pub fn parse(store: &str, files: Option<&Path>) -> Result<Self> {
+        if Db::is_url(store) {
+            let Some(files) = files else {
+                return Err(StoreError::Config(
+                    "PostgreSQL 存储须指定存放佐证材料和数据集文件的目录(--files 目录 或 CREDITCITY_FILES)".to_owned(),
+                ));
+            };
+            Ok(Self::postgres(store, files))
+        } else {
+            let mut location = Self::at(Path::new(store));
+            if let Some(files) = files {
+                location.evidence = files.to_path_buf();
+            }
+            Ok(location)
+        }
+    }
+
+    /// The file, if the store is a SQLite file.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.db {
+            Db::File(path) => Some(path),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    /// Is there a store here (a file, or a PostgreSQL database with the schema)?
+    pub async fn exists(&self) -> Result<bool> {
+        match &self.db {
+            Db::File(path) => Ok(path.exists()),
+            Db::Postgres(url) => postgres_store_exists(url).await,
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: AnyPool,
+    pub(crate) dialect: Dialect,
     pub(crate) blobs: Blobs,
     pub(crate) location: Location,
 }
@@ -88,32 +204,77 @@ pub fn now() -> String {
 impl Store {
     /// Opens the store, creating it (and running migrations) if needed.
     pub async fn open(location: &Location) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(&location.db)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        migrate(&options).await?;
-        let pool = SqlitePoolOptions::new().max_connections(16).connect_with(options).await?;
-        std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
-        Ok(Self { pool, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
+        // Boxed as `Send` here, where its lifetimes are concrete: the compiler cannot
+        // prove sqlx's PostgreSQL connect futures `Send` for every lifetime, which a
+        // caller's `tokio::spawn` of a future that opens a store would need.
+        let open: std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self>> + Send + '_>> = Box::pin(Self::open_inner(location));
+        open.await
     }
 
-    /// Opens an existing store; an error naming the path if there is none.
+    async fn open_inner(location: &Location) -> Result<Self> {
+        install_drivers();
+        let (pool, dialect) = match &location.db {
+            Db::File(path) => {
+                let options = SqliteConnectOptions::from_str("sqlite:")?.filename(path).create_if_missing(true);
+                migrate_sqlite(&options).await?;
+                // The connection's settings as statements: the `Any` driver connects by URL.
+                let any = AnyConnectOptions::from_url(&options.to_url_lossy())?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(any)
+                    .await?;
+                (pool, Dialect::Sqlite)
+            }
+            Db::Postgres(url) => {
+                migrate_postgres(url).await?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(std::time::Duration::from_secs(60))
+                    .connect_with(AnyConnectOptions::from_str(url)?)
+                    .await?;
+                (pool, Dialect::Postgres)
+            }
+        };
+        std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
+        Ok(Self { pool, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
+    }
+
+    /// Opens an existing store; an error naming the store if there is none.
     pub async fn open_existing(location: &Location) -> Result<Self> {
-        if !location.db.exists() {
-            return Err(StoreError::NoStore(location.db.clone()));
+        let exists: std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + '_>> = Box::pin(location.exists());
+        if !exists.await? {
+            return Err(StoreError::NoStore(location.db.display()));
         }
         Self::open(location).await
     }
 
-    /// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a
-    /// deferred one that read first could fail, not wait, when another writer commits
-    /// in between. (PostgreSQL will use a plain `BEGIN`.)
-    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction that holds the store's write lock from its first statement,
+    /// across processes: a deferred one that read first could fail, not wait, when
+    /// another writer commits in between. SQLite: `BEGIN IMMEDIATE`. PostgreSQL: a
+    /// transaction-scoped advisory lock that every writer takes, so that what a writer
+    /// reads inside (READ COMMITTED: each statement sees every commit before it) is what
+    /// is committed, and nobody commits a write in between.
+    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Dialect::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     pub fn blobs(&self) -> &Blobs {
@@ -136,7 +297,7 @@ pub(crate) fn unit_id(ids: &std::collections::HashMap<String, i64>, name: &str, 
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn write_audit(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     actor: &str,
     action: &str,
     assessment_id: Option<AssessmentId>,
@@ -186,30 +347,74 @@ pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
     format!("{{{}}}", body.join(","))
 }
 
+/// The advisory lock key every PostgreSQL writer takes (`write_tx`): "credcity" in ASCII.
+const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
+
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
 /// Runs the migrations on a connection of its own with foreign keys off: rebuilding a
 /// table (to add a CHECK constraint) drops and renames parent tables, which foreign key
 /// enforcement would take for deleting their rows. Migrations that rebuild tables check
 /// every reference themselves before they commit.
-async fn migrate(options: &SqliteConnectOptions) -> Result<()> {
+async fn migrate_sqlite(options: &SqliteConnectOptions) -> Result<()> {
     use sqlx::Connection as _;
     let unchecked = options.clone().foreign_keys(false);
     let mut conn = sqlx::SqliteConnection::connect_with(&unchecked).await?;
-    MIGRATOR.run_direct(&mut conn).await?;
+    SQLITE_MIGRATOR.run_direct(&mut conn).await?;
     conn.close().await?;
     Ok(())
+}
+
+/// Creates the database if there is none, then runs the PostgreSQL migrations (the same
+/// versions as SQLite's) on a connection of their own; sqlx holds an advisory lock
+/// while it migrates, so servers starting together do not migrate twice.
+async fn migrate_postgres(url: &str) -> Result<()> {
+    use sqlx::Connection as _;
+    use sqlx::migrate::MigrateDatabase as _;
+    if !sqlx::Postgres::database_exists(url).await.map_err(|e| pg_unreachable(url, &e))? {
+        if let Err(e) = sqlx::Postgres::create_database(url).await {
+            // Another process may have created it in between.
+            if !sqlx::Postgres::database_exists(url).await? {
+                return Err(e.into());
+            }
+        }
+    }
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    PG_MIGRATOR.run_direct(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+async fn postgres_store_exists(url: &str) -> Result<bool> {
+    use sqlx::Connection as _;
+    use sqlx::migrate::MigrateDatabase as _;
+    if !sqlx::Postgres::database_exists(url).await.map_err(|e| pg_unreachable(url, &e))? {
+        return Ok(false);
+    }
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let found: Option<String> = sqlx::query_scalar("SELECT to_regclass('cities')::text").fetch_one(&mut conn).await?;
+    conn.close().await?;
+    Ok(found.is_some())
+}
+
+fn pg_unreachable(url: &str, e: &sqlx::Error) -> StoreError {
+    StoreError::Config(format!("无法连接 PostgreSQL {}:{e}", redact(url)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn pool(db: &Path) -> SqlitePool {
+    async fn pool(db: &Path) -> sqlx::SqlitePool {
         let options = SqliteConnectOptions::from_str("sqlite:")
             .unwrap_or_else(|e| panic!("{e}"))
             .filename(db)
             .create_if_missing(true)
             .foreign_keys(true);
-        SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap_or_else(|e| panic!("{e}"))
+        sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A store made by the first four migrations, with a row in every table, upgrades to
@@ -219,7 +424,7 @@ mod tests {
     async fn an_existing_store_upgrades_to_check_constraints_with_nothing_lost() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let db = dir.path().join("old.db");
-        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
+        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(SQLITE_MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
         let p = pool(&db).await;
         old.run(&p).await.unwrap_or_else(|e| panic!("{e}"));
         for sql in [
@@ -239,7 +444,7 @@ mod tests {
         }
         p.close().await;
         let options = SqliteConnectOptions::from_str("sqlite:").unwrap_or_else(|e| panic!("{e}")).filename(&db).foreign_keys(true);
-        migrate(&options).await.unwrap_or_else(|e| panic!("upgrade: {e}"));
+        migrate_sqlite(&options).await.unwrap_or_else(|e| panic!("upgrade: {e}"));
         let p = pool(&db).await;
         for (table, n) in [("tasks", 1), ("input_values", 1), ("evidence", 1), ("input_evidence", 1), ("reviews", 1), ("users", 1), ("sessions", 1)] {
             let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&p).await.unwrap_or_else(|e| panic!("{e}"));
@@ -268,13 +473,13 @@ mod tests {
     async fn an_upgrade_refuses_a_store_with_dangling_references() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let db = dir.path().join("old.db");
-        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
+        let old = sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(SQLITE_MIGRATOR.migrations[..4].to_vec()), ..sqlx::migrate::Migrator::DEFAULT };
         let options = SqliteConnectOptions::from_str("sqlite:").unwrap_or_else(|e| panic!("{e}")).filename(&db).create_if_missing(true).foreign_keys(false);
-        let p = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        let p = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.unwrap_or_else(|e| panic!("{e}"));
         old.run(&p).await.unwrap_or_else(|e| panic!("{e}"));
         sqlx::query("INSERT INTO input_evidence (input_value_id, evidence_id) VALUES (41, 99)").execute(&p).await.unwrap_or_else(|e| panic!("{e}"));
         p.close().await;
-        let err = migrate(&options).await.err().map(|e| e.to_string()).unwrap_or_default();
+        let err = migrate_sqlite(&options).await.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("dangling reference"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! Reviews: accept or return an input, a file or a task.
 
 use crate::rows::AssessmentId;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use crate::{NewReview, Result, ReviewRow, ReviewTarget, Store, StoreError, json_str, now, write_audit};
 
 impl Store {
@@ -33,7 +33,7 @@ impl Store {
 }
 
 /// Records one review inside a transaction: the object's state, the review, the audit entry.
-pub(crate) async fn write_review(tx: &mut Transaction<'_, Sqlite>, r: &NewReview, actor: &str) -> Result<()> {
+pub(crate) async fn write_review(tx: &mut Transaction<'_, Any>, r: &NewReview, actor: &str) -> Result<()> {
     let at = now();
     let (table, state) = match r.target {
         ReviewTarget::Input => ("input_values", r.decision.state().as_str()),

@@ -269,8 +269,7 @@ pub struct NewEvidence {
     pub original_name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReviewTarget {
     Input,
     Evidence,
@@ -287,8 +286,7 @@ impl ReviewTarget {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Accept,
     Return,
@@ -328,8 +326,7 @@ pub struct NewReview {
 }
 
 /// 未开始 → 进行中 → 已提交 → 已退回 / 已通过
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
     NotStarted,
     InProgress,
@@ -367,8 +364,7 @@ impl TaskStatus {
 }
 
 /// Where a value or an evidence item stands in review (评审状态).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReviewState {
     /// 待评审
     Pending,
@@ -408,8 +404,7 @@ impl ReviewState {
 }
 
 /// Where a value came from (来源).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
     /// A document: a report, a notice, a statistics table.
     Document,
@@ -460,4 +455,47 @@ pub struct AuditPage {
     pub total: u64,
     /// The `before` of the next (older) page, if there is one.
     pub next_before: Option<i64>,
+}
+
+/// The closed vocabularies are TEXT in both dialects: each word is its `as_str`, and a
+/// stored word the application does not know is a decoding error.
+macro_rules! text_enum {
+    ($($name:ident { $($variant:ident),* $(,)? }),* $(,)?) => {$(
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <str as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: <sqlx::Any as sqlx::Database>::ValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+                let word = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                [$(Self::$variant),*]
+                    .into_iter()
+                    .find(|v| v.as_str() == word)
+                    .ok_or_else(|| format!("invalid value {word:?} for enum {}", stringify!($name)).into())
+            }
+        }
+    )*};
+}
+
+text_enum! {
+    ReviewTarget { Input, Evidence, Task },
+    Decision { Accept, Return },
+    TaskStatus { NotStarted, InProgress, Submitted, Returned, Accepted },
+    ReviewState { Pending, Accepted, Returned },
+    SourceKind { Document, Platform, Note, File, Dataset },
 }

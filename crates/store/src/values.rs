@@ -1,7 +1,7 @@
 //! Input values: every value ever set, the current one, and its history.
 
 use crate::rows::AssessmentId;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use crate::{Decision, NewReview, NewValue, Result, ReviewState, ReviewTarget, Store, StoreError, VALUE_SELECT, ValueRow, json_str, now, write_audit};
 
 impl Store {
@@ -183,7 +183,7 @@ pub struct CurrentValue {
     pub review_state: ReviewState,
 }
 
-pub(crate) async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment_id: AssessmentId) -> Result<Vec<CurrentValue>> {
+pub(crate) async fn current_raw_on(conn: &mut sqlx::AnyConnection, assessment_id: AssessmentId) -> Result<Vec<CurrentValue>> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT input_key, value_json, review_state FROM input_values WHERE assessment_id = $1 AND superseded_at IS NULL")
             .bind(assessment_id)
@@ -192,7 +192,7 @@ pub(crate) async fn current_raw_on(conn: &mut sqlx::SqliteConnection, assessment
     rows.into_iter().map(|(key, value_json, state)| Ok(CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })).collect()
 }
 
-pub(crate) async fn write_job(tx: &mut Transaction<'_, Sqlite>, job: &ValueJob) -> Result<Vec<i64>> {
+pub(crate) async fn write_job(tx: &mut Transaction<'_, Any>, job: &ValueJob) -> Result<Vec<i64>> {
     let ids = write_values(tx, &job.values, &job.actor).await?;
     if let Some(comment) = &job.accept_with {
         for id in &ids {
@@ -209,7 +209,7 @@ pub(crate) async fn write_job(tx: &mut Transaction<'_, Sqlite>, job: &ValueJob) 
     Ok(ids)
 }
 
-async fn write_values(tx: &mut Transaction<'_, Sqlite>, values: &[NewValue], actor: &str) -> Result<Vec<i64>> {
+async fn write_values(tx: &mut Transaction<'_, Any>, values: &[NewValue], actor: &str) -> Result<Vec<i64>> {
     let at = now();
     let mut ids = Vec::with_capacity(values.len());
     for v in values {

@@ -10,8 +10,12 @@ use serde::Deserialize;
 pub struct Config {
     /// Where to listen.
     pub listen: SocketAddr,
-    /// The store (SQLite file; evidence beside it).
-    pub store: PathBuf,
+    /// The store: a SQLite file (evidence beside it), or a `postgres://…` URL.
+    pub store: String,
+    /// The directory of evidence and dataset files: required with PostgreSQL (every
+    /// server of one database must name the same directory); with SQLite, beside the
+    /// file unless given.
+    pub files: Option<PathBuf>,
     /// The assessment to serve (id or city), when the store has several.
     pub assessment: Option<String>,
     /// The largest evidence file accepted, in bytes.
@@ -30,7 +34,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            store: PathBuf::from("creditcity.db"),
+            store: "creditcity.db".to_owned(),
+            files: None,
             assessment: None,
             max_upload_bytes: creditcity_app::DEFAULT_MAX_EVIDENCE_BYTES,
             max_dataset_bytes: DEFAULT_MAX_DATASET_BYTES,
@@ -47,14 +52,19 @@ pub const DEFAULT_MAX_DATASET_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The default configuration as a commented file.
 pub const DEFAULT_FILE: &str = r#"# creditcity serve — configuration. Every key is optional; environment variables
-# CREDITCITY_LISTEN, CREDITCITY_STORE, CREDITCITY_ASSESSMENT, CREDITCITY_MAX_UPLOAD_BYTES,
+# CREDITCITY_LISTEN, CREDITCITY_STORE, CREDITCITY_FILES, CREDITCITY_ASSESSMENT, CREDITCITY_MAX_UPLOAD_BYTES,
 # CREDITCITY_MAX_DATASET_BYTES, CREDITCITY_SECURE_COOKIES, CREDITCITY_LOG_JSON override the
 # file; flags override both.
 
 # Where to listen. Keep it on 127.0.0.1 behind a reverse proxy that terminates HTTPS.
 listen = "127.0.0.1:8080"
 # The store: a SQLite file, created if absent; evidence files go in NAME.evidence/ beside it.
+# Or a PostgreSQL database, created if absent, which several servers may share:
+# store = "postgres://creditcity:secret@db.example/creditcity"
 store = "creditcity.db"
+# The directory of evidence and dataset files (by content hash). Required with
+# PostgreSQL: every server of the database must see the same directory.
+# files = "/srv/creditcity/files"
 # Which assessment to serve (id or city name) when the store holds several.
 # assessment = "青川市"
 # The largest evidence file accepted, in bytes (50 MiB).
@@ -83,7 +93,10 @@ impl Config {
             config.listen = v.parse().map_err(|e| format!("CREDITCITY_LISTEN = {v:?}: {e}"))?;
         }
         if let Some(v) = env("CREDITCITY_STORE") {
-            config.store = PathBuf::from(v);
+            config.store = v;
+        }
+        if let Some(v) = env("CREDITCITY_FILES") {
+            config.files = Some(PathBuf::from(v));
         }
         if let Some(v) = env("CREDITCITY_ASSESSMENT") {
             config.assessment = Some(v);
@@ -101,6 +114,11 @@ impl Config {
             config.log_json = matches!(v.as_str(), "1" | "true" | "yes");
         }
         Ok(config)
+    }
+
+    /// Where the store is, as configured.
+    pub fn location(&self) -> Result<creditcity_store::Location, String> {
+        creditcity_store::Location::parse(&self.store, self.files.as_deref()).map_err(|e| e.to_string())
     }
 }
 

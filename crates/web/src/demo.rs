@@ -88,7 +88,7 @@ async fn records(ws: &Workspace, office: &Actor) -> Result<(), AppError> {
 
 /// Loads the demo into `location` if it holds no assessment yet. Returns whether it did.
 pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError> {
-    if location.db.exists() {
+    if location.exists().await? {
         let store = Store::open(location).await?;
         let has = !store.assessments().await?.is_empty();
         store.close().await;

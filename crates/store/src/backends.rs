@@ -1,0 +1,119 @@
+//! What the database itself guarantees, on both backends: the same cases on a SQLite
+//! file and on a PostgreSQL database (`CREDITCITY_TEST_PG`; the PostgreSQL half fails,
+//! saying how to start a server, when it is not set).
+
+use crate::{AssessmentId, AuditFilter, CurrentValue, Location, NewValue, SourceKind, Store, ValueJob};
+
+async fn open(location: &Location) -> Store {
+    Store::open(location).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+                    super::$case(crate::Location::at(&dir.path().join("t.db"))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+                    super::$case(crate::testing::postgres_location(dir.path(), "t")).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    the_audit_log_is_append_only,
+    the_database_refuses_words_the_application_does_not_know,
+    the_copy_knows_every_table_and_column,
+    two_stores_on_one_database_never_both_pass_a_check,
+);
+
+async fn the_audit_log_is_append_only(location: Location) {
+    let store = open(&location).await;
+    store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    for bad in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"] {
+        assert!(sqlx::query(bad).execute(&store.pool).await.is_err(), "the database accepted: {bad}");
+    }
+    assert_eq!(store.audit(&AuditFilter::default()).await.map(|a| a.len()).ok(), Some(2));
+}
+
+async fn the_database_refuses_words_the_application_does_not_know(location: Location) {
+    let store = open(&location).await;
+    let a = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let v = value(a.id, "s7.cases_closed", "700");
+    store.set_values(&[v], "t").await.unwrap_or_else(|e| panic!("{e}"));
+    for bad in [
+        "UPDATE input_values SET review_state = 'maybe'",
+        "UPDATE input_values SET source_kind = 'rumour'",
+        "INSERT INTO input_values (assessment_id, input_key, value_json, source_kind, set_by, set_at) VALUES (1, 's7.cases_closed', '1', 'note', 'a', 'y')",
+        "INSERT INTO users (username, display_name, password_hash, role, created_at) VALUES ('u', 'u', 'h', 'root', 'x')",
+        "INSERT INTO users (username, display_name, password_hash, role, created_at) VALUES ('u', 'u', 'h', 'unit', 'x')",
+        "DELETE FROM assessments",
+    ] {
+        assert!(sqlx::query(bad).execute(&store.pool).await.is_err(), "the database accepted: {bad}");
+    }
+}
+
+async fn the_copy_knows_every_table_and_column(location: Location) {
+    let store = open(&location).await;
+    let mut schema = store.schema_columns().await.unwrap_or_else(|e| panic!("{e}"));
+    schema.sort();
+    assert_eq!(schema, crate::copy::copied_columns(), "copy.rs's TABLES must list every table and column of the schema");
+}
+
+/// Two pools on one database, as two server processes: each writer's check sees what
+/// the other committed, so the relation "at most one of a and b" always holds.
+async fn two_stores_on_one_database_never_both_pass_a_check(location: Location) {
+    let first = open(&location).await;
+    let second = open(&location).await;
+    let a = first.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let at_most_one = |current: &[CurrentValue], job: &ValueJob| -> Result<(), String> {
+        let set = |k: &str| current.iter().any(|c| c.key == k && c.value_json != "0") || job.values.iter().any(|v| v.key == k && v.value_json != "0");
+        if set("a") && set("b") { Err("both".to_owned()) } else { Ok(()) }
+    };
+    let mut written = 0;
+    for round in 0..20 {
+        let (x, y) = if round % 2 == 0 { ("a", "b") } else { ("b", "a") };
+        let jobs = |key: &str| vec![ValueJob { assessment_id: a.id, values: vec![value(a.id, key, "1")], actor: key.to_owned(), accept_with: None, skip_unchanged: false }];
+        let (r1, r2) = tokio::join!(first.set_values_checked(jobs(x), at_most_one), second.set_values_checked(jobs(y), at_most_one));
+        let results: Vec<_> = r1.unwrap_or_else(|e| panic!("{e}")).into_iter().chain(r2.unwrap_or_else(|e| panic!("{e}"))).collect();
+        written += results.iter().filter(|r| r.is_ok()).count();
+        let current = first.current_raw(a.id).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!(current.iter().any(|c| c.key == "a" && c.value_json == "1") && current.iter().any(|c| c.key == "b" && c.value_json == "1")), "both stored");
+        // Reset for the next round: both back to 0.
+        for key in ["a", "b"] {
+            if current.iter().any(|c| c.key == key && c.value_json == "1") {
+                first.set_values(&[value(a.id, key, "0")], "reset").await.unwrap_or_else(|e| panic!("{e}"));
+                written += 1;
+            }
+        }
+    }
+    // No write lost: every accepted write is a value and an audit entry.
+    let values = first.all_values(a.id).await.unwrap_or_else(|e| panic!("{e}")).len();
+    assert_eq!(values, written);
+    let audit = first.audit(&AuditFilter { entity: Some("input".to_owned()), ..AuditFilter::default() }).await.unwrap_or_else(|e| panic!("{e}")).len();
+    assert_eq!(audit, written);
+}
+
+fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
+    NewValue {
+        assessment_id,
+        key: key.to_owned(),
+        value_json: json.to_owned(),
+        unit_id: None,
+        source_kind: SourceKind::Note,
+        source_ref: String::new(),
+        note: String::new(),
+        evidence_ids: Vec::new(),
+    }
+}
