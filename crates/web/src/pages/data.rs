@@ -26,7 +26,7 @@ use crate::views;
 type Shared = State<Arc<AppState>>;
 
 /// The most problems a list page shows; the workbook has them all.
-const LIST_LIMIT: u32 = 200;
+const LIST_LIMIT: u32 = 100;
 /// The worst records shown on a unit's page.
 const WORST: usize = 20;
 
