@@ -4,10 +4,8 @@
 //! store keeps only the SHA-256, with its own CSRF token. Repeated failed logins are
 //! throttled per account and per client address.
 
-use creditcity_store::UnitId;
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use creditcity_store::{CityId, ProvinceId, UnitId};
+use std::collections::BTreeSet;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -29,10 +27,12 @@ pub enum Role {
     Evaluator,
     /// Read-only.
     Viewer,
+    /// 省信用办: every city of its province, read-only.
+    Province,
 }
 
 impl Role {
-    pub const ALL: [Self; 4] = [Self::Admin, Self::Unit, Self::Evaluator, Self::Viewer];
+    pub const ALL: [Self; 5] = [Self::Admin, Self::Unit, Self::Evaluator, Self::Viewer, Self::Province];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +40,7 @@ impl Role {
             Self::Unit => "unit",
             Self::Evaluator => "evaluator",
             Self::Viewer => "viewer",
+            Self::Province => "province",
         }
     }
 
@@ -49,6 +50,7 @@ impl Role {
             Self::Unit => "责任单位",
             Self::Evaluator => "评估专家",
             Self::Viewer => "只读",
+            Self::Province => "省信用办",
         }
     }
 
@@ -56,9 +58,15 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
-    /// Sees the whole campaign: dashboard, rubric with every value, all units.
+    /// Sees the whole campaign of a city it may see: dashboard, rubric with every value,
+    /// all units.
     pub fn sees_everything(self) -> bool {
-        matches!(self, Self::Admin | Self::Evaluator | Self::Viewer)
+        matches!(self, Self::Admin | Self::Evaluator | Self::Viewer | Self::Province)
+    }
+
+    /// May look at more than one city (and switch between them).
+    pub fn spans_cities(self) -> bool {
+        matches!(self, Self::Evaluator | Self::Province)
     }
 
     pub fn reviews(self) -> bool {
@@ -79,10 +87,14 @@ pub struct User {
     pub role: Role,
     pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
+    /// A credit office's, viewer's or unit member's city.
+    pub city_id: Option<CityId>,
+    /// A province office's province.
+    pub province_id: Option<ProvinceId>,
 }
 
 impl User {
-    fn from_row(row: &UserRow) -> Option<Self> {
+    pub(crate) fn from_row(row: &UserRow) -> Option<Self> {
         Some(Self {
             id: row.id,
             username: row.username.clone(),
@@ -90,6 +102,8 @@ impl User {
             role: Role::parse(&row.role)?,
             unit_id: row.unit_id,
             unit: row.unit.clone(),
+            city_id: row.city_id,
+            province_id: row.province_id,
         })
     }
 }
@@ -130,7 +144,7 @@ fn random_token() -> Result<String> {
     Ok(creditcity_store::blobs::hex(&random_bytes::<32>()?))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     creditcity_store::blobs::hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -146,16 +160,34 @@ pub fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-async fn create_user(store: &Store, username: &str, display_name: &str, password: &str, role: Role, unit: Option<&UnitRow>, actor: &str) -> Result<User> {
+/// What a new account belongs to, by its role: a credit office's or viewer's city, a
+/// unit member's unit, the cities an evaluator reviews, a province office's province.
+#[derive(Debug, Clone)]
+pub enum Belongs<'a> {
+    City(CityId),
+    Unit(&'a UnitRow),
+    Evaluates(Vec<CityId>),
+    Province(ProvinceId),
+}
+
+pub(crate) async fn create_user(store: &Store, username: &str, display_name: &str, password: &str, role: Role, belongs: Belongs<'_>, actor: &str) -> Result<User> {
     let username = username.trim();
     if username.is_empty() || username.len() > 64 || !username.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
         return Err(invalid("username", "用户名须为 1–64 个字母、数字或 . _ -"));
     }
     check_password(password)?;
-    match (role, unit) {
-        (Role::Unit, None) => return Err(invalid("unit", "责任单位账号须指定所属单位")),
-        (Role::Admin | Role::Evaluator | Role::Viewer, Some(_)) => return Err(invalid("unit", "只有责任单位账号属于单位")),
-        _ => {}
+    let (mut unit_id, mut city_id, mut province_id, mut evaluates) = (None, None, None, Vec::new());
+    match (role, belongs) {
+        (Role::Unit, Belongs::Unit(u)) => unit_id = Some(u.id),
+        (Role::Unit, _) => return Err(invalid("unit", "责任单位账号须指定所属单位")),
+        (_, Belongs::Unit(_)) => return Err(invalid("unit", "只有责任单位账号属于单位")),
+        (Role::Admin | Role::Viewer, Belongs::City(c)) => city_id = Some(c),
+        (Role::Evaluator, Belongs::Evaluates(cities)) if !cities.is_empty() => evaluates = cities,
+        (Role::Evaluator, Belongs::City(c)) => evaluates = vec![c],
+        (Role::Evaluator, _) => return Err(invalid("city", "评估专家账号须指定负责评估的城市")),
+        (Role::Province, Belongs::Province(p)) => province_id = Some(p),
+        (Role::Province, _) => return Err(invalid("province", "省信用办账号须指定所属省份(--province 省名)")),
+        (Role::Admin | Role::Viewer, _) => return Err(invalid("city", "信用办和只读账号须属于一个城市")),
     }
     let row = store
         .create_user(
@@ -164,7 +196,10 @@ async fn create_user(store: &Store, username: &str, display_name: &str, password
                 display_name: if display_name.trim().is_empty() { username.to_owned() } else { display_name.trim().to_owned() },
                 password_hash: hash_off_runtime(password).await?,
                 role: role.as_str().to_owned(),
-                unit_id: unit.map(|u| u.id),
+                unit_id,
+                city_id,
+                province_id,
+                evaluates,
             },
             actor,
         )
@@ -172,13 +207,13 @@ async fn create_user(store: &Store, username: &str, display_name: &str, password
     User::from_row(&row).ok_or_else(|| invalid("role", "unknown role"))
 }
 
-async fn set_password(store: &Store, username: &str, password: &str, actor: &str) -> Result<()> {
+pub(crate) async fn set_password(store: &Store, username: &str, password: &str, actor: &str) -> Result<()> {
     check_password(password)?;
     let change = UserChange { password_hash: Some(hash_off_runtime(password).await?), ..UserChange::default() };
     Ok(store.update_user(username, &change, actor).await?)
 }
 
-async fn set_active(store: &Store, username: &str, active: bool, actor: &str) -> Result<()> {
+pub(crate) async fn set_active(store: &Store, username: &str, active: bool, actor: &str) -> Result<()> {
     let change = UserChange { active: Some(active), ..UserChange::default() };
     Ok(store.update_user(username, &change, actor).await?)
 }
@@ -188,7 +223,7 @@ pub const SESSION_HOURS: i64 = 12;
 
 /// Signs in; the same answer (and about the same time) for an unknown user as for a
 /// wrong password.
-async fn login(store: &Store, username: &str, password: &str) -> Result<Option<Session>> {
+pub(crate) async fn login(store: &Store, username: &str, password: &str) -> Result<Option<Session>> {
     let row = store.user_by_name(username.trim()).await?;
     let dummy = dummy_hash();
     let hash = row.as_ref().filter(|r| r.active == 1).map_or(dummy.as_str(), |r| r.password_hash.as_str()).to_owned();
@@ -201,8 +236,7 @@ async fn login(store: &Store, username: &str, password: &str) -> Result<Option<S
     let token = random_token()?;
     let csrf = random_token()?;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    store.create_session(&token_hash(&token), user.id, &csrf, &expires.format(&f).unwrap_or_default()).await?;
+    store.create_session(&token_hash(&token), user.id, &csrf, &stamp(expires)).await?;
     Ok(Some(Session { token, csrf, user }))
 }
 
@@ -212,11 +246,7 @@ fn dummy_hash() -> &'static String {
     HASH.get_or_init(|| hash_password("no one has this password").unwrap_or_default())
 }
 
-async fn session(store: &Store, token: &str) -> Result<Option<(User, String)>> {
-    Ok(store.session(&token_hash(token)).await?.and_then(|(row, csrf)| User::from_row(&row).map(|u| (u, csrf))))
-}
-
-async fn logout(store: &Store, token: &str) -> Result<()> {
+pub(crate) async fn logout(store: &Store, token: &str) -> Result<()> {
     Ok(store.delete_session(&token_hash(token)).await?)
 }
 
@@ -228,18 +258,14 @@ async fn hash_off_runtime(password: &str) -> Result<String> {
 }
 
 impl crate::Workspace {
-    /// Every account of the store.
+    /// The accounts of this city: its credit office and viewers, its units' staff, the
+    /// evaluators assigned to it.
     pub async fn users(&self) -> Result<Vec<UserRow>> {
-        Ok(self.store.users().await?)
+        Ok(self.store.users_of_city(self.assessment.city_id).await?)
     }
 
-    /// Whether an active administrator exists: without one nobody can sign in to run
-    /// the campaign (`creditcity user add NAME --role admin` makes the first).
-    pub async fn has_active_admin(&self) -> Result<bool> {
-        Ok(self.store.users().await?.iter().any(|u| u.active == 1 && u.role == Role::Admin.as_str()))
-    }
-
-    /// Creates an account; a unit member's account names its unit.
+    /// Creates an account of this city: a unit member's account names its unit; an
+    /// evaluator's is assigned to this city.
     pub async fn create_user(
         &self,
         username: &str,
@@ -249,29 +275,33 @@ impl crate::Workspace {
         unit: Option<&UnitRow>,
         actor: &crate::Actor,
     ) -> Result<User> {
-        create_user(&self.store, username, display_name, password, role, unit, &actor.0).await
+        let belongs = match unit {
+            Some(u) if u.city_id != self.assessment.city_id => return Err(invalid("unit", format!("单位“{}”不属于{}", u.name, self.assessment.city))),
+            Some(u) => Belongs::Unit(u),
+            None => Belongs::City(self.assessment.city_id),
+        };
+        create_user(&self.store, username, display_name, password, role, belongs, &actor.0).await
     }
 
+    /// Changes the password of an account of this city.
     pub async fn set_password(&self, username: &str, password: &str, actor: &crate::Actor) -> Result<()> {
+        self.own_user(username).await?;
         set_password(&self.store, username, password, &actor.0).await
     }
 
+    /// Lets an account of this city sign in, or not.
     pub async fn set_active(&self, username: &str, active: bool, actor: &crate::Actor) -> Result<()> {
+        self.own_user(username).await?;
         set_active(&self.store, username, active, &actor.0).await
     }
 
-    /// Signs in; `None` for an unknown user, a wrong password or an inactive account alike.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Option<Session>> {
-        login(&self.store, username, password).await
-    }
-
-    /// The account and CSRF token of a session token, while it has not expired.
-    pub async fn session(&self, token: &str) -> Result<Option<(User, String)>> {
-        session(&self.store, token).await
-    }
-
-    pub async fn logout(&self, token: &str) -> Result<()> {
-        logout(&self.store, token).await
+    /// Refuses an account that is not this city's, as if it did not exist.
+    async fn own_user(&self, username: &str) -> Result<()> {
+        if self.users().await?.iter().any(|u| u.username == username) {
+            Ok(())
+        } else {
+            Err(AppError::Store(creditcity_store::StoreError::NotFound(format!("没有用户“{username}”"))))
+        }
     }
 
     /// Creates an API token for a machine account (the city's platform): it can import
@@ -282,41 +312,33 @@ impl crate::Workspace {
             return Err(invalid("name", "令牌名称须为 1–60 个字符"));
         }
         let token = format!("cc_{}", random_token()?);
-        let row = self.store.create_api_token(name, &token_hash(&token), API_SCOPE_DATASETS, &actor.0).await?;
+        let row = self.store.create_api_token(self.assessment.city_id, name, &token_hash(&token), API_SCOPE_DATASETS, &actor.0).await?;
         Ok((row, token))
     }
 
+    /// This city's API tokens.
     pub async fn api_tokens(&self) -> Result<Vec<creditcity_store::ApiTokenRow>> {
-        Ok(self.store.api_tokens().await?)
+        Ok(self.store.api_tokens().await?.into_iter().filter(|t| t.city_id == Some(self.assessment.city_id)).collect())
     }
 
+    /// Revokes one of this city's API tokens.
     pub async fn revoke_api_token(&self, name: &str, actor: &crate::Actor) -> Result<()> {
+        if !self.api_tokens().await?.iter().any(|t| t.name == name.trim() && t.revoked_at.is_none()) {
+            return Err(AppError::Store(creditcity_store::StoreError::NotFound(format!("没有有效的接口令牌“{}”", name.trim()))));
+        }
         Ok(self.store.revoke_api_token(name.trim(), &actor.0).await?)
     }
 
-    /// The machine account a presented token belongs to, if the token is live and may
-    /// import datasets.
-    pub async fn api_client(&self, token: &str) -> Result<Option<ApiClient>> {
-        let token = token.trim();
-        if !token.starts_with("cc_") || token.len() != 67 {
-            return Ok(None);
-        }
-        Ok(self
-            .store
-            .use_api_token(&token_hash(token))
-            .await?
-            .filter(|t| t.scope == API_SCOPE_DATASETS)
-            .map(|t| ApiClient { name: t.name }))
-    }
 }
 
 /// What an API token may do: import datasets, nothing else.
 pub const API_SCOPE_DATASETS: &str = "datasets:import";
 
-/// A machine account signed in with its token.
+/// A machine account signed in with its token: it pushes one city's datasets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
     pub name: String,
+    pub city_id: Option<CityId>,
 }
 
 impl ApiClient {
@@ -331,41 +353,47 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Throttles failed logins: after `limit` failures within `window`, the key is locked
-/// until the window passes.
-pub struct Throttle {
-    limit: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+/// Failed sign-ins allowed within [`LOGIN_WINDOW_MINUTES`]: per account, and per
+/// client address. Counted in the store, so every server process of it sees them.
+pub const LOGIN_LIMIT_ACCOUNT: i64 = 5;
+pub const LOGIN_LIMIT_ADDRESS: i64 = 30;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+/// How a sign-in went.
+pub enum SignIn {
+    Session(Session),
+    /// Unknown user, wrong password or inactive account: the same answer for each.
+    Refused,
+    /// Too many failures for the account or the address within the window.
+    Throttled,
 }
 
-impl Throttle {
-    pub fn new(limit: usize, window: Duration) -> Self {
-        Self { limit, window, failures: Mutex::new(HashMap::new()) }
+/// Signs in, throttled by account and by client address across every process of the
+/// store.
+pub(crate) async fn sign_in(store: &Store, username: &str, password: &str, address: &str) -> Result<SignIn> {
+    let now = time::OffsetDateTime::now_utc();
+    let since = stamp(now - time::Duration::minutes(LOGIN_WINDOW_MINUTES));
+    let account = format!("user:{}", username.trim());
+    let addr = format!("ip:{address}");
+    if store.login_failures(&account, &since).await? >= LOGIN_LIMIT_ACCOUNT || store.login_failures(&addr, &since).await? >= LOGIN_LIMIT_ADDRESS {
+        return Ok(SignIn::Throttled);
     }
-
-    /// Whether the key may try now.
-    pub fn allowed(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let list = map.entry(key.to_owned()).or_default();
-        list.retain(|t| now.duration_since(*t) < self.window);
-        list.len() < self.limit
-    }
-
-    pub fn failed(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(key.to_owned()).or_default().push(Instant::now());
-        // Keep the table bounded under a flood of names.
-        if map.len() > 10_000 {
-            let window = self.window;
-            map.retain(|_, v| v.last().is_some_and(|t| t.elapsed() < window));
+    match login(store, username, password).await? {
+        Some(session) => {
+            store.clear_login_failures(&account).await?;
+            Ok(SignIn::Session(session))
+        }
+        None => {
+            store.record_login_failure(&[&account, &addr], &since).await?;
+            Ok(SignIn::Refused)
         }
     }
+}
 
-    pub fn succeeded(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
-    }
+/// An instant as the store writes them.
+fn stamp(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.format(&f).unwrap_or_default()
 }
 
 /// The tasks a unit works on: led or joined by it, or by its parent group.

@@ -13,10 +13,10 @@
 //! scored on every core (the scoring part blocks: a server calls this off its async
 //! runtime).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use creditcity_rubric::{GateStatus, Meta, Rubric};
-use creditcity_store::{AssessmentId, AssessmentRow, CurrentValue, Location, Store, TaskState, TaskStatus};
+use creditcity_store::{AssessmentId, AssessmentRow, CityId, CurrentValue, Location, Store, TaskState, TaskStatus};
 
 use crate::snapshot::scores_of;
 use crate::{InvalidRule, Result, Workspace, status};
@@ -80,6 +80,7 @@ pub struct GateHead {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CityScore {
     pub assessment_id: AssessmentId,
+    pub city_id: CityId,
     pub city: String,
     /// 1 for the best of its group; equal scores share a rank (1, 1, 3).
     pub rank: u32,
@@ -162,7 +163,7 @@ pub const RANKING: &str =
 /// per edition; an assessment of another edition is listed as unscored).
 pub async fn compare(location: &Location, rubrics: &[Rubric], today: &str) -> Result<Comparison> {
     let store = Store::open_existing(location).await?;
-    let out = compare_on(&store, &rubrics.iter().collect::<Vec<_>>(), today).await;
+    let out = compare_on(&store, &rubrics.iter().collect::<Vec<_>>(), None, today).await;
     store.close().await;
     out
 }
@@ -171,12 +172,20 @@ impl Workspace {
     /// Every assessment of this workspace's store compared, with this workspace's
     /// rubric (assessments of other editions are listed as unscored).
     pub async fn compare(&self, today: &str) -> Result<Comparison> {
-        compare_on(&self.store, &[&self.rubric], today).await
+        compare_on(&self.store, &[&self.rubric], None, today).await
     }
 }
 
-async fn compare_on(store: &Store, rubrics: &[&Rubric], today: &str) -> Result<Comparison> {
-    let assessments = store.assessments().await?;
+/// The assessments of `cities` compared, with `rubric`.
+pub(crate) async fn compare_cities(store: &Store, rubric: &Rubric, cities: &BTreeSet<CityId>, today: &str) -> Result<Comparison> {
+    compare_on(store, &[rubric], Some(cities), today).await
+}
+
+async fn compare_on(store: &Store, rubrics: &[&Rubric], only: Option<&BTreeSet<CityId>>, today: &str) -> Result<Comparison> {
+    let mut assessments = store.assessments().await?;
+    if let Some(only) = only {
+        assessments.retain(|a| only.contains(&a.city_id));
+    }
     let mut values: HashMap<AssessmentId, Vec<CurrentValue>> = HashMap::new();
     for (id, v) in store.current_raw_all().await? {
         values.entry(id).or_default().push(v);
@@ -217,6 +226,7 @@ async fn compare_on(store: &Store, rubrics: &[&Rubric], today: &str) -> Result<C
         let (_, c) = &scores.confirmed;
         let city = CityScore {
             assessment_id: a.id,
+            city_id: a.city_id,
             city: a.city.clone(),
             rank: 0,
             working: Totals { total: w.total, bonus: w.bonus, veto: w.veto },

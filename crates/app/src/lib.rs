@@ -6,6 +6,7 @@
 //! problem, and a refused change leaves the store as it was.
 
 pub mod accounts;
+mod workspaces;
 mod admin;
 pub mod data;
 pub mod clock;
@@ -30,6 +31,7 @@ pub use errors::{AppError, CellProblem, Result, describe_io};
 pub(crate) use errors::invalid;
 pub use maintenance::{BrokenAssessment, CheckReport, MigrationReport, migrate, restore};
 pub use snapshot::{Plan, Scores, Snapshot};
+pub use workspaces::{SignedIn, Workspaces};
 pub use validation::{InvalidRule, invalid_rules, validate_stored};
 use creditcity_store::{EvidenceId, UnitId};
 use writing::PendingJob;
@@ -129,6 +131,11 @@ impl Workspace {
                 _ => return Err(invalid("assessment", format!("存储中有多个评估,请用 --assessment 指定:{}", describe(&all)))),
             },
         };
+        Self::on(store, rubric, assessment)
+    }
+
+    /// The workspace of one assessment of an opened store.
+    pub(crate) fn on(store: Store, rubric: Rubric, assessment: AssessmentRow) -> Result<Self> {
         if assessment.rubric_edition != rubric.edition {
             return Err(invalid(
                 "rubric",

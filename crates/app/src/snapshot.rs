@@ -73,7 +73,7 @@ impl Workspace {
 
     /// Units and tasks, read again only when the plan has changed.
     pub async fn plan(&self) -> Result<std::sync::Arc<Plan>> {
-        let version = self.store.plan_version().await?;
+        let version = self.store.plan_version_of(self.assessment.id).await?;
         let mut slot = self.plan.lock().await;
         if let Some((v, plan)) = slot.as_ref() {
             if *v == version {
@@ -88,7 +88,7 @@ impl Workspace {
     /// The current snapshot: recomputed only when the store has changed (by this
     /// process or another) or the day has turned.
     pub async fn snapshot(&self, today: &str) -> Result<std::sync::Arc<Snapshot>> {
-        let version = self.store.version().await?;
+        let version = self.store.version_of(self.assessment.id).await?;
         let mut slot = self.snapshot.lock().await;
         if let Some(s) = slot.as_ref().filter(|s| s.version == version && s.today == today) {
             return Ok(s.clone());

@@ -653,7 +653,7 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         if config.demo && creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)? {
             tracing::info!(store = %location.db.display(), "demo loaded");
         }
-        let ws = creditcity_app::Workspace::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
+        let ws = creditcity_app::Workspaces::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
             let mut f = Failure::from(e);
             f.hint = Some("先用 creditcity init --city 城市名 建立评估,或试试 creditcity serve --demo".to_owned());
             f

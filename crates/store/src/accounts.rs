@@ -1,7 +1,7 @@
 //! Accounts and sessions.
 
-use crate::rows::{AssessmentId, UnitId};
-use crate::{AssessmentRow, NewUser, PlanData, PlanUnit, Result, Store, StoreError, USER_SELECT, UserChange, UserRow, json_obj, json_str, now, write_audit};
+use crate::rows::{AssessmentId, CityId, ProvinceId, UnitId};
+use crate::{AssessmentRow, NewUser, SessionRow, PlanData, PlanUnit, Result, Store, StoreError, USER_SELECT, UserChange, UserRow, json_obj, json_str, now, write_audit};
 
 impl Store {
     pub async fn create_user(&self, u: &NewUser, actor: &str) -> Result<UserRow> {
@@ -10,18 +10,33 @@ impl Store {
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("用户名“{}”已存在", u.username)));
         }
-        sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, password_hash, role, unit_id, city_id, province_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&u.username)
         .bind(&u.display_name)
         .bind(&u.password_hash)
         .bind(&u.role)
         .bind(u.unit_id)
+        .bind(u.city_id)
+        .bind(u.province_id)
         .bind(now())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let after = json_obj(&[("username", &u.username), ("role", &u.role), ("unit", &u.unit_id.map(|x| x.to_string()).unwrap_or_default())]);
+        for city in &u.evaluates {
+            sqlx::query("INSERT INTO evaluator_cities (user_id, city_id) VALUES ($1, $2)").bind(id).bind(*city).execute(&mut *tx).await?;
+        }
+        let id_text = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_default();
+        let evaluates = u.evaluates.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let after = json_obj(&[
+            ("username", &u.username),
+            ("role", &u.role),
+            ("unit", &id_text(u.unit_id.map(|x| x.0))),
+            ("city", &id_text(u.city_id.map(|x| x.0))),
+            ("province", &id_text(u.province_id.map(|x| x.0))),
+            ("evaluates", &evaluates),
+        ]);
         write_audit(&mut tx, actor, "create", None, "user", &u.username, None, Some(&after)).await?;
         tx.commit().await?;
         self.user_by_name(&u.username).await?.ok_or_else(|| StoreError::NotFound(u.username.clone()))
@@ -35,14 +50,11 @@ impl Store {
         Ok(sqlx::query_as::<_, UserRow>(&format!("{USER_SELECT} ORDER BY u.id")).fetch_all(&self.pool).await?)
     }
 
-    /// Changes a user's password hash, role, unit or active flag.
+    /// Changes a user's password hash or active flag.
     pub async fn update_user(&self, username: &str, change: &UserChange, actor: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let before: Option<(String, Option<UnitId>, i64)> = sqlx::query_as("SELECT role, unit_id, active FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((role, unit, active)) = before else {
+        let before: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await?;
+        let Some(active) = before else {
             return Err(StoreError::NotFound(format!("没有用户“{username}”")));
         };
         if let Some(hash) = &change.password_hash {
@@ -50,26 +62,13 @@ impl Store {
             // A new password ends every session of the account.
             sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)").bind(username).execute(&mut *tx).await?;
         }
-        let new_role = change.role.clone().unwrap_or_else(|| role.clone());
-        let new_unit = change.unit_id.unwrap_or(unit);
         let new_active = change.active.map_or(active, i64::from);
-        sqlx::query("UPDATE users SET role = $1, unit_id = $2, active = $3 WHERE username = $4")
-            .bind(&new_role)
-            .bind(new_unit)
-            .bind(new_active)
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE username = $2").bind(new_active).bind(username).execute(&mut *tx).await?;
         if new_active == 0 {
             sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)").bind(username).execute(&mut *tx).await?;
         }
-        let before = format!("{{\"role\":{},\"unit\":{},\"active\":{active}}}", json_str(&role), unit.map_or_else(|| "null".to_owned(), |u| u.to_string()));
-        let after = format!(
-            "{{\"role\":{},\"unit\":{},\"active\":{new_active},\"password_changed\":{}}}",
-            json_str(&new_role),
-            new_unit.map_or_else(|| "null".to_owned(), |u| u.to_string()),
-            change.password_hash.is_some()
-        );
+        let before = format!("{{\"active\":{active}}}");
+        let after = format!("{{\"active\":{new_active},\"password_changed\":{}}}", change.password_hash.is_some());
         write_audit(&mut tx, actor, "update", None, "user", username, Some(&before), Some(&after)).await?;
         tx.commit().await?;
         Ok(())
@@ -87,22 +86,47 @@ impl Store {
         Ok(())
     }
 
-    /// The session's user and CSRF token, if the session exists, has not expired and
-    /// its user is active.
-    pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, String);
+    /// The session's user, CSRF token and city, if the session exists, has not expired
+    /// and its user is active. The city is the one the session chose if the account may
+    /// see it, else the first the account may see: a credit office's or viewer's city,
+    /// a unit member's unit's city, an evaluator's assigned cities, a province office's
+    /// province's cities. With it comes that city's newest assessment on `edition`.
+    pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name, u.active, s.csrf \
-             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            "SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM ( \
+               SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
+                      COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
+                      CASE u.role \
+                        WHEN 'unit' THEN n.city_id \
+                        WHEN 'evaluator' THEN COALESCE( \
+                          (SELECT e.city_id FROM evaluator_cities e WHERE e.user_id = u.id AND e.city_id = s.city_id), \
+                          (SELECT MIN(e.city_id) FROM evaluator_cities e WHERE e.user_id = u.id)) \
+                        WHEN 'province' THEN COALESCE( \
+                          (SELECT c.id FROM cities c WHERE c.id = s.city_id AND c.province_id = u.province_id), \
+                          (SELECT MIN(c.id) FROM cities c WHERE c.province_id = u.province_id)) \
+                        ELSE u.city_id END AS seen \
+               FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1) x",
         )
         .bind(token_hash)
         .bind(now())
+        .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, csrf)| {
-            (UserRow { id, username, display_name, password_hash, role, unit_id, unit, active }, csrf)
+        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id)| SessionRow {
+            user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id },
+            csrf,
+            city_id: seen,
+            assessment_id,
         }))
+    }
+
+    /// The session looks at this city from now on (whether it may is checked on every
+    /// request: see [`Store::session`]).
+    pub async fn set_session_city(&self, token_hash: &str, city: CityId) -> Result<()> {
+        sqlx::query("UPDATE sessions SET city_id = $1 WHERE token_hash = $2").bind(city).bind(token_hash).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A number that grows with every change of the workspace: the newest audit entry
@@ -179,6 +203,8 @@ impl Store {
 pub struct ApiTokenRow {
     pub id: i64,
     pub name: String,
+    /// The city whose datasets it pushes.
+    pub city_id: Option<CityId>,
     pub scope: String,
     pub created_by: String,
     pub created_at: String,
@@ -188,7 +214,7 @@ pub struct ApiTokenRow {
 
 impl Store {
     /// Records a new API token by its hash.
-    pub async fn create_api_token(&self, name: &str, token_hash: &str, scope: &str, actor: &str) -> Result<ApiTokenRow> {
+    pub async fn create_api_token(&self, city: CityId, name: &str, token_hash: &str, scope: &str, actor: &str) -> Result<ApiTokenRow> {
         let mut tx = self.write_tx().await?;
         let at = now();
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
@@ -196,13 +222,14 @@ impl Store {
             return Err(StoreError::Conflict(format!("已有名为“{name}”的接口令牌")));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, token_hash, scope, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (name, token_hash, scope, created_by, created_at, city_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(token_hash)
         .bind(scope)
         .bind(actor)
         .bind(&at)
+        .bind(city)
         .fetch_one(&mut *tx)
         .await?;
         write_audit(&mut tx, actor, "create", None, "api_token", &id.to_string(), None, Some(&json_obj(&[("name", name), ("scope", scope)]))).await?;
@@ -212,7 +239,7 @@ impl Store {
 
     pub async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>> {
         Ok(sqlx::query_as::<_, ApiTokenRow>(
-            "SELECT id, name, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
+            "SELECT id, name, city_id, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -221,7 +248,7 @@ impl Store {
     /// The live (not revoked) token with this hash; marks it used.
     pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
         let row = sqlx::query_as::<_, ApiTokenRow>(
-            "SELECT id, name, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT id, name, city_id, scope, created_by, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)

@@ -21,7 +21,8 @@ use Col::{Bytes, Int, Text};
 /// Every table, parents before children, with every column (the schema after the last
 /// migration; `the_copy_knows_every_table_and_column` keeps this list complete).
 const TABLES: &[(&str, &[Col], &str)] = &[
-    ("cities", &[Int("id"), Text("name"), Text("created_at"), Text("division_code")], "id"),
+    ("provinces", &[Int("id"), Text("name"), Text("created_at")], "id"),
+    ("cities", &[Int("id"), Text("name"), Text("created_at"), Text("division_code"), Int("province_id")], "id"),
     ("assessments", &[Int("id"), Int("city_id"), Text("rubric_edition"), Text("period"), Text("created_at")], "id"),
     ("units", &[Int("id"), Int("city_id"), Text("name"), Text("kind"), Int("parent_id"), Text("contact"), Text("aliases")], "id"),
     (
@@ -90,10 +91,23 @@ const TABLES: &[(&str, &[Col], &str)] = &[
     ),
     (
         "users",
-        &[Int("id"), Text("username"), Text("display_name"), Text("password_hash"), Text("role"), Int("unit_id"), Int("active"), Text("created_at")],
+        &[
+            Int("id"),
+            Text("username"),
+            Text("display_name"),
+            Text("password_hash"),
+            Text("role"),
+            Int("unit_id"),
+            Int("active"),
+            Text("created_at"),
+            Int("city_id"),
+            Int("province_id"),
+        ],
         "id",
     ),
-    ("sessions", &[Text("token_hash"), Int("user_id"), Text("csrf"), Text("created_at"), Text("expires_at")], "token_hash"),
+    ("evaluator_cities", &[Int("user_id"), Int("city_id")], "user_id, city_id"),
+    ("login_failures", &[Text("key"), Text("at")], "key, at"),
+    ("sessions", &[Text("token_hash"), Int("user_id"), Text("csrf"), Text("created_at"), Text("expires_at"), Int("city_id")], "token_hash"),
     (
         "datasets",
         &[
@@ -132,7 +146,17 @@ const TABLES: &[(&str, &[Col], &str)] = &[
     ),
     (
         "api_tokens",
-        &[Int("id"), Text("name"), Text("token_hash"), Text("scope"), Text("created_by"), Text("created_at"), Text("last_used_at"), Text("revoked_at")],
+        &[
+            Int("id"),
+            Text("name"),
+            Text("token_hash"),
+            Text("scope"),
+            Text("created_by"),
+            Text("created_at"),
+            Text("last_used_at"),
+            Text("revoked_at"),
+            Int("city_id"),
+        ],
         "id",
     ),
 ];
@@ -157,7 +181,7 @@ impl Store {
     /// the snapshot names, each verified by its hash. Writers of this store may go on
     /// meanwhile; what they write after the snapshot is not copied.
     pub async fn copy_into(&self, target: &Store) -> Result<CopySummary> {
-        for table in ["cities", "users", "audit_log", "blobs", "api_tokens"] {
+        for table in ["provinces", "cities", "users", "audit_log", "blobs", "api_tokens"] {
             let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&target.pool).await?;
             if n > 0 {
                 return Err(StoreError::Conflict(format!("目标存储 {} 不是空的({table} 已有 {n} 行);不会覆盖", target.location.db.display())));

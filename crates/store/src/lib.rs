@@ -18,6 +18,7 @@ mod backup;
 mod copy;
 #[cfg(test)]
 mod backends;
+mod cities;
 mod datasets;
 mod evidence;
 mod plan;

@@ -29,9 +29,12 @@ id_type! {
     UnitId,
     /// An evidence item (佐证材料).
     EvidenceId,
+    /// A province (省), which holds cities.
+    ProvinceId,
 }
 
-pub(crate) const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active \
+pub(crate) const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
+     COALESCE(u.city_id, n.city_id) AS city_id, u.province_id \
      FROM users u LEFT JOIN units n ON n.id = u.unit_id";
 
 pub(crate) const ASSESSMENT_SELECT: &str = "SELECT a.id, a.city_id, c.name AS city, a.rubric_edition, a.period, a.created_at \
@@ -66,6 +69,10 @@ pub struct UserRow {
     pub unit_id: Option<UnitId>,
     pub unit: Option<String>,
     pub active: i64,
+    /// The city of a credit office's or viewer's account, or of a unit member's unit.
+    pub city_id: Option<CityId>,
+    /// The province of a province office's account.
+    pub province_id: Option<ProvinceId>,
 }
 
 // The password hash stays out of logs.
@@ -82,14 +89,46 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: String,
     pub unit_id: Option<UnitId>,
+    /// A credit office's or viewer's city.
+    pub city_id: Option<CityId>,
+    /// A province office's province.
+    pub province_id: Option<ProvinceId>,
+    /// The cities an evaluator reviews.
+    pub evaluates: Vec<CityId>,
 }
 
+/// A change of an account: its password, or whether it may sign in. (Its role and what
+/// it belongs to are fixed when it is created.)
 #[derive(Clone, Default)]
 pub struct UserChange {
     pub password_hash: Option<String>,
-    pub role: Option<String>,
-    pub unit_id: Option<Option<UnitId>>,
     pub active: Option<bool>,
+}
+
+/// A city with its province.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq, serde::Serialize)]
+pub struct CityRow {
+    pub id: CityId,
+    pub name: String,
+    pub province_id: Option<ProvinceId>,
+    pub province: Option<String>,
+}
+
+/// A province.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq, serde::Serialize)]
+pub struct ProvinceRow {
+    pub id: ProvinceId,
+    pub name: String,
+}
+
+/// A live session: its account, CSRF token, and the city it looks at (one the account
+/// may see) with that city's assessment on the served edition, if it has one.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: UserRow,
+    pub csrf: String,
+    pub city_id: Option<CityId>,
+    pub assessment_id: Option<AssessmentId>,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]

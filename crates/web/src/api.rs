@@ -13,7 +13,7 @@ use axum::body::{Bytes, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use creditcity_app::AppError;
+use creditcity_app::{AppError, Workspace};
 use creditcity_app::accounts::ApiClient;
 use serde::Serialize;
 
@@ -25,13 +25,17 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The machine account of a request: its `Authorization: Bearer cc_…` header, live and
 /// with the scope datasets:import. Cookies are never read.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiClient, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(ApiClient, Arc<Workspace>), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized("缺少接口令牌:请在请求头中提供 Authorization: Bearer cc_…(由管理员用 creditcity token add 创建)"));
     };
     let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
-    match state.ws.api_client(token).await {
-        Ok(Some(client)) => Ok(client),
+    match state.workspaces.api_client(token).await {
+        Ok(Some((client, Some(ws)))) => Ok((client, ws)),
+        Ok(Some((client, None))) => {
+            tracing::warn!(client = %client.name, "refused: the token's city has no assessment on the served rubric");
+            Err(ApiError { status: StatusCode::FORBIDDEN, message: "接口令牌所属城市没有本版细则的评估".to_owned(), field: None })
+        }
         Ok(None) => {
             tracing::warn!("refused: API token unknown, revoked or malformed");
             Err(ApiError::unauthorized("接口令牌无效或已吊销"))
@@ -199,7 +203,7 @@ fn percent_decode(s: &str) -> String {
 /// `POST /api/v1/datasets/{kind}`: imports the body as the dataset `kind`, answering
 /// when the import is done (it is one transaction: all or nothing).
 pub async fn import(State(s): State<Arc<AppState>>, Path(kind): Path<String>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let client = match authenticate(&s, &headers).await {
+    let (client, ws) = match authenticate(&s, &headers).await {
         Ok(c) => c,
         Err(e) => {
             drain(body).await;
@@ -212,12 +216,12 @@ pub async fn import(State(s): State<Arc<AppState>>, Path(kind): Path<String>, he
         return Err(ApiError { status: StatusCode::NOT_FOUND, message: format!("“{kind}”不是数据集类型;可用:{}", kinds.join("、")), field: Some("kind".to_owned()) });
     };
     let name = file_name(&headers, dataset.id());
-    let spooled = crate::spool::body(body, s.ws.spool_parent(), s.max_dataset, name).await?;
+    let spooled = crate::spool::body(body, ws.spool_parent(), s.max_dataset, name).await?;
     if spooled.size == 0 {
         return Err(ApiError { status: StatusCode::BAD_REQUEST, message: "文件为空:请求体中没有数据;未导入任何内容".to_owned(), field: Some("file".to_owned()) });
     }
     let actor = client.actor();
-    let r = s.ws.import_dataset_named(dataset.id(), &spooled.path, &spooled.name, &actor, Box::new(|_| {})).await.map_err(WebError::App)?;
+    let r = ws.import_dataset_named(dataset.id(), &spooled.path, &spooled.name, &actor, Box::new(|_| {})).await.map_err(WebError::App)?;
     tracing::info!(client = %client.name, kind = dataset.id(), rows = r.rows, problems = r.problems, "dataset pushed through the API");
     Ok(Json(ImportReply::new(&r, &spooled.name)).into_response())
 }

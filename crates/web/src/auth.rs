@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use creditcity_app::accounts::{Role, User, same_token};
+use creditcity_app::{SignedIn, Workspace};
 use creditcity_store::UnitId;
 use serde::de::DeserializeOwned;
 
@@ -20,11 +21,13 @@ use crate::views::UserView;
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const LOGIN_COOKIE: &str = "cc_login";
 
-/// A signed-in request.
+/// A signed-in request, with the workspace of the city the session looks at (one the
+/// account may see, checked on every request).
 pub struct Auth {
     pub user: User,
     pub csrf: String,
     pub token: String,
+    pub ws: Arc<Workspace>,
 }
 
 impl Auth {
@@ -32,6 +35,7 @@ impl Auth {
         UserView {
             display_name: self.user.display_name.clone(),
             role_label: self.user.role.label(),
+            spans_cities: self.user.role.spans_cities(),
             unit: self.user.unit.clone(),
             unit_id: self.user.unit_id,
             sees_everything: self.user.role.sees_everything(),
@@ -48,6 +52,11 @@ impl Auth {
     /// May change this unit's inputs, evidence and tasks: its own members and the admin.
     pub fn may_edit_unit(&self, unit_id: UnitId) -> bool {
         self.user.role == Role::Admin || (self.user.role == Role::Unit && self.user.unit_id == Some(unit_id))
+    }
+
+    /// The unit of this city with this id: another city's unit is not found.
+    pub async fn unit(&self, unit_id: UnitId) -> Result<creditcity_store::UnitRow, WebError> {
+        self.ws.plan().await?.units.iter().find(|u| u.id == unit_id).cloned().ok_or(WebError::NotFound)
     }
 }
 
@@ -67,8 +76,9 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Auth, WebE
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) else {
         return Err(WebError::Unauthenticated);
     };
-    match state.ws.session(token).await? {
-        Some((user, csrf)) => Ok(Auth { user, csrf, token: token.to_owned() }),
+    match state.workspaces.session(token).await? {
+        Some(SignedIn { user, csrf, workspace: Some(ws) }) => Ok(Auth { user, csrf, token: token.to_owned(), ws }),
+        Some(SignedIn { workspace: None, .. }) => Err(WebError::NoCity),
         None => Err(WebError::Unauthenticated),
     }
 }
@@ -256,7 +266,7 @@ where
                         break;
                     }
                     let name = field.file_name().unwrap_or_default().to_owned();
-                    let mut spool = crate::spool::Spool::new(state.ws.spool_parent(), limit).await?;
+                    let mut spool = crate::spool::Spool::new(who.auth().ws.spool_parent(), limit).await?;
                     while let Some(chunk) = field.chunk().await.map_err(|e| upload_error(&e, limit))? {
                         spool.write(&chunk).await?;
                     }

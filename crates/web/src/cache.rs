@@ -7,18 +7,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 struct Entry {
+    /// When it was kept: the oldest go first when the cache is full.
+    seq: u64,
     version: i64,
     today: String,
     value: Arc<dyn Any + Send + Sync>,
 }
 
 /// At most this many entries are kept.
-const MAX_ENTRIES: usize = 256;
+const MAX_ENTRIES: usize = 2048;
 
 /// Entries by key (a page, or a page and its object); one version each.
 #[derive(Default)]
 pub struct Cache {
     entries: Mutex<HashMap<String, Entry>>,
+    seq: std::sync::atomic::AtomicU64,
     /// One lock per key being computed: requests that miss the same entry at once wait
     /// for one computation instead of each doing it (a burst after every change).
     computing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -48,14 +51,19 @@ impl Cache {
         if entries.get(&key).is_some_and(|e| e.version > version) {
             return;
         }
-        // Keys include query strings (filters, pages): bound what old versions leave.
+        // Keys include cities and query strings (filters, pages): when full, the entries
+        // of past days go, then the oldest quarter.
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.version == version && e.today == today);
+            entries.retain(|_, e| e.today == today);
             if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+                let mut seqs: Vec<u64> = entries.values().map(|e| e.seq).collect();
+                let (_, cut, _) = seqs.select_nth_unstable(MAX_ENTRIES / 4);
+                let cut = *cut;
+                entries.retain(|_, e| e.seq > cut);
             }
         }
-        entries.insert(key, Entry { version, today: today.to_owned(), value });
+        let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        entries.insert(key, Entry { seq, version, today: today.to_owned(), value });
     }
 }
 

@@ -16,7 +16,7 @@ pub struct Config {
     /// server of one database must name the same directory); with SQLite, beside the
     /// file unless given.
     pub files: Option<PathBuf>,
-    /// The assessment to serve (id or city), when the store has several.
+    /// The assessment served for its city instead of the city's newest (id or city).
     pub assessment: Option<String>,
     /// The largest evidence file accepted, in bytes.
     pub max_upload_bytes: u64,
@@ -24,6 +24,9 @@ pub struct Config {
     pub max_dataset_bytes: u64,
     /// Mark the session cookie `Secure` (when served behind HTTPS).
     pub secure_cookies: bool,
+    /// Served behind a reverse proxy on this machine: the client's address (for the
+    /// sign-in throttle and the log) is the last of the proxy's `X-Forwarded-For`.
+    pub behind_proxy: bool,
     /// Log as JSON lines instead of text.
     pub log_json: bool,
     /// Load the example city and demo accounts into an empty store.
@@ -40,6 +43,7 @@ impl Default for Config {
             max_upload_bytes: creditcity_app::DEFAULT_MAX_EVIDENCE_BYTES,
             max_dataset_bytes: DEFAULT_MAX_DATASET_BYTES,
             secure_cookies: false,
+            behind_proxy: false,
             log_json: false,
             demo: false,
         }
@@ -53,7 +57,7 @@ pub const DEFAULT_MAX_DATASET_BYTES: u64 = 512 * 1024 * 1024;
 /// The default configuration as a commented file.
 pub const DEFAULT_FILE: &str = r#"# creditcity serve — configuration. Every key is optional; environment variables
 # CREDITCITY_LISTEN, CREDITCITY_STORE, CREDITCITY_FILES, CREDITCITY_ASSESSMENT, CREDITCITY_MAX_UPLOAD_BYTES,
-# CREDITCITY_MAX_DATASET_BYTES, CREDITCITY_SECURE_COOKIES, CREDITCITY_LOG_JSON override the
+# CREDITCITY_MAX_DATASET_BYTES, CREDITCITY_SECURE_COOKIES, CREDITCITY_BEHIND_PROXY, CREDITCITY_LOG_JSON override the
 # file; flags override both.
 
 # Where to listen. Keep it on 127.0.0.1 behind a reverse proxy that terminates HTTPS.
@@ -65,7 +69,9 @@ store = "creditcity.db"
 # The directory of evidence and dataset files (by content hash). Required with
 # PostgreSQL: every server of the database must see the same directory.
 # files = "/srv/creditcity/files"
-# Which assessment to serve (id or city name) when the store holds several.
+# Every city of the store is served, each at its newest assessment on the rubric; a
+# session sees the cities its account may see. To serve an older assessment (another
+# period) for its city instead, name it (id or city name):
 # assessment = "青川市"
 # The largest evidence file accepted, in bytes (50 MiB).
 max_upload_bytes = 52428800
@@ -74,6 +80,11 @@ max_upload_bytes = 52428800
 max_dataset_bytes = 536870912
 # Mark the session cookie Secure: set to true when served over HTTPS.
 secure_cookies = false
+# Behind a reverse proxy (nginx) on this machine: take the client's address for the
+# sign-in throttle from the last X-Forwarded-For entry, which the proxy must set
+# (proxy_set_header X-Forwarded-For $remote_addr;). Leave false when clients connect
+# directly: they could then choose the header.
+behind_proxy = false
 # Log JSON lines (for a log collector) instead of text.
 log_json = false
 "#;
@@ -109,6 +120,9 @@ impl Config {
         }
         if let Some(v) = env("CREDITCITY_SECURE_COOKIES") {
             config.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("CREDITCITY_BEHIND_PROXY") {
+            config.behind_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("CREDITCITY_LOG_JSON") {
             config.log_json = matches!(v.as_str(), "1" | "true" | "yes");

@@ -72,7 +72,7 @@ async fn records(ws: &Workspace, office: &Actor) -> Result<(), AppError> {
     use creditcity_data::generate::{CityProfile, Generator};
     ws.set_division("5108", office).await?;
     let (client, _token) = ws.create_api_token("市信用平台", office).await?;
-    let platform = creditcity_app::accounts::ApiClient { name: client.name }.actor();
+    let platform = creditcity_app::accounts::ApiClient { name: client.name, city_id: client.city_id }.actor();
     let dir = tempfile::tempdir().map_err(|source| AppError::FileWrite { path: std::env::temp_dir(), source })?;
     let path = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || Generator::new(CityProfile::qingchuan(), 2019, 0.02).city(&path, &demo_sizes()))

@@ -11,6 +11,9 @@ pub enum WebError {
     /// Not signed in: to the login page.
     Unauthenticated,
     Forbidden,
+    /// Signed in, but the account may see no city that has an assessment on the served
+    /// rubric.
+    NoCity,
     NotFound,
     /// The request is wrong in a way the person can fix; the Chinese message says how.
     BadRequest(String),
@@ -64,6 +67,7 @@ impl IntoResponse for WebError {
         let (status, heading, message) = match self {
             Self::Unauthenticated => return Redirect::to("/login").into_response(),
             Self::Forbidden => (StatusCode::FORBIDDEN, "无权访问", "您的账号无权查看或修改此内容。".to_owned()),
+            Self::NoCity => (StatusCode::FORBIDDEN, "没有可查看的城市", "您的账号尚未分配城市,或该城市尚未建立本版细则的评估。请联系信用办。".to_owned()),
             Self::NotFound => (StatusCode::NOT_FOUND, "未找到", "没有这个页面或对象。".to_owned()),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "无法完成", m),
             Self::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "文件过大", m),

@@ -23,6 +23,7 @@ pub enum State {
 
 pub struct Job {
     pub id: u64,
+    pub assessment: creditcity_store::AssessmentId,
     pub kind: creditcity_data::DatasetKind,
     pub file_name: String,
     pub size: u64,
@@ -54,6 +55,8 @@ pub struct Jobs {
 
 /// What a new job is.
 pub struct NewJob {
+    /// The assessment it imports into: only that city's office sees the job.
+    pub assessment: creditcity_store::AssessmentId,
     pub kind: creditcity_data::DatasetKind,
     pub file_name: String,
     pub size: u64,
@@ -66,6 +69,7 @@ impl Jobs {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let job = Arc::new(Job {
             id,
+            assessment: new.assessment,
             kind: new.kind,
             file_name: new.file_name,
             size: new.size,
@@ -89,8 +93,9 @@ impl Jobs {
         job
     }
 
-    pub fn get(&self, id: u64) -> Option<Arc<Job>> {
-        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().find(|j| j.id == id).cloned()
+    /// The job `id` of this assessment (another city's job is not found).
+    pub fn get(&self, id: u64, assessment: creditcity_store::AssessmentId) -> Option<Arc<Job>> {
+        self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().find(|j| j.id == id && j.assessment == assessment).cloned()
     }
 }
 

@@ -20,14 +20,12 @@ mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue};
 use axum::routing::{MethodRouter, get, post};
-use creditcity_app::Workspace;
-use creditcity_app::accounts::Throttle;
+use creditcity_app::Workspaces;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -36,10 +34,11 @@ pub use error::WebError;
 
 /// What every handler shares.
 pub struct AppState {
-    pub ws: Workspace,
+    /// Every city's workspace; a request works in the one its session looks at.
+    pub workspaces: Workspaces,
     pub views: views::Views,
-    pub throttle: Throttle,
-    pub ip_throttle: Throttle,
+    /// Behind a reverse proxy: the client's address is the proxy's `X-Forwarded-For`.
+    pub behind_proxy: bool,
     pub demo: bool,
     pub max_upload: u64,
     /// The largest dataset file accepted.
@@ -92,12 +91,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/units/{id}/problems.xlsx"),
     ("POST", "/api/v1/datasets/{kind}"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/cities"),
+    ("GET", "/cities/{id}"),
     ("GET", "/healthz"),
 ];
 
 /// The handler of one entry of [`ROUTES`].
 fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) -> MethodRouter<Arc<AppState>> {
-    use pages::{admin, audit, compare, dashboard, data, exports, review, session, units};
+    use pages::{admin, audit, cities, compare, dashboard, data, exports, review, session, units};
     let upload = DefaultBodyLimit::max(upload_limit);
     // Datasets are streamed to disk and bounded while they stream (`spool`).
     let dataset = DefaultBodyLimit::max(dataset_limit);
@@ -140,6 +141,8 @@ fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) 
         ("GET", "/units/{id}/problems.xlsx") => get(data::unit_xlsx),
         ("POST", "/api/v1/datasets/{kind}") => post(api::import).layer(dataset),
         ("GET", "/api/openapi.json") => get(api::openapi),
+        ("GET", "/cities") => get(cities::list),
+        ("GET", "/cities/{id}") => get(cities::switch),
         ("GET", "/healthz") => get(|| async { "ok" }),
         // A route listed without a handler is a programming error that every test hits.
         _ => unreachable!("no handler for {method} {path}"),
@@ -170,13 +173,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Builds the shared state for an opened workspace.
-pub fn state(ws: Workspace, config: &Config) -> Result<Arc<AppState>, String> {
+/// Builds the shared state for an opened store.
+pub fn state(workspaces: Workspaces, config: &Config) -> Result<Arc<AppState>, String> {
     Ok(Arc::new(AppState {
-        ws: ws.with_max_evidence_bytes(config.max_upload_bytes),
+        workspaces: workspaces.with_max_evidence_bytes(config.max_upload_bytes),
         views: views::Views::new()?,
-        throttle: Throttle::new(5, Duration::from_secs(15 * 60)),
-        ip_throttle: Throttle::new(30, Duration::from_secs(15 * 60)),
+        behind_proxy: config.behind_proxy,
         demo: config.demo,
         max_upload: config.max_upload_bytes,
         max_dataset: config.max_dataset_bytes,

@@ -116,6 +116,8 @@ pub struct UserView {
     pub unit: Option<String>,
     pub unit_id: Option<UnitId>,
     pub sees_everything: bool,
+    /// May switch between cities (evaluators, the province office).
+    pub spans_cities: bool,
     pub reviews: bool,
     pub administers: bool,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use creditcity_app::Actor;
+use creditcity_app::{Actor, Workspace};
 use creditcity_app::accounts::Role;
 use creditcity_store::{AssessmentId, UnitId};
 use serde::{Deserialize, Serialize};
@@ -72,20 +72,19 @@ struct RoleChoice {
 }
 
 pub async fn show(State(s): Shared, Admin(auth): Admin, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let snap = snapshot(&s).await?;
-    // Rendered once per store version (accounts are audited, so they move it too).
-    let content = cached_with(&s, &snap, "html:admin".to_owned(), async {
-        let view = admin_view(&s, &snap).await?;
-        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "admin", title: "管理", flash: None, flash_kind: "", body: &view };
+    let snap = snapshot(&auth).await?;
+    // Rendered once per version of the city (accounts are audited, so they move it too).
+    let content = cached_with(&s, &auth, &snap, "html:admin".to_owned(), async {
+        let view = admin_view(&auth.ws, &snap).await?;
+        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &auth.ws.assessment().city, nav: "admin", title: "管理", flash: None, flash_kind: "", body: &view };
         s.views.render_content("admin.html", page)
     })
     .await?;
     framed(&s, &auth, "admin", "管理", flash(&q), &content)
 }
 
-async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<AdminView, WebError> {
-    let users = s
-        .ws
+async fn admin_view(ws: &Workspace, snap: &creditcity_app::Snapshot) -> Result<AdminView, WebError> {
+    let users = ws
         .users()
         .await?
         .into_iter()
@@ -97,12 +96,12 @@ async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<Adm
             unit: u.unit,
         })
         .collect();
-    let current = s.ws.assessment().id;
-    let assessments = s
-        .ws
+    let (current, city) = (ws.assessment().id, ws.assessment().city_id);
+    let assessments = ws
         .assessments()
         .await?
         .into_iter()
+        .filter(|a| a.city_id == city)
         .map(|a| AssessmentRow { current: a.id == current, id: a.id, city: a.city, rubric_edition: a.rubric_edition, period: a.period })
         .collect();
     Ok(AdminView {
@@ -121,14 +120,10 @@ async fn admin_view(s: &AppState, snap: &creditcity_app::Snapshot) -> Result<Adm
                 status_label: t.status.label(),
             })
             .collect(),
-        roles: Role::ALL.iter().map(|r| RoleChoice { value: r.as_str(), label: r.label() }).collect(),
+        // A province office's account is the store operator's to create (CLI).
+        roles: Role::ALL.iter().filter(|r| **r != Role::Province).map(|r| RoleChoice { value: r.as_str(), label: r.label() }).collect(),
         unit_kinds: creditcity_app::plan::UNIT_KINDS,
     })
-}
-
-/// A unit of this assessment by id, or 404 (a unit of another assessment is not one).
-async fn unit(s: &AppState, id: UnitId) -> Result<creditcity_store::UnitRow, WebError> {
-    s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
 }
 
 #[derive(Deserialize)]
@@ -142,15 +137,15 @@ pub struct NewUserForm {
     unit: String,
 }
 
-pub async fn create_user(State(s): Shared, Posted(Admin(auth), f): Posted<Admin, NewUserForm>) -> Result<Response, WebError> {
+pub async fn create_user(Posted(Admin(auth), f): Posted<Admin, NewUserForm>) -> Result<Response, WebError> {
     let role = Role::parse(&f.role).ok_or_else(|| WebError::BadRequest("角色无效".to_owned()))?;
     let unit = if f.unit.is_empty() {
         None
     } else {
         let id = UnitId(f.unit.parse().map_err(|_| WebError::BadRequest("单位无效".to_owned()))?);
-        Some(unit(&s, id).await?)
+        Some(auth.unit(id).await?)
     };
-    s.ws.create_user(&f.username, &f.display_name, &f.password, role, unit.as_ref(), &Actor(auth.user.username.clone())).await?;
+    auth.ws.create_user(&f.username, &f.display_name, &f.password, role, unit.as_ref(), &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=created"))
 }
 
@@ -159,8 +154,8 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn password(State(s): Shared, Path(name): Path<String>, Posted(Admin(auth), f): Posted<Admin, PasswordForm>) -> Result<Response, WebError> {
-    s.ws.set_password(&name, &f.password, &Actor(auth.user.username.clone())).await?;
+pub async fn password(Path(name): Path<String>, Posted(Admin(auth), f): Posted<Admin, PasswordForm>) -> Result<Response, WebError> {
+    auth.ws.set_password(&name, &f.password, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }
 
@@ -169,11 +164,11 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn active(State(s): Shared, Path(name): Path<String>, Posted(Admin(auth), f): Posted<Admin, ActiveForm>) -> Result<Response, WebError> {
+pub async fn active(Path(name): Path<String>, Posted(Admin(auth), f): Posted<Admin, ActiveForm>) -> Result<Response, WebError> {
     if name == auth.user.username {
         return Err(WebError::BadRequest("不能停用自己的账号".to_owned()));
     }
-    s.ws.set_active(&name, f.active == "true", &Actor(auth.user.username.clone())).await?;
+    auth.ws.set_active(&name, f.active == "true", &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }
 
@@ -183,8 +178,8 @@ pub struct UnitForm {
     kind: String,
 }
 
-pub async fn add_unit(State(s): Shared, Posted(Admin(auth), f): Posted<Admin, UnitForm>) -> Result<Response, WebError> {
-    s.ws.add_unit(&f.name, &f.kind, &Actor(auth.user.username.clone())).await?;
+pub async fn add_unit(Posted(Admin(auth), f): Posted<Admin, UnitForm>) -> Result<Response, WebError> {
+    auth.ws.add_unit(&f.name, &f.kind, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=created"))
 }
 
@@ -195,16 +190,16 @@ pub struct TaskForm {
     due: String,
 }
 
-pub async fn task(State(s): Shared, Path(code): Path<String>, Posted(Admin(auth), f): Posted<Admin, TaskForm>) -> Result<Response, WebError> {
+pub async fn task(Path(code): Path<String>, Posted(Admin(auth), f): Posted<Admin, TaskForm>) -> Result<Response, WebError> {
     // A task of this assessment (a code of another one is not found), led by a unit of it.
-    if !s.ws.plan().await?.tasks.iter().any(|t| t.code == code) {
+    if !auth.ws.plan().await?.tasks.iter().any(|t| t.code == code) {
         return Err(WebError::NotFound);
     }
     // The lead is named (the form offers the units' names) or given by id.
     let lead = match f.lead.trim().parse::<i64>() {
-        Ok(id) => unit(&s, UnitId(id)).await?,
-        Err(_) => s.ws.plan().await?.units.iter().find(|u| u.name == f.lead.trim()).cloned().ok_or_else(|| WebError::BadRequest("没有这个单位,请从列表中选择牵头单位".to_owned()))?,
+        Ok(id) => auth.unit(UnitId(id)).await?,
+        Err(_) => auth.ws.plan().await?.units.iter().find(|u| u.name == f.lead.trim()).cloned().ok_or_else(|| WebError::BadRequest("没有这个单位,请从列表中选择牵头单位".to_owned()))?,
     };
-    s.ws.update_task(&code, lead.id, &f.due, &Actor(auth.user.username.clone())).await?;
+    auth.ws.update_task(&code, lead.id, &f.due, &Actor(auth.user.username.clone())).await?;
     Ok(see_other("/admin?m=updated"))
 }

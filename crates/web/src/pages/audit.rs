@@ -53,22 +53,22 @@ struct Row {
 }
 
 pub async fn show(State(s): State<Arc<AppState>>, Overview(auth): Overview, Query(q): Query<AuditQuery>) -> Result<Response, WebError> {
-    let snap = super::snapshot(&s).await?;
+    let snap = super::snapshot(&auth).await?;
     // One page of one filter, rendered once per store version.
     let key = format!("html:audit:{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}", q.entity, q.id, q.actor, q.before, q.trail);
-    let content = cached_with(&s, &snap, key, async {
-        let view = audit_view(&s, q).await?;
-        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "audit", title: "审计日志", flash: None, flash_kind: "", body: &view };
+    let content = cached_with(&s, &auth, &snap, key, async {
+        let view = audit_view(&auth.ws, q).await?;
+        let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &auth.ws.assessment().city, nav: "audit", title: "审计日志", flash: None, flash_kind: "", body: &view };
         s.views.render_content("audit.html", page)
     })
     .await?;
     framed(&s, &auth, "audit", "审计日志", (None, ""), &content)
 }
 
-async fn audit_view(s: &AppState, q: AuditQuery) -> Result<AuditView, WebError> {
+async fn audit_view(ws: &creditcity_app::Workspace, q: AuditQuery) -> Result<AuditView, WebError> {
     let pick = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
     let filter = AuditFilter { assessment_id: None, entity: pick(&q.entity), entity_id: pick(&q.id), actor: pick(&q.actor) };
-    let found = s.ws.audit_page(filter, q.before, PAGE).await?;
+    let found = ws.audit_page(filter, q.before, PAGE).await?;
     let trail: Vec<i64> = q.trail.split(',').filter_map(|t| t.parse().ok()).collect();
     let base = format!("/audit?entity={}&id={}&actor={}", percent_encode(q.entity.trim()), percent_encode(q.id.trim()), percent_encode(q.actor.trim()));
     let join = |t: &[i64]| t.iter().map(i64::to_string).collect::<Vec<_>>().join(",");

@@ -1,23 +1,25 @@
-//! The comparison of cities (城市对比): every assessment of the store side by side, by
-//! rubric edition and period — totals, gates, sections and rules as heat maps,
-//! progress, rank — and the same as .xlsx. For the roles that see everything; a unit's
-//! staff never see other cities.
+//! The comparison of cities (城市对比): the assessments of the cities the account may
+//! see, side by side, by rubric edition and period — totals, gates, sections and rules
+//! as heat maps, progress, rank — and the same as .xlsx. For the roles that see
+//! everything; a unit's staff never see other cities.
 //!
-//! The server serves one assessment: only its cells link to its rule pages; the other
-//! cities' numbers are shown without links, and the page says so.
+//! A cell of a city's served assessment links to that city's rule (through
+//! `/cities/{id}`, which switches the session to the city); other periods' cells are
+//! shown without links.
 
-use creditcity_store::AssessmentId;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use creditcity_app::compare::{Comparison, Group, RANKING};
+use creditcity_app::compare::{CityScore, Comparison, Group, RANKING};
+use creditcity_store::{AssessmentId, CityId};
 use creditcity_rubric::{GateStatus, format};
 use serde::Serialize;
 
-use super::{Spec, cached_page, cached_with, download, off_runtime, snapshot};
+use super::{Spec, cached_at, cached_page, download, off_runtime};
 use crate::AppState;
-use crate::auth::Overview;
+use crate::auth::{Auth, Overview};
 use crate::error::WebError;
 
 type Shared = State<Arc<AppState>>;
@@ -31,7 +33,7 @@ struct CompareView {
     ranking: &'static str,
     groups: Vec<GroupView>,
     unscored: Vec<UnscoredView>,
-    /// Whether any city but the served one is shown (then the note on links is shown).
+    /// Whether any city but the session's is shown (then the note on links is shown).
     others: bool,
 }
 
@@ -81,8 +83,8 @@ struct GateCell {
     label: &'static str,
 }
 
-/// A heat-map cell: the points, their share of the maximum as a colour, and — for the
-/// served city — the id its link needs (the template writes the path).
+/// A heat-map cell: the points, their share of the maximum as a colour, and — for a
+/// served assessment — the path of the city's rule or section.
 #[derive(Serialize)]
 struct Cell {
     text: String,
@@ -123,7 +125,9 @@ fn cell(score: f64, max: f64, title: String, link: Option<String>) -> Cell {
     Cell { text: format::points(score), style: heat(score, max), title, link }
 }
 
-fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupView {
+/// `links`: the assessment each city is served at (on the served edition): only its
+/// cells link. `current`: the session's city, highlighted.
+fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId) -> GroupView {
     let short = |id: &str, title: &str, bonus: bool| {
         if bonus { "附加".to_owned() } else { format::section_heading(id, title).split('、').next().unwrap_or(id).to_owned() }
     };
@@ -132,16 +136,17 @@ fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupVie
         .iter()
         .map(|s| HeadView { id: s.id.clone(), short: short(&s.id, &s.title, s.bonus), title: s.title.clone(), max: format::plain(s.max) })
         .collect();
-    let is_served = |id: AssessmentId| served_edition && id == served;
+    let linked = |c: &CityScore| links.get(&c.city_id) == Some(&c.assessment_id);
+    let to = |c: &CityScore, path: String| format!("/cities/{}?next={}", c.city_id, super::percent_encode(&path));
     let cities = g
         .cities
         .iter()
         .map(|c| {
             let (passed, failed, undecided) = c.gate_counts();
-            let mine = is_served(c.assessment_id);
+            let mine = linked(c);
             CityView {
                 city: c.city.clone(),
-                served: mine,
+                served: c.city_id == current && mine,
                 rank: c.rank,
                 working: format::points(c.working.total),
                 bonus: format::points(c.working.bonus),
@@ -171,7 +176,7 @@ fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupVie
                     .zip(&c.sections)
                     .map(|(h, s)| {
                         let title = format!("{} · {}:{} / {}(确认 {})", c.city, h.title, format::points(s.working), format::plain(h.max), format::points(s.confirmed));
-                        cell(s.working, h.max, title, mine.then(|| h.id.clone()))
+                        cell(s.working, h.max, title, mine.then(|| to(c, format!("/rules#s{}", h.id))))
                     })
                     .collect(),
                 tasks_accepted: c.tasks.accepted,
@@ -200,17 +205,17 @@ fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupVie
                     .cities
                     .iter()
                     .map(|c| {
-                        let mine = is_served(c.assessment_id);
+                        let mine = linked(c);
                         DetailRow {
                             city: c.city.clone(),
-                            served: mine,
+                            served: c.city_id == current && mine,
                             cells: rules
                                 .iter()
                                 .map(|r| {
                                     let h = &g.rules[*r];
                                     let score = c.rules.get(*r).copied().unwrap_or(0.0);
                                     let title = format!("{} · {} {}:{} / {}", c.city, h.id, h.title, format::points(score), format::plain(h.max));
-                                    cell(score, h.max, title, mine.then(|| h.id.clone()))
+                                    cell(score, h.max, title, mine.then(|| to(c, format!("/rules/{}", h.id))))
                                 })
                                 .collect(),
                         }
@@ -228,14 +233,19 @@ fn group_view(g: &Group, served: AssessmentId, served_edition: bool) -> GroupVie
     }
 }
 
-fn compare_view(s: &AppState, c: &Comparison) -> CompareView {
-    let served = s.ws.assessment();
-    let edition = &s.ws.rubric().edition;
-    let groups: Vec<GroupView> = c.groups.iter().map(|g| group_view(g, served.id, &g.edition == edition)).collect();
+fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &str) -> CompareView {
+    let edition = &s.workspaces.rubric().edition;
+    // Each city is served at its newest assessment on the served edition.
+    let mut links: HashMap<CityId, AssessmentId> = HashMap::new();
+    for city in c.groups.iter().filter(|g| &g.edition == edition).flat_map(|g| &g.cities) {
+        let e = links.entry(city.city_id).or_insert(city.assessment_id);
+        *e = (*e).max(city.assessment_id);
+    }
+    let groups: Vec<GroupView> = c.groups.iter().map(|g| group_view(g, &links, current)).collect();
     let shown: usize = c.groups.iter().map(|g| g.cities.len()).sum();
     CompareView {
         today: c.today.clone(),
-        served_city: served.city.clone(),
+        served_city: current_name.to_owned(),
         notes: c.notes.clone(),
         ranking: RANKING,
         groups,
@@ -248,22 +258,28 @@ fn compare_view(s: &AppState, c: &Comparison) -> CompareView {
     }
 }
 
-/// The comparison of the store's current version and today, computed once (off the
+/// The comparison of the cities this account may see, at the store's current version
+/// (any city's change moves it) and today, computed once per set of cities (off the
 /// async runtime) and shared by the page and the workbook.
-async fn comparison(s: &Arc<AppState>) -> Result<Arc<Comparison>, WebError> {
-    let snap = snapshot(s).await?;
-    let today = snap.today.clone();
-    cached_with(s, &snap, "compare".to_owned(), off_runtime(s, move |s| async move { Ok(s.ws.compare(&today).await?) })).await
+async fn comparison(s: &Arc<AppState>, auth: &Auth) -> Result<(String, Arc<Comparison>), WebError> {
+    let version = s.workspaces.version().await?;
+    let today = creditcity_app::today();
+    let cities = s.workspaces.cities_of(&auth.user).await?;
+    let key = format!("compare:{}", cities.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(","));
+    let (user, t) = (auth.user.clone(), today.clone());
+    let c = cached_at(s, key.clone(), version, &today, off_runtime(s, move |s| async move { Ok(s.workspaces.compare(&user, &t).await?) })).await?;
+    Ok((format!("{key}@{version}"), c))
 }
 
 pub async fn show(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
-    let c = comparison(&s).await?;
-    let spec = Spec { template: "compare.html", nav: "compare", title: "城市对比", key: "compare".to_owned() };
-    cached_page(&s, &auth, spec, (None, ""), move |s, _| Ok(compare_view(s, &c))).await
+    let (key, c) = comparison(&s, &auth).await?;
+    let (current, name) = (auth.ws.assessment().city_id, auth.ws.assessment().city.clone());
+    let spec = Spec { template: "compare.html", nav: "compare", title: "城市对比", key };
+    cached_page(&s, &auth, spec, (None, ""), move |s, _| Ok(compare_view(s, &c, current, &name))).await
 }
 
-pub async fn xlsx(State(s): Shared, Overview(_): Overview) -> Result<Response, WebError> {
-    let c = comparison(&s).await?;
+pub async fn xlsx(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
+    let (_, c) = comparison(&s, &auth).await?;
     let bytes = tokio::task::spawn_blocking(move || creditcity_app::compare::workbook(&c)).await??;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "城市对比.xlsx"))
 }

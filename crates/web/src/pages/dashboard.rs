@@ -169,7 +169,7 @@ fn invalid_views(r: &Rubric, snap: &Snapshot) -> Vec<InvalidView> {
 }
 
 fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>) -> DashboardView {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let (scores, progress) = (&snap.scores, &snap.progress);
     let (a, card) = &scores.working;
     let sections = r
@@ -240,8 +240,8 @@ pub async fn dashboard(State(s): Shared, auth: Auth, Query(q): Query<HashMap<Str
     }
     // The content differs only by whether the user may download the evidence package.
     let spec = Spec { template: "dashboard.html", nav: "dashboard", title: "总览", key: format!("dashboard:{}", auth.user.role.reviews()) };
-    let snap = snapshot(&s).await?;
-    let failing = super::data::failing_counts(&s, &snap).await?;
+    let snap = snapshot(&auth).await?;
+    let failing = super::data::failing_counts(&s, &auth, &snap).await?;
     cached_page_at(&s, &auth, &snap, spec, flash(&q), move |s, snap| Ok(dashboard_view(s, snap, &failing))).await
 }
 
@@ -295,7 +295,7 @@ struct RuleRow {
 }
 
 fn rules_view(s: &AppState, snap: &Snapshot) -> RulesView {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let card = &snap.scores.working.1;
     // Checklist items with a file that was not returned, by rule.
     let mut with: HashMap<&str, std::collections::BTreeSet<i64>> = HashMap::new();
@@ -495,14 +495,14 @@ fn rule_view(r: &Rubric, snap: &Snapshot, index: usize, failing: &HashMap<String
 }
 
 pub async fn rule(State(s): Shared, Overview(auth): Overview, Path(id): Path<String>) -> Result<Response, WebError> {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let Some(index) = r.rules.iter().position(|x| x.id == id) else { return Err(WebError::NotFound) };
     let rule = &r.rules[index];
     let title = format!("{} {}", rule.id, rule.title);
     let spec = Spec { template: "rule.html", nav: "rules", title: &title, key: format!("rule:{index}") };
-    let snap = snapshot(&s).await?;
-    let failing = super::data::failing_counts(&s, &snap).await?;
-    cached_page_at(&s, &auth, &snap, spec, (None, ""), move |s, snap| Ok(rule_view(s.ws.rubric(), snap, index, &failing))).await
+    let snap = snapshot(&auth).await?;
+    let failing = super::data::failing_counts(&s, &auth, &snap).await?;
+    cached_page_at(&s, &auth, &snap, spec, (None, ""), move |s, snap| Ok(rule_view(s.workspaces.rubric(), snap, index, &failing))).await
 }
 
 #[derive(Serialize)]
@@ -638,7 +638,7 @@ fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
 /// even when some stored values are invalid).
 fn current_gaps(s: &AppState, snap: &Snapshot) -> (creditcity_app::gaps::GapPlan, Scorecard) {
     let (a, card) = &snap.scores.working;
-    (creditcity_app::gaps::plan(s.ws.rubric(), a, card, &snap.tasks, &snap.units), card.clone())
+    (creditcity_app::gaps::plan(s.workspaces.rubric(), a, card, &snap.tasks, &snap.units), card.clone())
 }
 
 const WHAT_IF_ROWS: usize = 5;
@@ -658,13 +658,13 @@ pub async fn gaps(State(s): Shared, Overview(auth): Overview, Query(q): Query<Ha
         let spec = Spec { template: "gaps.html", nav: "gaps", title: "失分分析", key: "gaps".to_owned() };
         return cached_page(&s, &auth, spec, (None, ""), move |s, snap| {
             let (plan, card) = current_gaps(s, snap);
-            Ok(gaps_view(s.ws.rubric(), &plan, &card, rows, None, None))
+            Ok(gaps_view(s.workspaces.rubric(), &plan, &card, rows, None, None))
         })
         .await;
     }
-    let snap = snapshot(&s).await?;
-    let r = s.ws.rubric();
-    let view = match s.ws.gap_plan(&what_if).await {
+    let snap = snapshot(&auth).await?;
+    let r = s.workspaces.rubric();
+    let view = match auth.ws.gap_plan(&what_if).await {
         Ok((plan, card)) => {
             let (b, _) = current_gaps(&s, &snap);
             let before = Before { total: format::points(b.total), bonus: format::points(b.bonus), veto: b.veto };

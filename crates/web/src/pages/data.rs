@@ -37,17 +37,17 @@ struct DataBundle {
     failing: HashMap<String, i64>,
 }
 
-async fn bundle(s: &Arc<AppState>, snap: &Arc<Snapshot>) -> Result<Arc<DataBundle>, WebError> {
-    cached_with(s, snap, "data:bundle".to_owned(), async {
-        Ok(DataBundle { status: s.ws.data_status().await?, history: s.ws.data_history().await?, failing: s.ws.failing_counts(None).await? })
+async fn bundle(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>) -> Result<Arc<DataBundle>, WebError> {
+    cached_with(s, auth, snap, "data:bundle".to_owned(), async {
+        Ok(DataBundle { status: auth.ws.data_status().await?, history: auth.ws.data_history().await?, failing: auth.ws.failing_counts(None).await? })
     })
     .await
 }
 
 /// How many problems lower each derived input, over every unit: for the rule page and
 /// the gates of the dashboard.
-pub async fn failing_counts(s: &Arc<AppState>, snap: &Arc<Snapshot>) -> Result<Arc<HashMap<String, i64>>, WebError> {
-    cached_with(s, snap, "data:failing".to_owned(), async { Ok(s.ws.failing_counts(None).await?) }).await
+pub async fn failing_counts(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>) -> Result<Arc<HashMap<String, i64>>, WebError> {
+    cached_with(s, auth, snap, "data:failing".to_owned(), async { Ok(auth.ws.failing_counts(None).await?) }).await
 }
 
 #[derive(Serialize)]
@@ -141,7 +141,7 @@ fn history_row(d: &DatasetRow) -> HistoryRow {
 }
 
 fn data_view(s: &AppState, snap: &Snapshot, b: &DataBundle, can_import: bool) -> DataView {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let slots = DatasetKind::ALL
         .iter()
         .map(|k| Slot { kind: k.id(), label: k.label(), current: b.status.datasets.iter().find(|d| d.kind == k.id()).map(history_row) })
@@ -204,8 +204,8 @@ pub async fn show(State(s): Shared, auth: Auth) -> Result<Response, WebError> {
         };
     }
     let can_import = auth.user.role.administers();
-    let snap = snapshot(&s).await?;
-    let b = bundle(&s, &snap).await?;
+    let snap = snapshot(&auth).await?;
+    let b = bundle(&s, &auth, &snap).await?;
     let spec = Spec { template: "data.html", nav: "data", title: "数据集", key: format!("data:{can_import}") };
     cached_page_at(&s, &auth, &snap, spec, (None, ""), move |s, snap| Ok(data_view(s, snap, &b, can_import))).await
 }
@@ -218,13 +218,13 @@ pub async fn import(State(s): Shared, DatasetUpload { who: Admin(auth), kind, fi
     };
     let file = file.ok_or_else(|| WebError::BadRequest("请选择要导入的文件。".to_owned()))?;
     let name = if file.name.trim().is_empty() { format!("{}.csv", dataset.id()) } else { file.name.clone() };
-    let job = s.imports.start(NewJob { kind: dataset, file_name: name.clone(), size: file.size, lines: file.lines, started_by: auth.user.username.clone() });
-    let (state, task) = (s.clone(), job.clone());
+    let job = s.imports.start(NewJob { assessment: auth.ws.assessment().id, kind: dataset, file_name: name.clone(), size: file.size, lines: file.lines, started_by: auth.user.username.clone() });
+    let task = job.clone();
     let actor = Actor(auth.user.username.clone());
     tokio::spawn(async move {
         let counter = task.clone();
         let progress = Box::new(move |rows: u64| counter.rows.store(rows, Ordering::Relaxed));
-        let done = state.ws.import_dataset_named(dataset.id(), &file.path, &name, &actor, progress).await;
+        let done = auth.ws.import_dataset_named(dataset.id(), &file.path, &name, &actor, progress).await;
         // The spooled file goes now, whatever happened.
         drop(file);
         task.finish(match done {
@@ -278,8 +278,8 @@ struct DerivedView {
 /// `GET /data/imports/{id}`: where an import started here stands; reloads itself while
 /// it runs.
 pub async fn job(State(s): Shared, Admin(auth): Admin, Path(id): Path<u64>) -> Result<Response, WebError> {
-    let job = s.imports.get(id).ok_or(WebError::NotFound)?;
-    let r = s.ws.rubric();
+    let job = s.imports.get(id, auth.ws.assessment().id).ok_or(WebError::NotFound)?;
+    let r = s.workspaces.rubric();
     let rows = job.rows.load(Ordering::Relaxed);
     let lines = job.lines.saturating_sub(1);
     let state = job.state();
@@ -401,21 +401,21 @@ pub async fn problems(State(s): Shared, auth: Auth, Query(q): Query<ProblemQuery
     };
     let input = q.input.clone().ok_or_else(|| WebError::BadRequest("请从指标或数据集页面的链接进入。".to_owned()))?;
     let Some(key) = InputKey::ALL.iter().find(|k| k.key() == input).copied() else { return Err(WebError::NotFound) };
-    let snap = snapshot(&s).await?;
+    let snap = snapshot(&auth).await?;
     if let Some(u) = unit {
         if !snap.units.iter().any(|x| x.id == u) {
             return Err(WebError::NotFound);
         }
     }
     let key_text = key.key().to_owned();
-    let list = cached_with(&s, &snap, format!("data:problems:{key_text}:{unit:?}"), async {
-        let rows = s.ws.input_problems(&key_text, unit, Some(LIST_LIMIT + 1)).await?;
-        let datasets = s.ws.data_history().await?;
-        let total = s.ws.failing_counts(unit).await?.get(&key_text).copied().unwrap_or(0);
+    let list = cached_with(&s, &auth, &snap, format!("data:problems:{key_text}:{unit:?}"), async {
+        let rows = auth.ws.input_problems(&key_text, unit, Some(LIST_LIMIT + 1)).await?;
+        let datasets = auth.ws.data_history().await?;
+        let total = auth.ws.failing_counts(unit).await?.get(&key_text).copied().unwrap_or(0);
         Ok((rows, datasets, total))
     })
     .await?;
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let label = r.input_id(key.key()).map_or_else(|| key.key().to_owned(), |i| r.input(i).label.clone());
     let spec = Spec { template: "problems.html", nav: if sees_everything { "data" } else { "unit" }, title: &format!("{label} · 问题记录"), key: format!("problems:{}:{unit:?}:{sees_everything}", key.key()) };
     cached_page_at(&s, &auth, &snap, spec, (None, ""), move |_, snap| {
@@ -470,12 +470,12 @@ pub struct WorstProblem {
 }
 
 /// A unit's problems (counts by kind, worst records), once per store version.
-pub async fn unit_records(s: &Arc<AppState>, snap: &Arc<Snapshot>, unit_id: UnitId) -> Result<Arc<UnitRecordsView>, WebError> {
-    let st = s.clone();
-    cached_with(s, snap, format!("data:unit:{unit_id}"), async move {
-        let p: UnitProblems = st.ws.unit_problems(unit_id, WORST).await?;
-        let imported = !st.ws.data_history().await?.is_empty();
-        let r = st.ws.rubric();
+pub async fn unit_records(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>, unit_id: UnitId) -> Result<Arc<UnitRecordsView>, WebError> {
+    let ws = auth.ws.clone();
+    cached_with(s, auth, snap, format!("data:unit:{unit_id}"), async move {
+        let p: UnitProblems = ws.unit_problems(unit_id, WORST).await?;
+        let imported = !ws.data_history().await?.is_empty();
+        let r = ws.rubric();
         let label = |key: &str| r.input_id(key).map_or_else(|| key.to_owned(), |i| r.input(i).label.clone());
         Ok(UnitRecordsView {
             total: p.total,
@@ -507,8 +507,8 @@ pub async fn unit_xlsx(State(s): Shared, auth: Auth, Path(id): Path<UnitId>) -> 
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)?;
-    let name = unit.name.clone();
-    let bytes = off_runtime(&s, move |s| async move { Ok(s.ws.export_problems(Some(&name), None).await?) }).await?;
+    let unit = auth.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)?;
+    let (name, ws) = (unit.name.clone(), auth.ws.clone());
+    let bytes = off_runtime(&s, move |_| async move { Ok(ws.export_problems(Some(&name), None).await?) }).await?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 数据问题清单.xlsx", unit.name)))
 }

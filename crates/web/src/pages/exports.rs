@@ -19,27 +19,29 @@ use crate::error::WebError;
 
 type Shared = State<Arc<AppState>>;
 
-pub async fn report(State(s): Shared, Overview(_): Overview) -> Result<Response, WebError> {
-    let snap = snapshot(&s).await?;
+pub async fn report(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
+    let snap = snapshot(&auth).await?;
     // Kept as shared bytes: each request answers the same buffer without copying it.
-    let html: Arc<Bytes> = cached_with(&s, &snap, "report".to_owned(), off_runtime(&s, |s| async move { Ok(Bytes::from(crate::report::html(&s.ws).await?)) })).await?;
+    let ws = auth.ws.clone();
+    let html: Arc<Bytes> = cached_with(&s, &auth, &snap, "report".to_owned(), off_runtime(&s, |_| async move { Ok(Bytes::from(crate::report::html(&ws).await?)) })).await?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Bytes::clone(&html)).into_response())
 }
 
-pub async fn scores(State(s): Shared, Overview(_): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn scores(State(s): Shared, Overview(auth): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let confirmed = q.get("confirmed").is_some_and(|v| v == "1");
-    let bytes = off_runtime(&s, move |s| async move { Ok(s.ws.export_scores(confirmed).await?) }).await?;
-    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 评分表.xlsx", s.ws.assessment().city)))
+    let ws = auth.ws.clone();
+    let bytes = off_runtime(&s, move |_| async move { Ok(ws.export_scores(confirmed).await?) }).await?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 评分表.xlsx", auth.ws.assessment().city)))
 }
 
-pub async fn evidence_package(State(s): Shared, Reviewer(_): Reviewer) -> Result<Response, WebError> {
+pub async fn evidence_package(Reviewer(auth): Reviewer) -> Result<Response, WebError> {
     // Reading and compressing every file already runs off the async runtime.
-    let (bytes, _) = s.ws.export_evidence_bytes().await?;
-    Ok(download(bytes, "application/zip", &format!("{} 迎检材料.zip", s.ws.assessment().city)))
+    let (bytes, _) = auth.ws.export_evidence_bytes().await?;
+    Ok(download(bytes, "application/zip", &format!("{} 迎检材料.zip", auth.ws.assessment().city)))
 }
 
-pub async fn evidence_file(State(s): Shared, auth: Auth, Path(id): Path<EvidenceId>) -> Result<Response, WebError> {
-    let Some((e, bytes)) = s.ws.evidence_file(id).await? else {
+pub async fn evidence_file(auth: Auth, Path(id): Path<EvidenceId>) -> Result<Response, WebError> {
+    let Some((e, bytes)) = auth.ws.evidence_file(id).await? else {
         return Err(WebError::NotFound);
     };
     let allowed = auth.user.role.sees_everything() || (auth.user.role == Role::Unit && e.unit_id.is_some() && e.unit_id == auth.user.unit_id);

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod cities;
 pub mod compare;
 pub mod dashboard;
 pub mod data;
@@ -44,7 +45,7 @@ pub fn flash(q: &HashMap<String, String>) -> (Option<&'static str>, &'static str
 
 /// Renders a page in the frame every signed-in page shares.
 pub fn page<T: Serialize>(state: &AppState, auth: &Auth, name: &str, nav: &str, title: &str, flash: (Option<&str>, &str), body: &T) -> Result<Response, WebError> {
-    let ctx = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &state.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body };
+    let ctx = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &auth.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body };
     Ok(state.views.render(name, ctx)?.into_response())
 }
 
@@ -71,7 +72,7 @@ where
     T: Serialize,
     F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
 {
-    let snap = snapshot(s).await?;
+    let snap = snapshot(auth).await?;
     cached_page_at(s, auth, &snap, spec, flash, compute).await
 }
 
@@ -83,9 +84,10 @@ where
     F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
 {
     let (template, nav, title, user) = (spec.template, spec.nav, spec.title.to_owned(), auth.view());
-    let content: Arc<String> = cached(s, snap, format!("html:{}", spec.key), move |s, snap| {
+    let city = auth.ws.assessment().city.clone();
+    let content: Arc<String> = cached(s, auth, snap, format!("html:{}", spec.key), move |s, snap| {
         let body = compute(s, snap)?;
-        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav, title: &title, flash: None, flash_kind: "", body: &body };
+        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &city, nav, title: &title, flash: None, flash_kind: "", body: &body };
         s.views.render_content(template, page)
     })
     .await?;
@@ -95,7 +97,7 @@ where
 /// Content rendered with [`CSRF_SLOT`] for the token, in the frame of every signed-in
 /// page, with this session's token.
 pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: &str) -> Result<Response, WebError> {
-    let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &s.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
+    let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &auth.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
     Ok(s.views.frame(&page, content, &auth.csrf)?.into_response())
 }
 
@@ -103,20 +105,21 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// The snapshot of today (Beijing time).
-pub async fn snapshot(s: &AppState) -> Result<Arc<Snapshot>, WebError> {
-    Ok(s.ws.snapshot(&creditcity_app::today()).await?)
+/// The snapshot of today (Beijing time) of the city the request works in.
+pub async fn snapshot(auth: &Auth) -> Result<Arc<Snapshot>, WebError> {
+    Ok(auth.ws.snapshot(&creditcity_app::today()).await?)
 }
 
-/// Data derived from the snapshot, computed once per store version and day (off the
-/// async runtime) and shared by every request until the store changes.
-pub async fn cached<T, F>(s: &Arc<AppState>, snap: &Arc<Snapshot>, key: String, compute: F) -> Result<Arc<T>, WebError>
+/// Data derived from the snapshot of the request's city, computed once per version of
+/// that city and day (off the async runtime) and shared by every request until it
+/// changes.
+pub async fn cached<T, F>(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>, key: String, compute: F) -> Result<Arc<T>, WebError>
 where
     T: Send + Sync + 'static,
     F: FnOnce(&AppState, &Snapshot) -> Result<T, WebError> + Send + 'static,
 {
     let (state, snapshot) = (s.clone(), snap.clone());
-    cached_with(s, snap, key, async move { tokio::task::spawn_blocking(move || compute(&state, &snapshot)).await? }).await
+    cached_with(s, auth, snap, key, async move { tokio::task::spawn_blocking(move || compute(&state, &snapshot)).await? }).await
 }
 
 /// A file to download, named in UTF-8.
@@ -136,22 +139,33 @@ pub fn percent_encode(s: &str) -> String {
 }
 
 /// `cached` for data that needs the store as well as the snapshot: `compute` runs only
-/// when the entry is missing or stale.
-pub async fn cached_with<T, Fut>(s: &AppState, snap: &Snapshot, key: String, compute: Fut) -> Result<Arc<T>, WebError>
+/// when the entry is missing or stale. Entries are the request's city's: its
+/// assessment is part of the key.
+pub async fn cached_with<T, Fut>(s: &AppState, auth: &Auth, snap: &Snapshot, key: String, compute: Fut) -> Result<Arc<T>, WebError>
 where
     T: Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<T, WebError>>,
 {
-    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
+    let key = format!("a{}:{key}", auth.ws.assessment().id);
+    cached_at(s, key, snap.version, &snap.today, compute).await
+}
+
+/// An entry kept under `key` for one `version` (and day).
+pub async fn cached_at<T, Fut>(s: &AppState, key: String, version: i64, today: &str, compute: Fut) -> Result<Arc<T>, WebError>
+where
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, WebError>>,
+{
+    if let Some(v) = s.cache.get::<T>(&key, version, today) {
         return Ok(v);
     }
     let lock = s.cache.computing(&key);
     let _computing = lock.lock().await;
-    if let Some(v) = s.cache.get::<T>(&key, snap.version, &snap.today) {
+    if let Some(v) = s.cache.get::<T>(&key, version, today) {
         return Ok(v);
     }
     let value = Arc::new(compute.await?);
-    s.cache.put(key, snap.version, &snap.today, value.clone());
+    s.cache.put(key, version, today, value.clone());
     Ok(value)
 }
 

@@ -99,7 +99,7 @@ struct Choice {
 }
 
 fn build_queue(s: &AppState, snap: &Snapshot) -> Queue {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let rule_of_input: HashMap<&str, &creditcity_rubric::Rule> = r.rules.iter().flat_map(|rule| rule.inputs.iter().map(move |i| (r.input(*i).key.as_str(), rule))).collect();
     let section = |rule: &creditcity_rubric::Rule| r.section_of(rule).id.clone();
     let inputs = snap
@@ -346,7 +346,7 @@ fn queue_view<'a>(q: &'a Queue, filter: &'a Filter, errors: &'a HashMap<String, 
 
 /// The queue with the errors of a judged score just refused (not cached).
 async fn show_with_errors(s: &Arc<AppState>, auth: &crate::auth::Auth, errors: &HashMap<String, String>, flash: (Option<&str>, &str)) -> Result<Response, WebError> {
-    let snap = snapshot(s).await?;
+    let snap = snapshot(auth).await?;
     let q = build_queue(s, &snap);
     let filter = Filter::default();
     let view = queue_view(&q, &filter, errors);
@@ -354,14 +354,14 @@ async fn show_with_errors(s: &Arc<AppState>, auth: &crate::auth::Auth, errors: &
 }
 
 pub async fn queue(State(s): Shared, Reviewer(auth): Reviewer, Query(filter): Query<Filter>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let snap = snapshot(&s).await?;
+    let snap = snapshot(&auth).await?;
     // Each filter and page is rendered once per store version.
     let key = format!("html:review:{}page={}", filter.query(), filter.page);
-    let user = auth.view();
-    let content = cached(&s, &snap, key, move |s, snap| {
+    let (user, city) = (auth.view(), auth.ws.assessment().city.clone());
+    let content = cached(&s, &auth, &snap, key, move |s, snap| {
         let (q, no_errors) = (build_queue(s, snap), HashMap::new());
         let view = queue_view(&q, &filter, &no_errors);
-        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &s.ws.assessment().city, nav: "review", title: "评审队列", flash: None, flash_kind: "", body: &view };
+        let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &city, nav: "review", title: "评审队列", flash: None, flash_kind: "", body: &view };
         s.views.render_content("review.html", page)
     })
     .await?;
@@ -385,17 +385,17 @@ pub struct DecisionForm {
     filter: Filter,
 }
 
-pub async fn decide(State(s): Shared, Path((kind, id)): Path<(String, String)>, Posted(Reviewer(auth), f): Posted<Reviewer, DecisionForm>) -> Result<Response, WebError> {
+pub async fn decide(Path((kind, id)): Path<(String, String)>, Posted(Reviewer(auth), f): Posted<Reviewer, DecisionForm>) -> Result<Response, WebError> {
     let decision = decision(&f.decision)?;
     if !matches!(kind.as_str(), "input" | "evidence" | "task") {
         return Err(WebError::NotFound);
     }
-    s.ws.review(&kind, &id, decision, f.comment.trim(), &Actor(auth.user.username.clone())).await?;
+    auth.ws.review(&kind, &id, decision, f.comment.trim(), &Actor(auth.user.username.clone())).await?;
     Ok(see_other(&format!("/review?{}m=reviewed", f.filter.query())))
 }
 
 /// A whole group at once: `t` fields name the items ("input:KEY", "evidence:ID").
-pub async fn decide_group(State(s): Shared, Posted(Reviewer(auth), fields): Posted<Reviewer, Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn decide_group(Posted(Reviewer(auth), fields): Posted<Reviewer, Vec<(String, String)>>) -> Result<Response, WebError> {
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str());
     let decision = decision(get("decision"))?;
     let mut targets = Vec::new();
@@ -405,7 +405,7 @@ pub async fn decide_group(State(s): Shared, Posted(Reviewer(auth), fields): Post
             _ => return Err(WebError::BadRequest("评审对象无效".to_owned())),
         }
     }
-    s.ws.review_all(&targets, decision, get("comment").trim(), &Actor(auth.user.username.clone())).await?;
+    auth.ws.review_all(&targets, decision, get("comment").trim(), &Actor(auth.user.username.clone())).await?;
     let filter = Filter { section: get("section").to_owned(), unit: get("unit").to_owned(), state: get("state").to_owned(), by: get("by").to_owned(), page: 0 };
     Ok(see_other(&format!("/review?{}m=reviewed", filter.query())))
 }
@@ -418,13 +418,13 @@ pub struct JudgedForm {
 }
 
 pub async fn judged(State(s): Shared, Path(key): Path<String>, Posted(Reviewer(auth), f): Posted<Reviewer, JudgedForm>) -> Result<Response, WebError> {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let judged = r.input_id(&key).is_some_and(|i| matches!(r.input(i).kind, InputKind::Judged { .. }));
     if !judged {
         return Err(WebError::NotFound);
     }
     let who = Actor(auth.user.username.clone());
-    match s.ws.set_judged(&key, f.value.trim(), f.justification.trim(), &who).await {
+    match auth.ws.set_judged(&key, f.value.trim(), f.justification.trim(), &who).await {
         Ok(_) => Ok(see_other("/review?m=saved")),
         Err(AppError::Inputs(errors)) => {
             let errs: HashMap<String, String> = errors.0.iter().map(|e| (e.key.clone(), e.message.clone())).collect();

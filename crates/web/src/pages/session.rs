@@ -1,5 +1,6 @@
 //! Signing in and out. The login form has its own CSRF token (a cookie set with the
-//! page), since there is no session yet; logins are throttled by user and by address.
+//! page), since there is no session yet; logins are throttled by user and by address,
+//! counted in the store so that every server process of it shares the count.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use creditcity_app::accounts;
+use creditcity_app::accounts::{self, SignIn};
 use serde::{Deserialize, Serialize};
 
 use super::see_other;
@@ -29,13 +30,14 @@ pub async fn login_page(State(s): State<Arc<AppState>>, headers: HeaderMap) -> R
     if require(&s, &headers).await.is_ok() {
         return Ok(see_other("/"));
     }
-    login_form(&s, "", None, StatusCode::OK)
+    login_form(&s, "", None, StatusCode::OK).await
 }
 
-fn login_form(s: &AppState, username: &str, error: Option<&str>, status: StatusCode) -> Result<Response, WebError> {
+async fn login_form(s: &AppState, username: &str, error: Option<&str>, status: StatusCode) -> Result<Response, WebError> {
     let token = accounts::new_token()?;
     let body = LoginView { login_csrf: &token, error, username, demo: s.demo };
-    let page = Page { user: None, csrf: &token, city: &s.ws.assessment().city, nav: "", title: "登录", flash: None, flash_kind: "", body: &body };
+    let site = s.workspaces.site_name().await?;
+    let page = Page { user: None, csrf: &token, city: &site, nav: "", title: "登录", flash: None, flash_kind: "", body: &body };
     let mut resp = (status, s.views.render("login.html", page)?).into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, &token, 3600, s.secure_cookies));
     Ok(resp)
@@ -53,27 +55,27 @@ pub async fn login(State(s): State<Arc<AppState>>, ConnectInfo(addr): ConnectInf
     // Login CSRF: the form must carry the token its page set as a cookie.
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !accounts::same_token(expected, &f.csrf) {
-        return login_form(&s, &f.username, Some("页面已过期,请重新登录。"), StatusCode::FORBIDDEN);
+        return login_form(&s, &f.username, Some("页面已过期,请重新登录。"), StatusCode::FORBIDDEN).await;
     }
-    let user_key = format!("user:{}", f.username.trim());
-    let ip_key = format!("ip:{}", addr.ip());
-    if !s.throttle.allowed(&user_key) || !s.ip_throttle.allowed(&ip_key) {
-        tracing::warn!(username = %f.username, ip = %addr.ip(), "login throttled");
-        return login_form(&s, &f.username, Some("登录失败次数过多,请 15 分钟后再试。"), StatusCode::TOO_MANY_REQUESTS);
-    }
-    if let Some(session) = s.ws.login(&f.username, &f.password).await? {
-        s.throttle.succeeded(&user_key);
-        tracing::info!(username = %session.user.username, "signed in");
-        let mut resp = see_other("/");
-        let h = resp.headers_mut();
-        h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, accounts::SESSION_HOURS * 3600, s.secure_cookies));
-        h.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, s.secure_cookies));
-        Ok(resp)
-    } else {
-        s.throttle.failed(&user_key);
-        s.ip_throttle.failed(&ip_key);
-        tracing::warn!(username = %f.username, ip = %addr.ip(), "failed login");
-        login_form(&s, &f.username, Some("用户名或密码不正确。"), StatusCode::UNAUTHORIZED)
+    let ip = client_address(&s, addr, &headers);
+    match s.workspaces.sign_in(&f.username, &f.password, &ip).await? {
+        SignIn::Session(session) => {
+            tracing::info!(username = %session.user.username, "signed in");
+            let mut resp = see_other("/");
+            let h = resp.headers_mut();
+            h.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, accounts::SESSION_HOURS * 3600, s.secure_cookies));
+            h.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, s.secure_cookies));
+            Ok(resp)
+        }
+        SignIn::Throttled => {
+            tracing::warn!(username = %f.username, %ip, "login throttled");
+            let m = format!("登录失败次数过多,请 {} 分钟后再试。", accounts::LOGIN_WINDOW_MINUTES);
+            login_form(&s, &f.username, Some(&m), StatusCode::TOO_MANY_REQUESTS).await
+        }
+        SignIn::Refused => {
+            tracing::warn!(username = %f.username, %ip, "failed login");
+            login_form(&s, &f.username, Some("用户名或密码不正确。"), StatusCode::UNAUTHORIZED).await
+        }
     }
 }
 
@@ -82,8 +84,20 @@ pub async fn login(State(s): State<Arc<AppState>>, ConnectInfo(addr): ConnectInf
 pub struct Empty {}
 
 pub async fn logout(State(s): State<Arc<AppState>>, Posted(auth, Empty {}): Posted<Auth, Empty>) -> Result<Response, WebError> {
-    s.ws.logout(&auth.token).await?;
+    s.workspaces.logout(&auth.token).await?;
     let mut resp = see_other("/login");
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, s.secure_cookies));
     Ok(resp)
+}
+
+/// The client's address: the peer's, or behind a reverse proxy (`behind_proxy`) the
+/// last address of `X-Forwarded-For`, which the proxy sets (a client cannot choose it).
+pub fn client_address(s: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    if s.behind_proxy {
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).last();
+        if let Some(ip) = forwarded.and_then(|v| v.parse::<std::net::IpAddr>().ok()) {
+            return ip.to_string();
+        }
+    }
+    peer.ip().to_string()
 }

@@ -118,7 +118,7 @@ struct UnitPage<'a> {
 }
 
 fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let tasks = &snap.tasks;
     let mine = unit_tasks(tasks, unit);
     let rules = unit_rules(tasks, unit);
@@ -227,21 +227,16 @@ pub async fn my_unit(auth: Auth) -> Response {
     }
 }
 
-/// The unit, read fresh from the store: for changes, which need no snapshot.
-async fn unit_fresh(s: &AppState, id: UnitId) -> Result<UnitRow, WebError> {
-    s.ws.plan().await?.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)
-}
-
 pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<UnitId>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
     let (can_edit, can_browse) = (auth.may_edit_unit(id), auth.user.role.sees_everything());
     let max_upload = views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX));
-    let snap = snapshot(&s).await?;
+    let snap = snapshot(&auth).await?;
     let title = snap.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
     let spec = Spec { template: "unit.html", nav: "unit", title: &title, key: format!("unit:{id}:{can_edit}:{can_browse}") };
-    let records = super::data::unit_records(&s, &snap, id).await?;
+    let records = super::data::unit_records(&s, &auth, &snap, id).await?;
     cached_page_at(&s, &auth, &snap, spec, flash(&q), move |s, snap| {
         let unit = snap.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
         let view = unit_view(s, snap, unit);
@@ -277,9 +272,9 @@ pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, field
         return Err(WebError::Forbidden);
     }
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str());
-    let plan = s.ws.plan().await?;
+    let plan = auth.ws.plan().await?;
     let unit = plan.units.iter().find(|u| u.id == id).cloned().ok_or(WebError::NotFound)?;
-    let r = s.ws.rubric();
+    let r = s.workspaces.rubric();
     let allowed: Vec<InputId> = accounts::unit_inputs(r, &plan.tasks, &unit).into_iter().collect();
     let mut typed = HashMap::new();
     let mut items = Vec::new();
@@ -307,7 +302,7 @@ pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, field
         return Ok(see_other(&format!("/units/{id}?m=nochange")));
     }
     // Every filled field is sent; what equals the committed value is left as it is.
-    match s.ws.save_form(&items, &Actor(auth.user.username.clone())).await {
+    match auth.ws.save_form(&items, &Actor(auth.user.username.clone())).await {
         Ok(written) if written.is_empty() => Ok(see_other(&format!("/units/{id}?m=nochange"))),
         Ok(_) => Ok(see_other(&format!("/units/{id}?m=saved"))),
         Err(AppError::Inputs(errors)) => {
@@ -317,7 +312,7 @@ pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, field
             }
             let others: Vec<String> = errors.0.iter().filter(|e| !typed.contains_key(&e.key)).map(ToString::to_string).collect();
             let note = if others.is_empty() { "有错误,未保存任何修改;请按提示更正。".to_owned() } else { format!("有错误,未保存任何修改:{}", others.join(";")) };
-            let snap = snapshot(&s).await?;
+            let snap = snapshot(&auth).await?;
             let mut view = unit_view(&s, &snap, &unit);
             for i in &mut view.inputs {
                 if let Some(t) = typed.get(&i.key) {
@@ -325,27 +320,27 @@ pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, field
                 }
                 i.error = by_key.get(&i.key).cloned();
             }
-            let records = super::data::unit_records(&s, &snap, unit.id).await?;
+            let records = super::data::unit_records(&s, &auth, &snap, unit.id).await?;
             render(&s, &auth, &view, &records, (Some(note.as_str()), "err"), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(other) => Err(other.into()),
     }
 }
 
-pub async fn upload(State(s): Shared, Path(id): Path<UnitId>, Uploaded { who: auth, target, file }: Uploaded<Auth>) -> Result<Response, WebError> {
+pub async fn upload(Path(id): Path<UnitId>, Uploaded { who: auth, target, file }: Uploaded<Auth>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = unit_fresh(&s, id).await?;
+    let unit = auth.unit(id).await?;
     let (rule, item) = target.split_once(':').ok_or_else(|| WebError::BadRequest("请选择清单项".to_owned()))?;
     let item: i64 = item.parse().map_err(|_| WebError::BadRequest("清单项无效".to_owned()))?;
-    let plan = s.ws.plan().await?;
+    let plan = auth.ws.plan().await?;
     if !unit_rules(&plan.tasks, &unit).contains(rule) {
         return Err(WebError::Forbidden);
     }
     let (name, bytes) = file.ok_or_else(|| WebError::BadRequest("请选择文件".to_owned()))?;
     let task = unit_tasks(&plan.tasks, &unit).into_iter().find(|t| t.rules.iter().any(|x| x == rule)).map(|t| t.code.clone());
-    s.ws.attach_reader(&name, &mut bytes.as_ref(), rule, Some(item), task.as_deref(), Some(&unit.name), &Actor(auth.user.username.clone())).await?;
+    auth.ws.attach_reader(&name, &mut bytes.as_ref(), rule, Some(item), task.as_deref(), Some(&unit.name), &Actor(auth.user.username.clone())).await?;
     Ok(see_other(&format!("/units/{id}?m=uploaded")))
 }
 
@@ -353,32 +348,32 @@ pub async fn template(State(s): Shared, auth: Auth, Path(id): Path<UnitId>) -> R
     if !auth.may_see_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = unit_fresh(&s, id).await?;
-    let name = unit.name.clone();
+    let unit = auth.unit(id).await?;
+    let (name, ws) = (unit.name.clone(), auth.ws.clone());
     // Writing a workbook is CPU work: off the async runtime.
-    let bytes = off_runtime(&s, move |s| async move { Ok(s.ws.export_template(Some(&name)).await?) }).await?;
+    let bytes = off_runtime(&s, move |_| async move { Ok(ws.export_template(Some(&name)).await?) }).await?;
     Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{} 填报模板.xlsx", unit.name)))
 }
 
-pub async fn template_import(State(s): Shared, Path(id): Path<UnitId>, Uploaded { who: auth, file, .. }: Uploaded<Auth>) -> Result<Response, WebError> {
+pub async fn template_import(Path(id): Path<UnitId>, Uploaded { who: auth, file, .. }: Uploaded<Auth>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = unit_fresh(&s, id).await?;
+    let unit = auth.unit(id).await?;
     let (name, bytes) = file.ok_or_else(|| WebError::BadRequest("请选择文件".to_owned()))?;
-    s.ws.import_template(&bytes, &name, Some(&unit.name), &Actor(auth.user.username.clone())).await?;
+    auth.ws.import_template(&bytes, &name, Some(&unit.name), &Actor(auth.user.username.clone())).await?;
     Ok(see_other(&format!("/units/{id}?m=saved")))
 }
 
-pub async fn submit(State(s): Shared, Path((id, code)): Path<(UnitId, String)>, Posted(auth, super::session::Empty {}): Posted<Auth, super::session::Empty>) -> Result<Response, WebError> {
+pub async fn submit(Path((id, code)): Path<(UnitId, String)>, Posted(auth, super::session::Empty {}): Posted<Auth, super::session::Empty>) -> Result<Response, WebError> {
     if !auth.may_edit_unit(id) {
         return Err(WebError::Forbidden);
     }
-    let unit = unit_fresh(&s, id).await?;
-    let plan = s.ws.plan().await?;
+    let unit = auth.unit(id).await?;
+    let plan = auth.ws.plan().await?;
     if !unit_tasks(&plan.tasks, &unit).iter().any(|t| t.code == code) {
         return Err(WebError::Forbidden);
     }
-    s.ws.move_task(&code, TaskStatus::Submitted, &Actor(auth.user.username.clone())).await?;
+    auth.ws.move_task(&code, TaskStatus::Submitted, &Actor(auth.user.username.clone())).await?;
     Ok(see_other(&format!("/units/{id}?m=submitted")))
 }
