@@ -371,6 +371,7 @@ mod tests {
     fn city(name: &str, total: f64, bonus: f64, veto: bool) -> CityScore {
         CityScore {
             assessment_id: AssessmentId(0),
+            city_id: CityId(0),
             city: name.to_owned(),
             rank: 0,
             working: Totals { total, bonus, veto },

@@ -145,7 +145,12 @@ impl Workspaces {
 
     /// The cities an account may see, in order.
     pub async fn cities_of(&self, user: &User) -> Result<Vec<CityRow>> {
-        Ok(self.store.cities_of_user(user.id).await?)
+        self.cities_of_account(user.id).await
+    }
+
+    /// [`Workspaces::cities_of`] by the account's id.
+    pub async fn cities_of_account(&self, user_id: i64) -> Result<Vec<CityRow>> {
+        Ok(self.store.cities_of_user(user_id).await?)
     }
 
     /// The session looks at `city` from now on, if its account may see it.

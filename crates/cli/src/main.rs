@@ -207,11 +207,19 @@ enum Command {
     /// example datasets.
     #[command(subcommand)]
     Data(DataCommand),
-    /// The city's settings: its administrative division code (行政区划代码).
+    /// The city's settings: its administrative division code (行政区划代码) and its
+    /// province. `creditcity city --list` lists every city of the store.
     City {
         /// 4 or 6 digits (GB/T 2260), e.g. 5108: records registered elsewhere are refused.
         #[arg(long)]
         division: Option<String>,
+        /// Places the city in this province (created if new): its province office's
+        /// accounts then see it.
+        #[arg(long)]
+        province: Option<String>,
+        /// List every city of the store with its province.
+        #[arg(long, conflicts_with_all = ["division", "province"])]
+        list: bool,
     },
     /// API tokens of machine accounts (the city's platform pushing datasets nightly):
     /// `token add NAME` prints a new token once; it can import datasets and nothing else.
@@ -230,6 +238,10 @@ enum Command {
         /// Load the example city mid-campaign and one account per role into an empty store.
         #[arg(long)]
         demo: bool,
+        /// With --demo: a province of twelve cities at different stages of their
+        /// campaigns, with a province office's account (see the accounts printed at start).
+        #[arg(long, requires = "demo")]
+        province: bool,
         /// A configuration file (see --print-config).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -286,22 +298,31 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create an account: `creditcity user add wang --role admin`.
+    /// Create an account: `creditcity user add wang --role admin`. A credit office's,
+    /// viewer's, unit member's or evaluator's account belongs to the city of the
+    /// assessment (--assessment when the store has several); a province office's to
+    /// its --province.
     Add {
         name: String,
-        /// admin (信用办), unit (责任单位), evaluator (评估专家) or viewer (只读).
+        /// admin (信用办), unit (责任单位), evaluator (评估专家), viewer (只读) or
+        /// province (省信用办: every city of its province, read-only).
         #[arg(long)]
         role: String,
         /// The unit of a unit member's account (its name as in the plan).
         #[arg(long)]
         unit: Option<String>,
+        /// The province of a province office's account (created if new).
+        #[arg(long)]
+        province: Option<String>,
         /// The name shown in the application (default: the account name).
         #[arg(long, default_value = "")]
         display_name: String,
     },
     /// Set a new password for an account.
     Passwd { name: String },
-    /// List the accounts.
+    /// Assign the city of the assessment (--assessment) to an evaluator.
+    Assign { name: String },
+    /// List every account of the store, with the cities each may see.
     List,
 }
 
@@ -483,9 +504,12 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             };
             Context::runtime()?.block_on(ws::tokens(&ctx, add, revoke))
         }
-        Command::City { division } => {
+        Command::City { division, province, list } => {
             let ctx = context(cli)?;
-            Context::runtime()?.block_on(ws::city(&ctx, division.as_deref()))
+            if *list {
+                return Context::runtime()?.block_on(ws::city_list(&ctx));
+            }
+            Context::runtime()?.block_on(ws::city(&ctx, division.as_deref(), province.as_deref()))
         }
         Command::Data(DataCommand::Import { kind, file }) => {
             let ctx = context(cli)?;
@@ -514,25 +538,29 @@ fn run(cli: &Cli) -> Result<String, Failure> {
             Context::runtime()?.block_on(ws::data_problems(&ctx, unit.as_deref(), kind.as_deref(), dataset.as_deref(), out.as_deref(), *limit))
         }
         Command::Data(DataCommand::Generate { dir, size, seed }) => ws::data_generate(dir, size, *seed),
-        Command::User(UserCommand::Add { name, role, unit, display_name }) => {
+        Command::User(UserCommand::Add { name, role, unit, province, display_name }) => {
             let ctx = context(cli)?;
             let password = ws::read_new_password()?;
-            Context::runtime()?.block_on(ws::user_add(&ctx, name, role, unit.as_deref(), display_name, &password))
+            Context::runtime()?.block_on(ws::user_add(&ctx, name, role, unit.as_deref(), province.as_deref(), display_name, &password))
         }
         Command::User(UserCommand::Passwd { name }) => {
             let ctx = context(cli)?;
             let password = ws::read_new_password()?;
             Context::runtime()?.block_on(ws::user_passwd(&ctx, name, &password))
         }
+        Command::User(UserCommand::Assign { name }) => {
+            let ctx = context(cli)?;
+            Context::runtime()?.block_on(ws::user_assign(&ctx, name))
+        }
         Command::User(UserCommand::List) => {
             let ctx = context(cli)?;
             Context::runtime()?.block_on(ws::user_list(&ctx))
         }
-        Command::Serve { listen, demo, config, print_config } => {
+        Command::Serve { listen, demo, province, config, print_config } => {
             if *print_config {
                 return Ok(creditcity_web::config::DEFAULT_FILE.to_owned());
             }
-            serve(cli, *listen, *demo, config.as_deref())
+            serve(cli, *listen, *demo, *province, config.as_deref())
         }
         Command::Report { out, pdf } => {
             let ctx = context(cli)?;
@@ -620,7 +648,7 @@ fn run(cli: &Cli) -> Result<String, Failure> {
     }
 }
 
-fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Option<&Path>) -> Result<String, Failure> {
+fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, province: bool, file: Option<&Path>) -> Result<String, Failure> {
     let fail = |code: u8, message: String| Failure { code, message, hint: None };
     let mut config = creditcity_web::Config::load(file).map_err(|m| fail(1, format!("配置:{m}")))?;
     if let Some(l) = listen {
@@ -650,7 +678,12 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         .map_err(|e| fail(5, format!("无法启动运行时:{e}")))?;
     runtime.block_on(async {
         let location = config.location().map_err(|m| fail(2, m))?;
-        if config.demo && creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)? {
+        let loaded = match (config.demo, province) {
+            (true, true) => creditcity_web::demo::load_province(&location, &rubric).await.map_err(Failure::from)?,
+            (true, false) => creditcity_web::demo::load(&location, &rubric).await.map_err(Failure::from)?,
+            _ => false,
+        };
+        if loaded {
             tracing::info!(store = %location.db.display(), "demo loaded");
         }
         let ws = creditcity_app::Workspaces::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
@@ -677,7 +710,13 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, file: Opti
         let addr = listener.local_addr().map_err(|e| fail(5, e.to_string()))?;
         eprintln!("creditcity:正在提供 {} 的服务,地址 http://{addr}/ (按 Ctrl-C 停止)", location.db.display());
         if config.demo {
-            eprintln!("演示账号(密码 {}):xinyongban 信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
+            eprintln!("演示账号(密码 {}):xinyongban 青川市信用办 · renhang 人行 · shangwu 商务局 · zhuanjia 评估专家 · guest 只读", creditcity_web::demo::PASSWORD);
+            if province {
+                eprintln!(
+                    "{}(12 个城市):shengxinyongban 省信用办(只读,全省) · linjiang 临江市信用办 · zhuanjia 负责青川、临江、东山三市",
+                    creditcity_web::demo::PROVINCE
+                );
+            }
         }
         creditcity_web::serve(state, listener).await.map_err(|e| fail(5, format!("服务器:{e}")))?;
         Ok(String::new())

@@ -69,6 +69,11 @@ impl Context {
     pub async fn open(&self) -> Result<Workspace, Failure> {
         Ok(Workspace::open(&self.location, self.rubric.clone(), self.assessment.as_deref()).await?)
     }
+
+    /// Every city of the store: for what is store-wide (provinces, any account).
+    pub async fn open_all(&self) -> Result<creditcity_app::Workspaces, Failure> {
+        Ok(creditcity_app::Workspaces::open(&self.location, self.rubric.clone(), None).await?)
+    }
 }
 
 pub fn read(path: &Path) -> Result<String, Failure> {
@@ -602,60 +607,93 @@ pub fn read_new_password() -> Result<String, Failure> {
     }
 }
 
-pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
+pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, province: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
     use creditcity_app::accounts::Role;
     let Some(role) = Role::parse(role) else {
         let roles: Vec<String> = Role::ALL.iter().map(|r| format!("{}({})", r.as_str(), r.label())).collect();
         return Err(Failure { code: 1, message: format!("role: “{role}”不是角色;可用:{}", roles.join("、")), hint: None });
     };
-    let ws = ctx.open().await?;
-    let unit_row = match unit {
-        Some(u) => {
-            let units = ws.units().await?;
-            let Some(row) = units.into_iter().find(|x| x.name == u) else {
-                ws.close().await;
-                return Err(Failure { code: 1, message: format!("unit: 没有单位“{u}”"), hint: Some("单位名称见 creditcity plan show".to_owned()) });
-            };
-            Some(row)
+    let user = match (role, province) {
+        (Role::Province, Some(p)) => {
+            let all = ctx.open_all().await?;
+            let user = all.create_province_user(name, display_name, password, p, &ctx.actor).await;
+            all.close().await;
+            user?
         }
-        None => None,
+        (Role::Province, None) => {
+            return Err(Failure { code: 1, message: "province: 省信用办账号须指定省份".to_owned(), hint: Some(format!("creditcity user add {name} --role province --province 省名")) });
+        }
+        (_, Some(_)) => return Err(Failure { code: 1, message: "province: 只有省信用办账号(--role province)属于省份".to_owned(), hint: None }),
+        (_, None) => {
+            let ws = ctx.open().await?;
+            let unit_row = match unit {
+                Some(u) => {
+                    let units = ws.units().await?;
+                    let Some(row) = units.into_iter().find(|x| x.name == u) else {
+                        ws.close().await;
+                        return Err(Failure { code: 1, message: format!("unit: 没有单位“{u}”"), hint: Some("单位名称见 creditcity plan show".to_owned()) });
+                    };
+                    Some(row)
+                }
+                None => None,
+            };
+            let user = ws.create_user(name, display_name, password, role, unit_row.as_ref(), &ctx.actor).await;
+            let city = ws.assessment().city.clone();
+            ws.close().await;
+            let user = user?;
+            let unit = user.unit.clone().map_or_else(String::new, |u| format!(" · {u}"));
+            return Ok(format!("已创建账号 {}({} · {city}{unit})\n", user.username, user.role.label()));
+        }
     };
-    let user = ws.create_user(name, display_name, password, role, unit_row.as_ref(), &ctx.actor).await;
-    ws.close().await;
-    let user = user?;
-    let unit = user.unit.map_or_else(String::new, |u| format!(" · {u}"));
-    Ok(format!("已创建账号 {}({}{unit})\n", user.username, user.role.label()))
+    Ok(format!("已创建账号 {}({} · {})\n", user.username, user.role.label(), province.unwrap_or_default().trim()))
 }
 
 pub async fn user_passwd(ctx: &Context, name: &str, password: &str) -> Result<String, Failure> {
-    let ws = ctx.open().await?;
-    let done = ws.set_password(name, password, &ctx.actor).await;
-    ws.close().await;
+    let all = ctx.open_all().await?;
+    let done = all.set_password(name, password, &ctx.actor).await;
+    all.close().await;
     done?;
     Ok(format!("已更改 {name} 的密码\n"))
 }
 
-pub async fn user_list(ctx: &Context) -> Result<String, Failure> {
+pub async fn user_assign(ctx: &Context, name: &str) -> Result<String, Failure> {
     let ws = ctx.open().await?;
-    let users = ws.users().await;
+    let (city_id, city) = (ws.assessment().city_id, ws.assessment().city.clone());
     ws.close().await;
+    let all = ctx.open_all().await?;
+    let done = all.assign_evaluator(name, city_id, &ctx.actor).await;
+    all.close().await;
+    done?;
+    Ok(format!("评估专家 {name} 现在可以评估 {city}\n"))
+}
+
+pub async fn user_list(ctx: &Context) -> Result<String, Failure> {
+    let all = ctx.open_all().await?;
+    let result = async {
+        let users = all.users().await?;
+        let mut rows = Vec::with_capacity(users.len());
+        for u in users {
+            let cities = all.cities_of_account(u.id).await?;
+            rows.push((u, cities));
+        }
+        Ok::<_, creditcity_app::AppError>(rows)
+    }
+    .await;
+    all.close().await;
     let mut out = String::new();
-    for u in users? {
+    for (u, cities) in result? {
         let role = creditcity_app::accounts::Role::parse(&u.role).map_or_else(|| u.role.clone(), |r| r.label().to_owned());
-        let _ = writeln!(
-            out,
-            "{}{}{}{}",
-            pad(&u.username, 16),
-            pad(&u.display_name, 20),
-            pad(&role, 14),
-            if u.active == 1 { u.unit.clone().unwrap_or_default() } else { format!("{} (已停用)", u.unit.clone().unwrap_or_default()) }
-        );
+        let seen: Vec<&str> = cities.iter().map(|c| c.name.as_str()).collect();
+        let seen = if seen.len() > 4 { format!("{} 等 {} 个城市", seen[..3].join("、"), seen.len()) } else { seen.join("、") };
+        let unit = u.unit.clone().map_or_else(String::new, |x| format!(" · {x}"));
+        let _ = writeln!(out, "{}{}{}{seen}{unit}{}", pad(&u.username, 16), pad(&u.display_name, 20), pad(&role, 14), if u.active == 1 { "" } else { " (已停用)" });
     }
     Ok(out)
 }
 
-pub async fn city(ctx: &Context, division: Option<&str>) -> Result<String, Failure> {
+pub async fn city(ctx: &Context, division: Option<&str>, province: Option<&str>) -> Result<String, Failure> {
     let ws = ctx.open().await?;
+    let city_id = ws.assessment().city_id;
     let result = async {
         if let Some(code) = division {
             ws.set_division(code, &ctx.actor).await?;
@@ -665,10 +703,30 @@ pub async fn city(ctx: &Context, division: Option<&str>) -> Result<String, Failu
     .await;
     let city = ws.assessment().city.clone();
     ws.close().await;
-    Ok(match result? {
+    let division = result?;
+    let mut out = match division {
         Some(code) => format!("{city}:行政区划代码 {code}\n"),
         None => format!("{city}:尚未设置行政区划代码(creditcity city --division 5108)\n"),
-    })
+    };
+    if let Some(p) = province {
+        let all = ctx.open_all().await?;
+        let done = all.set_province(city_id, p, &ctx.actor).await;
+        all.close().await;
+        let row = done?;
+        let _ = writeln!(out, "{city} 属于 {}", row.name);
+    }
+    Ok(out)
+}
+
+pub async fn city_list(ctx: &Context) -> Result<String, Failure> {
+    let all = ctx.open_all().await?;
+    let cities = all.cities().await;
+    all.close().await;
+    let mut out = String::new();
+    for c in cities? {
+        let _ = writeln!(out, "{}{}", pad(&c.name, 16), c.province.as_deref().unwrap_or("(未归属省份)"));
+    }
+    Ok(out)
 }
 
 pub async fn data_import(ctx: &Context, kind: &str, file: &Path, progress: Box<dyn FnMut(u64) + Send>) -> Result<String, Failure> {

@@ -5,7 +5,7 @@
 //! decide (G1, G2, G5, G6–G9) are explained down to the failing records.
 
 use creditcity_app::accounts::Role;
-use creditcity_app::{Actor, AppError, SetValue, Workspace, init};
+use creditcity_app::{Actor, AppError, SetValue, Workspace, Workspaces, init};
 use creditcity_rubric::Rubric;
 use creditcity_store::{Decision, Location, Store, TaskStatus};
 
@@ -159,4 +159,104 @@ pub async fn load(location: &Location, rubric: &Rubric) -> Result<bool, AppError
     ws.move_task("T4.circulation", TaskStatus::InProgress, &Actor("shangwu".to_owned())).await?;
     ws.close().await;
     Ok(true)
+}
+
+const COMPLETE: &str = include_str!("../../../examples/qingchuan-complete.toml");
+
+/// The demo's province.
+pub const PROVINCE: &str = "示范省";
+
+/// The other cities of `serve --demo --province`, each at its own stage: how many of
+/// the rubric's parts it has filled in (of the complete example), how many of its tasks
+/// are accepted, and whether its deadlines have passed.
+const CITIES: [(&str, usize, usize, bool); 11] = [
+    ("临江市", 11, 40, false),
+    ("东山市", 10, 30, false),
+    ("南溪市", 9, 25, true),
+    ("西岭市", 8, 20, false),
+    ("北川市", 7, 15, true),
+    ("白河市", 6, 12, false),
+    ("云台市", 5, 8, true),
+    ("石门市", 4, 5, false),
+    ("金沙市", 3, 2, true),
+    ("平阳市", 1, 0, false),
+    ("安宁市", 0, 0, false),
+];
+
+/// `serve --demo --province`: the demo city and eleven more cities of one province at
+/// different stages of their campaigns, with a province office's account, an evaluator
+/// assigned to three of them and a second city's credit office. Loads nothing into a
+/// store that already holds an assessment; returns whether it loaded.
+pub async fn load_province(location: &Location, rubric: &Rubric) -> Result<bool, AppError> {
+    if !load(location, rubric).await? {
+        return Ok(false);
+    }
+    let office = Actor("demo".to_owned());
+    let period = "2018年12月15日至2019年3月15日";
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |offset: i64| {
+        let d = today + time::Duration::days(offset);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    for (name, parts, accepted_pct, late) in CITIES {
+        init(location, rubric, name, period, &office).await?;
+        let ws = Workspace::open(location, rubric.clone(), Some(name)).await?;
+        ws.import_plan(PLAN, &office).await?;
+        if parts > 0 {
+            let text = first_parts(&COMPLETE.replace("city = \"青川市\"", &format!("city = \"{name}\"")), parts);
+            ws.import_inputs(&text, &format!("{name}自评.toml"), Some("市信用办"), &office).await?;
+        }
+        let tasks = ws.tasks().await?;
+        let accept = tasks.len() * accepted_pct / 100;
+        for (i, task) in tasks.iter().enumerate() {
+            let offset = if late && i % 4 == 0 { -5 } else { 20 + i64::try_from(i % 30).unwrap_or(0) };
+            ws.update_task(&task.code, task.lead_unit_id, &day(offset), &office).await?;
+            if i < accept {
+                ws.move_task(&task.code, TaskStatus::Submitted, &office).await?;
+                ws.review("task", &task.code, Decision::Accept, "材料齐全", &office).await?;
+            } else if i < accept + tasks.len() / 5 {
+                ws.move_task(&task.code, TaskStatus::InProgress, &office).await?;
+            }
+        }
+        if name == "临江市" {
+            ws.create_user("linjiang", "周信用(临江市信用办)", PASSWORD, Role::Admin, None, &office).await?;
+        }
+        ws.close().await;
+    }
+    let all = Workspaces::open(location, rubric.clone(), None).await?;
+    for city in all.cities().await? {
+        all.set_province(city.id, PROVINCE, &office).await?;
+        if ["临江市", "东山市"].contains(&city.name.as_str()) {
+            all.assign_evaluator("zhuanjia", city.id, &office).await?;
+        }
+    }
+    all.create_province_user("shengxinyongban", "吴省信(省信用办)", PASSWORD, PROVINCE, &office).await?;
+    all.close().await;
+    Ok(true)
+}
+
+/// The assessment header, the base figures and the first `parts` parts (s1, s2, …) of
+/// an assessment file.
+fn first_parts(text: &str, parts: usize) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut keep = true;
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if let Some(name) = line.trim().strip_prefix('[').and_then(|x| x.split(']').next()) {
+            let part = name.trim().split('.').next().unwrap_or_default().to_owned();
+            keep = if part.starts_with('s') && part[1..].bytes().all(|b| b.is_ascii_digit()) {
+                if !seen.contains(&part) {
+                    seen.push(part);
+                }
+                seen.len() <= parts
+            } else {
+                true
+            };
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

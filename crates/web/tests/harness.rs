@@ -26,8 +26,13 @@ impl App {
 
     /// A client signed in as one of the demo accounts.
     pub fn as_user(&self, username: &str) -> Client {
+        self.as_user_with(username, creditcity_web::demo::PASSWORD)
+    }
+
+    /// A client signed in with this password.
+    pub fn as_user_with(&self, username: &str, password: &str) -> Client {
         let mut c = self.client();
-        let r = c.login(username, creditcity_web::demo::PASSWORD);
+        let r = c.login(username, password);
         assert_eq!(r.status, 303, "login of {username} failed: {}", r.body);
         c.refresh_csrf();
         c
@@ -59,19 +64,29 @@ impl App {
         .unwrap_or_else(|_| panic!("the store thread panicked"))
     }
 
-    /// Runs `f` on the served assessment's workspace, from a thread and runtime of its own.
+    /// Runs `f` on 青川市's workspace, from a thread and runtime of its own.
     pub fn with_workspace<T, F, Fut>(&self, f: F) -> T
     where
         T: Send + 'static,
         F: FnOnce(Workspace) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = (Workspace, T)>,
     {
-        let location = self.location.clone();
+        self.with_workspace_of("青川市", f)
+    }
+
+    /// Runs `f` on a city's workspace, from a thread and runtime of its own.
+    pub fn with_workspace_of<T, F, Fut>(&self, city: &str, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(Workspace) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = (Workspace, T)>,
+    {
+        let (location, city) = (self.location.clone(), city.to_owned());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
             rt.block_on(async {
                 let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-                let ws = Workspace::open(&location, rubric, Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
+                let ws = Workspace::open(&location, rubric, Some(&city)).await.unwrap_or_else(|e| panic!("{e}"));
                 let (ws, out) = f(ws).await;
                 ws.close().await;
                 out
@@ -79,6 +94,29 @@ impl App {
         })
         .join()
         .unwrap_or_else(|_| panic!("the workspace thread panicked"))
+    }
+
+    /// Runs `f` on every city's workspaces of the store (what is store-wide: provinces,
+    /// accounts), from a thread and runtime of its own.
+    pub fn with_all<T, F, Fut>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(creditcity_app::Workspaces) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = (creditcity_app::Workspaces, T)>,
+    {
+        let location = self.location.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+            rt.block_on(async {
+                let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+                let all = creditcity_app::Workspaces::open(&location, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
+                let (all, out) = f(all).await;
+                all.close().await;
+                out
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("the store thread panicked"))
     }
 
     /// A new API token of a machine account (as `creditcity token add NAME`).
@@ -158,6 +196,33 @@ fn demo_template() -> &'static std::path::Path {
         .path()
 }
 
+/// The suite runs on SQLite, or with `CREDITCITY_WEB_STORE=postgres` on PostgreSQL (a
+/// new database of `CREDITCITY_TEST_PG` per test, the demo copied into it whole): the
+/// store of a test, on the backend under test.
+fn on_the_backend_under_test(sqlite: Location, dir: &std::path::Path) -> Location {
+    match std::env::var("CREDITCITY_WEB_STORE").as_deref() {
+        Ok("postgres") => {
+            let pg = creditcity_store::testing::postgres_location(dir, "web");
+            let target = pg.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+                rt.block_on(async {
+                    let from = creditcity_store::Store::open_existing(&sqlite).await.unwrap_or_else(|e| panic!("{e}"));
+                    let to = creditcity_store::Store::open(&target).await.unwrap_or_else(|e| panic!("{e}"));
+                    from.copy_into(&to).await.unwrap_or_else(|e| panic!("copying the demo into PostgreSQL: {e}"));
+                    from.close().await;
+                    to.close().await;
+                });
+            })
+            .join()
+            .unwrap_or_else(|_| panic!("could not copy the demo into PostgreSQL"));
+            pg
+        }
+        Ok("sqlite") | Err(_) => sqlite,
+        Ok(other) => panic!("CREDITCITY_WEB_STORE = {other:?}: sqlite or postgres"),
+    }
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
@@ -180,14 +245,14 @@ pub fn spawn_app_with(max_upload: u64) -> App {
 pub fn spawn_app_config(config: creditcity_web::Config) -> App {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     copy_dir(demo_template(), dir.path());
-    let location = Location::at(&dir.path().join("creditcity.db"));
+    let location = on_the_backend_under_test(Location::at(&dir.path().join("creditcity.db")), dir.path());
     let (tx, rx) = std::sync::mpsc::channel();
     let loc = location.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
         rt.block_on(async move {
             let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-            let ws = Workspace::open(&loc, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
+            let ws = creditcity_app::Workspaces::open(&loc, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
             let state = creditcity_web::state(ws, &config).unwrap_or_else(|e| panic!("{e}"));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
             let _ = tx.send(listener.local_addr().unwrap_or_else(|e| panic!("{e}")));

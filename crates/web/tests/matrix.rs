@@ -62,6 +62,10 @@ fn get_table(ids: &Ids) -> Vec<GetCase> {
         case("/units/{id}/problems.xlsx", format!("/units/{pboc}/problems.xlsx"), [200, 200, 403, 200, 200]),
         case("/units/{id}/problems.xlsx", format!("/units/{commerce}/problems.xlsx"), [200, 403, 200, 200, 200]),
         GetCase { route: "/api/openapi.json", path: "/api/openapi.json".into(), expected: [200; 5], public: true },
+        // The cities an account may see: its own for these roles (the demo has one city).
+        case("/cities", "/cities".into(), [200; 5]),
+        case("/cities/{id}", "/cities/1".into(), [303; 5]),
+        case("/cities/{id}", "/cities/999".into(), [404; 5]),
     ]
 }
 
@@ -316,4 +320,101 @@ fn the_api_takes_tokens_only_and_tokens_reach_only_the_api() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+}
+
+/// Two cities of one province in one store, served by one server: each account reaches
+/// exactly the cities it may see, by every route, and a refused request writes nothing.
+#[test]
+fn each_account_sees_exactly_its_cities() {
+    use creditcity_app::Actor;
+    let app: App = spawn_app();
+    let other = app.second_city();
+    let pboc = unit_id(&app, "人行青川市中心支行");
+    let (qingchuan, linjiang) = app.with_all(|all| async move {
+        let who = Actor("test".to_owned());
+        let cities = all.cities().await.unwrap_or_else(|e| panic!("{e}"));
+        let id = |name: &str| cities.iter().find(|c| c.name == name).map(|c| c.id).unwrap_or_else(|| panic!("no {name}"));
+        let (q, l) = (id("青川市"), id("临江市"));
+        for c in [q, l] {
+            all.set_province(c, "示范省", &who).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        all.create_province_user("sheng", "省信用办", "0123456789ab", "示范省", &who).await.unwrap_or_else(|e| panic!("{e}"));
+        (all, (q, l))
+    });
+    app.with_workspace_of("临江市", |ws| async move {
+        ws.create_user("lj", "临江信用办", "0123456789ab", creditcity_app::accounts::Role::Admin, None, &Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+        (ws, ())
+    });
+    let mut lj = app.as_user_with("lj", "0123456789ab");
+    let mut sheng = app.as_user_with("sheng", "0123456789ab");
+    let mut expert = app.as_user("zhuanjia");
+    let mut renhang = app.as_user("renhang");
+    let mut admin = app.as_user("xinyongban");
+    let before = app.audit_len();
+    let mut failures = Vec::new();
+    let mut want = |what: &str, got: u16, expected: u16| {
+        if got != expected {
+            failures.push(format!("{what}: {got}, expected {expected}"));
+        }
+    };
+
+    // 临江市's credit office: its own city only.
+    let home = lj.get("/");
+    want("lj GET /", home.status, 200);
+    assert!(home.body.contains("临江市") && !home.body.contains("青川市 ·"), "lj's dashboard is 临江市's");
+    want("lj GET 青川市's unit", lj.get(&format!("/units/{pboc}")).status, 404);
+    want("lj GET 青川市's evidence", lj.get("/evidence/1").status, 404);
+    want("lj GET 青川市's unit records", lj.get(&format!("/units/{pboc}/problems.xlsx")).status, 404);
+    want("lj switches to 青川市", lj.get(&format!("/cities/{qingchuan}")).status, 404);
+    want("lj GET its own unit", lj.get(&format!("/units/{}", other.unit)).status, 200);
+    want("lj changes 青川市's guest's password", lj.submit("/admin/users/guest/password", &[("password", "0123456789ab")]).status, 404);
+    want("lj deactivates 青川市's admin", lj.submit("/admin/users/xinyongban/active", &[("active", "false")]).status, 404);
+    want("lj sets 青川市's unit's inputs", lj.submit(&format!("/units/{pboc}/inputs"), &[("v:s7.npl_ratio", "0.01")]).status, 404);
+    want("lj reviews 青川市's evidence", lj.submit("/review/evidence/1", &[("decision", "accept")]).status, 404);
+    let admin_page = lj.get("/admin").body;
+    assert!(!admin_page.contains("xinyongban") && !admin_page.contains("renhang"), "lj's admin page lists 青川市's accounts");
+    let audit = lj.get("/audit").body;
+    assert!(!audit.contains("人行青川市中心支行"), "lj's audit log shows 青川市's entries");
+
+    // 青川市's accounts never reach 临江市.
+    for (who, c) in [("xinyongban", &mut admin), ("zhuanjia", &mut expert), ("renhang", &mut renhang)] {
+        want(&format!("{who} switches to 临江市"), c.get(&format!("/cities/{linjiang}")).status, 404);
+        want(&format!("{who} GET 临江市's unit"), c.get(&format!("/units/{}", other.unit)).status, 404);
+    }
+    want("renhang GET /compare", renhang.get("/compare").status, 403);
+
+    // The province office: both cities, read-only.
+    let compare = sheng.get("/compare");
+    want("sheng GET /compare", compare.status, 200);
+    assert!(compare.body.contains("青川市") && compare.body.contains("临江市"), "the province compares its two cities");
+    assert!(compare.body.contains(&format!("/cities/{linjiang}?next=%2Frules%2F7.2a")), "a cell opens 临江市's rule");
+    want("sheng GET /cities", sheng.get("/cities").status, 200);
+    let ids = Ids { pboc, commerce: unit_id(&app, "市商务局") };
+    for case in post_table(&ids) {
+        let fields: Vec<(&str, &str)> = case.fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let got = sheng.submit(&case.path, &fields).status;
+        want(&format!("sheng POST {} (refused)", case.path), if refused(got) { 403 } else { got }, 403);
+    }
+    let r = sheng.get(&format!("/cities/{linjiang}?next=/rules/7.2a"));
+    want("sheng switches to 临江市", r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/rules/7.2a"));
+    let page = sheng.get("/");
+    assert!(page.body.contains("临江市"), "after switching, the province sees 临江市");
+    want("sheng GET 临江市's unit", sheng.get(&format!("/units/{}", other.unit)).status, 200);
+    want("sheng GET 青川市's unit while in 临江市", sheng.get(&format!("/units/{pboc}")).status, 404);
+    want("sheng sets 临江市's inputs", sheng.submit(&format!("/units/{}/inputs", other.unit), &[("v:s7.npl_ratio", "0.01")]).status, 403);
+    want("sheng goes elsewhere after switching", sheng.get(&format!("/cities/{qingchuan}?next=//evil.example/")).location.map_or(0, |l| u16::from(l == "/")), 1);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+
+    // An evaluator assigned to 临江市 from elsewhere (another process, the CLI) may
+    // switch at once: what an account may see is read on every request.
+    app.with_all(move |all| async move {
+        all.assign_evaluator("zhuanjia", linjiang, &Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+        (all, ())
+    });
+    assert_eq!(expert.get(&format!("/cities/{linjiang}")).status, 303);
+    assert_eq!(expert.get(&format!("/units/{}", other.unit)).status, 200);
+    let r = expert.submit(&format!("/review/evidence/{}", other.evidence), &[("decision", "accept")]);
+    assert_eq!(r.status, 303, "the evaluator reviews in its new city");
 }

@@ -35,8 +35,8 @@ ALTER TABLE api_tokens ADD COLUMN city_id BIGINT REFERENCES cities(id);
 UPDATE api_tokens SET city_id = (SELECT MIN(id) FROM cities);
 
 -- A city's caches follow its own assessment's changes (Store::version_of,
--- Store::plan_version_of), not every city's.
-CREATE INDEX audit_by_assessment_entity ON audit_log (assessment_id, entity, id);
+-- Store::plan_version_of), not every city's: audit_by_assessment (0001) and
+-- audit_by_assessment_entity (0004) serve those reads.
 
 -- Failed sign-ins, by account and by client address, shared by every server process of
 -- the store: the throttle counts them within its window; old rows are deleted.
