@@ -7,4 +7,5 @@ mod fuzz;
 mod generated;
 mod problems;
 mod read;
+mod uscc_reference;
 mod workdays;
