@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::WebError;
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("report.html", include_str!("../templates/report.html")),
     ("gaps.html", include_str!("../templates/gaps.html")),
     ("base.html", include_str!("../templates/base.html")),
@@ -26,6 +26,7 @@ const TEMPLATES: [(&str, &str); 16] = [
     ("data_job.html", include_str!("../templates/data_job.html")),
     ("problems.html", include_str!("../templates/problems.html")),
     ("compare.html", include_str!("../templates/compare.html")),
+    ("cities.html", include_str!("../templates/cities.html")),
 ];
 
 pub struct Views {

@@ -1,5 +1,7 @@
-//! The comparison of cities on the web: the served city's cells link to its rules, the
-//! others' do not, another edition is never ranked with them, and the workbook opens.
+//! The comparison of cities on the web, as the province office sees it: each city's
+//! served assessment links to its rules, other periods' do not, another edition is
+//! never ranked with them, and the workbook opens. A city's own office sees its city
+//! alone.
 
 use calamine::Reader as _;
 use creditcity_rubric::Rubric;
@@ -28,27 +30,37 @@ fn city(app: &App, name: &str, other_edition: bool) {
 }
 
 #[test]
-fn the_page_ranks_the_cities_links_only_the_served_one_and_explains_the_rest() {
+fn the_page_ranks_the_cities_links_each_served_one_and_explains_the_rest() {
     let app = spawn_app();
     city(&app, "临江市", false);
     city(&app, "河口市", true);
     // Another period of the same edition: a group of its own, and the page says why.
     app.second_city();
-    let mut admin = app.as_user("xinyongban");
+    let mut admin = app.province_office();
     let r = admin.get("/compare");
     assert_eq!(r.status, 200, "{}", r.body);
-    let body = &r.body;
+    // Attributes escape "/" as "&#x2f;" (read back as "/" by the browser).
+    let body = &r.body.replace("&#x2f;", "/");
     assert!(body.contains(&format!("2019 版细则 · {PERIOD} · 2 个城市")), "the cities of this edition and period are ranked together");
     assert!(body.contains("2019 版细则 · 2019 · 1 个城市") && body.contains("不同评估期间"), "another period is ranked apart, and the page says why");
     // 青川市 (the demo's values) first, 临江市 (no values) second.
     let qingchuan = body.find("<td>青川市").unwrap_or_else(|| panic!("no 青川市 row"));
     let linjiang = body.find("<td>临江市").unwrap_or_else(|| panic!("no 临江市 row"));
     assert!(qingchuan < linjiang, "ranked by score");
-    // Links: the served city's sections and rules, once each; none for 临江市.
+    // Links: each city's served (newest) assessment, its sections and rules once each:
+    // 青川市 here, 临江市 in the other period (its newest); none for 临江市's older one.
     let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(body.matches("href=\"/rules#s").count(), rubric.sections.len());
-    assert_eq!(body.matches("href=\"/rules/").count(), rubric.rules.len());
-    assert!(body.contains("只有 青川市 的得分格可以点开"), "the page says why other cities have no links");
+    assert_eq!(body.matches("?next=%2Frules%23s").count(), 2 * rubric.sections.len());
+    assert_eq!(body.matches("?next=%2Frules%2F").count(), 2 * rubric.rules.len());
+    assert_eq!(body.matches("href=\"/cities/1?next=%2Frules%2F").count(), rubric.rules.len(), "青川市's rules");
+    assert!(body.contains("点开一个城市的得分格"), "the page says what a cell opens");
+    // A cell's link switches to the city and opens its rule.
+    let r = admin.get("/cities/2?next=%2Frules%2F7.2a");
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/rules/7.2a")));
+    assert!(admin.get("/rules/7.2a").body.contains("临江市"), "the rule page is 临江市's");
+    // A city's own office compares its city alone.
+    let own = app.as_user("xinyongban").get("/compare").body;
+    assert!(own.contains("青川市") && !own.contains("<td>临江市"), "a city's office sees no other city");
     // The heat map: a colour by share of the maximum (临江市 has nothing: red).
     assert!(body.contains("style=\"background:hsl(0,62%,90%)\""));
     // The other edition: listed with why, never ranked.
@@ -61,7 +73,7 @@ fn the_page_ranks_the_cities_links_only_the_served_one_and_explains_the_rest() {
 fn the_workbook_has_the_cities() {
     let app = spawn_app();
     city(&app, "临江市", false);
-    let mut viewer = app.as_user("guest");
+    let mut viewer = app.province_office();
     let (status, bytes) = viewer.get_bytes("/compare.xlsx");
     assert_eq!(status, 200);
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
@@ -76,7 +88,7 @@ fn the_workbook_has_the_cities() {
 fn city_names_are_escaped() {
     let app = spawn_app();
     city(&app, "<i>x</i>市", false);
-    let body = app.as_user("xinyongban").get("/compare").body;
+    let body = app.province_office().get("/compare").body;
     assert!(body.contains("&lt;i&gt;x&lt;&#x2f;i&gt;市") || body.contains("&lt;i&gt;x&lt;/i&gt;市"), "escaped");
     assert!(!body.contains("<i>x</i>"));
 }
