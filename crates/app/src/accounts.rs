@@ -378,15 +378,12 @@ pub(crate) async fn sign_in(store: &Store, username: &str, password: &str, addre
     if store.login_failures(&account, &since).await? >= LOGIN_LIMIT_ACCOUNT || store.login_failures(&addr, &since).await? >= LOGIN_LIMIT_ADDRESS {
         return Ok(SignIn::Throttled);
     }
-    match login(store, username, password).await? {
-        Some(session) => {
-            store.clear_login_failures(&account).await?;
-            Ok(SignIn::Session(session))
-        }
-        None => {
-            store.record_login_failure(&[&account, &addr], &since).await?;
-            Ok(SignIn::Refused)
-        }
+    if let Some(session) = login(store, username, password).await? {
+        store.clear_login_failures(&account).await?;
+        Ok(SignIn::Session(session))
+    } else {
+        store.record_login_failure(&[&account, &addr], &since).await?;
+        Ok(SignIn::Refused)
     }
 }
 

@@ -35,7 +35,7 @@ fn main() {
     let loc = location.clone();
     let server = rt.spawn(async move {
         let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-        let ws = Workspace::open(&loc, rubric, Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
+        let ws = creditcity_app::Workspaces::open(&loc, rubric, Some("青川市")).await.unwrap_or_else(|e| panic!("{e}"));
         let config = creditcity_web::Config { demo: true, ..creditcity_web::Config::default() };
         let state = creditcity_web::state(ws, &config).unwrap_or_else(|e| panic!("{e}"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));

@@ -111,6 +111,8 @@ pub struct Page<'a, T: Serialize> {
 
 /// The signed-in user as templates see it.
 #[derive(Serialize)]
+// What the frame shows or hides for this account, each a yes or no.
+#[allow(clippy::struct_excessive_bools)]
 pub struct UserView {
     pub display_name: String,
     pub role_label: &'static str,

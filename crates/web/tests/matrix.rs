@@ -333,7 +333,7 @@ fn each_account_sees_exactly_its_cities() {
     let (qingchuan, linjiang) = app.with_all(|all| async move {
         let who = Actor("test".to_owned());
         let cities = all.cities().await.unwrap_or_else(|e| panic!("{e}"));
-        let id = |name: &str| cities.iter().find(|c| c.name == name).map(|c| c.id).unwrap_or_else(|| panic!("no {name}"));
+        let id = |name: &str| cities.iter().find(|c| c.name == name).map_or_else(|| panic!("no {name}"), |c| c.id);
         let (q, l) = (id("青川市"), id("临江市"));
         for c in [q, l] {
             all.set_province(c, "示范省", &who).await.unwrap_or_else(|e| panic!("{e}"));

@@ -94,7 +94,7 @@ pub async fn logout(State(s): State<Arc<AppState>>, Posted(auth, Empty {}): Post
 /// last address of `X-Forwarded-For`, which the proxy sets (a client cannot choose it).
 pub fn client_address(s: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
     if s.behind_proxy {
-        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).last();
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim).rfind(|v| !v.is_empty());
         if let Some(ip) = forwarded.and_then(|v| v.parse::<std::net::IpAddr>().ok()) {
             return ip.to_string();
         }
