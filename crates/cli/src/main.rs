@@ -669,7 +669,9 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, province: 
     if config.log_json {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: a log file or journal gets plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+        tracing_subscriber::fmt().with_ansi(ansi).with_env_filter(filter).init();
     }
     let rubric = load_rubric(cli.rubric.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -687,8 +689,13 @@ fn serve(cli: &Cli, listen: Option<std::net::SocketAddr>, demo: bool, province: 
             tracing::info!(store = %location.db.display(), "demo loaded");
         }
         let ws = creditcity_app::Workspaces::open(&location, rubric, config.assessment.as_deref()).await.map_err(|e| {
+            // The hint is for a store without an assessment, not for a store that failed.
+            let empty = matches!(&e, creditcity_app::AppError::Invalid { field, .. } if field == "assessment")
+                || matches!(&e, creditcity_app::AppError::Store(creditcity_store::StoreError::NotFound(_)));
             let mut f = Failure::from(e);
-            f.hint = Some("先用 creditcity init --city 城市名 建立评估,或试试 creditcity serve --demo".to_owned());
+            if empty {
+                f.hint = Some("先用 creditcity init --city 城市名 建立评估,或试试 creditcity serve --demo".to_owned());
+            }
             f
         })?;
         let users = ws.users().await.map_err(Failure::from)?;

@@ -86,7 +86,19 @@ fn the_readme_walk_through() {
     }
     // Backup and restore reproduce the scores.
     ok(d, &["backup", "backup"]);
+    let listing = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_file())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default()))
+            .collect();
+        files.sort();
+        files
+    };
+    let backup_before = listing(&d.join("backup"));
     ok(d, &["--store", "restored.db", "restore", "backup"]);
+    assert!(listing(&d.join("backup")) == backup_before, "restoring only reads the backup (it may sit on read-only media)");
     assert_eq!(ok(d, &["--store", "restored.db", "score", "--format", "json"]), from_store);
     assert!(ok(d, &["--store", "restored.db", "check"]).contains("存储完好"));
 }

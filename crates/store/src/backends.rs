@@ -117,3 +117,20 @@ fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
         evidence_ids: Vec::new(),
     }
 }
+
+/// A PostgreSQL server on another host is reached over TLS: `sslmode=require` in the
+/// URL encrypts the connection (the test server speaks TLS with a self-signed
+/// certificate, as `.ci/pg-start` makes it); `sslmode=disable` does not.
+#[tokio::test]
+async fn a_postgres_store_is_reached_over_tls_when_the_url_asks() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (mode, encrypted) in [("require", true), ("disable", false)] {
+        let url = format!("{}?sslmode={mode}", crate::testing::fresh_database_url());
+        let store = open(&Location::postgres(&url, &dir.path().join(mode))).await;
+        assert_eq!(store.encrypted().await.ok(), Some(encrypted), "sslmode={mode}");
+        store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("sslmode={mode}: {e}"));
+        store.close().await;
+    }
+    let sqlite = open(&Location::at(&dir.path().join("t.db"))).await;
+    assert_eq!(sqlite.encrypted().await.ok(), Some(false));
+}

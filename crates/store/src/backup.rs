@@ -46,15 +46,31 @@ impl Store {
 
     /// Restores a backup into a new store location (refused if one exists there): a
     /// SQLite file is copied whole and renamed into place; a PostgreSQL database is
-    /// created (or must be empty) and filled from the backup in one transaction.
+    /// created (or must be empty) and filled from the backup in one transaction. The
+    /// backup itself is only read (it may sit on read-only media): its database is
+    /// copied first, and the copy is opened (and migrated, for an older backup).
     pub async fn restore(backup: &Path, into: &Location) -> Result<Store> {
         if into.exists().await? && into.file().is_some() {
             return Err(StoreError::Conflict(format!("{} 已存在;恢复不会覆盖现有数据库", into.db.display())));
         }
-        let source = Location { db: Db::File(backup.join("creditcity.db")), evidence: backup.join("evidence") };
-        if !backup.join("creditcity.db").exists() {
+        let backed_up = backup.join("creditcity.db");
+        if !backed_up.exists() {
             return Err(StoreError::NotFound(format!("{} 不是 creditcity 备份(缺少 creditcity.db)", backup.display())));
         }
+        // The working copy: beside the SQLite target (renamed into place at the end), or
+        // in a temporary directory for PostgreSQL.
+        let scratch = tempfile::tempdir().map_err(|e| blobs::io_error(&std::env::temp_dir(), e))?;
+        let copy = match &into.db {
+            Db::File(into_db) => {
+                if let Some(parent) = into_db.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| blobs::io_error(parent, e))?;
+                }
+                into_db.with_extension("db.restoring")
+            }
+            Db::Postgres(_) => scratch.path().join("creditcity.db"),
+        };
+        std::fs::copy(&backed_up, &copy).map_err(|e| blobs::io_error(&copy, e))?;
+        let source = Location { db: Db::File(copy.clone()), evidence: backup.join("evidence") };
         let snapshot = Store::open(&source).await?;
         let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs").fetch_all(&snapshot.pool).await?;
         for hash in &hashes {
@@ -68,13 +84,8 @@ impl Store {
             copied?;
             return Ok(target);
         };
+        // A crash from here on leaves the `.restoring` file, never a half-restored store.
         snapshot.pool.close().await;
-        if let Some(parent) = into_db.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| blobs::io_error(parent, e))?;
-        }
-        // Copy to a temporary name, then rename: a crash leaves no half-restored store.
-        let tmp = into_db.with_extension("db.restoring");
-        std::fs::copy(backup.join("creditcity.db"), &tmp).map_err(|e| blobs::io_error(&tmp, e))?;
         let target = Blobs::new(into.evidence.clone());
         for hash in &hashes {
             let to = target.path_of(hash);
@@ -83,7 +94,10 @@ impl Store {
             }
             std::fs::copy(snapshot.blobs.path_of(hash), &to).map_err(|e| blobs::io_error(&to, e))?;
         }
-        std::fs::rename(&tmp, into_db).map_err(|e| blobs::io_error(into_db, e))?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+        }
+        std::fs::rename(&copy, into_db).map_err(|e| blobs::io_error(into_db, e))?;
         Store::open(into).await
     }
 }

@@ -148,4 +148,15 @@ impl Store {
         sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(())
     }
+
+    /// Whether this connection to the database is encrypted (TLS): PostgreSQL reached
+    /// with `sslmode=require` or `verify-full`; never for a SQLite file.
+    pub async fn encrypted(&self) -> Result<bool> {
+        match self.dialect {
+            crate::Dialect::Sqlite => Ok(false),
+            crate::Dialect::Postgres => {
+                Ok(sqlx::query_scalar::<_, bool>("SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)").fetch_one(&self.pool).await?)
+            }
+        }
+    }
 }
