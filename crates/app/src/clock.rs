@@ -69,3 +69,9 @@ mod tests {
         assert!("2026-11-29T15:59:59.999Z" < end_of_day_stored("2026-11-29").as_str());
     }
 }
+
+/// Whole minutes since a stored instant, if it is one.
+pub fn minutes_since(stored: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((OffsetDateTime::now_utc() - t).whole_minutes())
+}

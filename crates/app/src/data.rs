@@ -37,7 +37,7 @@ pub struct DataImport {
     pub not_derived: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DerivedInput {
     pub key: String,
     pub value: f64,
@@ -539,5 +539,111 @@ fn data_file_error(shown: &str, e: creditcity_data::FileError) -> AppError {
     match e {
         creditcity_data::FileError::Open { path, source } => AppError::FileRead { path, source },
         other => invalid("file", format!("{shown}:{other};未导入任何内容")),
+    }
+}
+
+/// What a finished import did, as a job keeps it for every server to show.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImportOutcome {
+    pub rows: u64,
+    pub problems: usize,
+    pub derived: Vec<DerivedInput>,
+    pub overridden: Vec<DerivedInput>,
+    pub not_derived: Vec<(String, String)>,
+}
+
+impl From<&DataImport> for ImportOutcome {
+    fn from(d: &DataImport) -> Self {
+        Self { rows: d.rows, problems: d.problems, derived: d.derived.clone(), overridden: d.overridden.clone(), not_derived: d.not_derived.clone() }
+    }
+}
+
+/// Where an import started from the web stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    Running,
+    Done(ImportOutcome),
+    /// Refused or failed, with the Chinese message the person reads.
+    Failed(String),
+    /// Its server stopped before it ended: nothing of it was stored (an import is one
+    /// transaction).
+    Interrupted,
+}
+
+/// A dataset import started from the web, as any server of the store sees it.
+#[derive(Debug, Clone)]
+pub struct ImportJob {
+    pub id: i64,
+    pub kind: DatasetKind,
+    pub file_name: String,
+    pub size: u64,
+    pub lines: u64,
+    /// Rows checked so far (on PostgreSQL; on SQLite only when it ended).
+    pub rows: u64,
+    pub started_by: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub state: JobState,
+}
+
+/// A running job not heard of for this long ended with its server.
+const JOB_SILENCE_MINUTES: i64 = 30;
+
+impl Workspace {
+    /// Records a new import job of this assessment; returns its id.
+    pub async fn start_import_job(&self, kind: DatasetKind, file_name: &str, size: u64, lines: u64, actor: &Actor) -> Result<i64> {
+        let job = creditcity_store::NewImportJob {
+            assessment_id: self.assessment.id,
+            kind: kind.id(),
+            file_name,
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+            lines: i64::try_from(lines).unwrap_or(i64::MAX),
+            started_by: &actor.0,
+        };
+        Ok(self.store.create_import_job(&job).await?)
+    }
+
+    /// Records a running job's progress (seen by every server on PostgreSQL).
+    pub async fn import_job_progress(&self, id: i64, rows: u64) -> Result<()> {
+        Ok(self.store.set_import_job_rows(id, i64::try_from(rows).unwrap_or(i64::MAX)).await?)
+    }
+
+    /// Ends a job with what the import did, or why it failed.
+    pub async fn finish_import_job(&self, id: i64, outcome: std::result::Result<&DataImport, &str>) -> Result<()> {
+        match outcome {
+            Ok(d) => {
+                let json = serde_json::to_string(&ImportOutcome::from(d)).map_err(|e| invalid("job", e.to_string()))?;
+                Ok(self.store.finish_import_job(id, i64::try_from(d.rows).unwrap_or(i64::MAX), Some(&json), None).await?)
+            }
+            Err(message) => Ok(self.store.finish_import_job(id, 0, None, Some(message)).await?),
+        }
+    }
+
+    /// The job `id` of this assessment, if it is one.
+    pub async fn import_job(&self, id: i64) -> Result<Option<ImportJob>> {
+        let Some(row) = self.store.import_job(id, self.assessment.id).await? else { return Ok(None) };
+        let Some(kind) = DatasetKind::from_id(&row.kind) else { return Ok(None) };
+        let silent = crate::clock::minutes_since(&row.updated_at).is_some_and(|m| m > JOB_SILENCE_MINUTES);
+        let state = match row.state.as_str() {
+            "done" => match row.result_json.as_deref().map(serde_json::from_str::<ImportOutcome>) {
+                Some(Ok(outcome)) => JobState::Done(outcome),
+                _ => JobState::Failed("导入已完成,但结果记录无法读取;请在数据集页面查看。".to_owned()),
+            },
+            "failed" => JobState::Failed(row.message.unwrap_or_default()),
+            _ if silent => JobState::Interrupted,
+            _ => JobState::Running,
+        };
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(Some(ImportJob {
+            id: row.id,
+            kind,
+            file_name: row.file_name,
+            size: count(row.size),
+            lines: count(row.lines),
+            rows: count(row.rows),
+            started_by: row.started_by,
+            started_at: row.started_at,
+            state,
+        }))
     }
 }

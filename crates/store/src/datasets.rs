@@ -310,3 +310,89 @@ async fn insert_problems(tx: &mut Transaction<'_, Any>, dataset_id: i64, problem
     }
     Ok(())
 }
+
+/// A dataset import started from the web.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportJobRow {
+    pub id: i64,
+    pub assessment_id: AssessmentId,
+    pub kind: String,
+    pub file_name: String,
+    pub size: i64,
+    pub lines: i64,
+    pub rows: i64,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// What a finished import did (JSON of the application's own shape).
+    pub result_json: Option<String>,
+    /// Why it failed, as the person reads it.
+    pub message: Option<String>,
+    pub started_by: String,
+    pub started_at: String,
+    pub updated_at: String,
+}
+
+/// What a new import job is.
+pub struct NewImportJob<'a> {
+    pub assessment_id: AssessmentId,
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub size: i64,
+    pub lines: i64,
+    pub started_by: &'a str,
+}
+
+impl Store {
+    pub async fn create_import_job(&self, job: &NewImportJob<'_>) -> Result<i64> {
+        let at = now();
+        Ok(sqlx::query_scalar(
+            "INSERT INTO import_jobs (assessment_id, kind, file_name, size, lines, state, started_by, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $7) RETURNING id",
+        )
+        .bind(job.assessment_id)
+        .bind(job.kind)
+        .bind(job.file_name)
+        .bind(job.size)
+        .bind(job.lines)
+        .bind(job.started_by)
+        .bind(&at)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Records how many rows a running import has checked. On SQLite the import holds
+    /// the database's only write lock until it commits, so this does nothing there.
+    pub async fn set_import_job_rows(&self, id: i64, rows: i64) -> Result<()> {
+        if matches!(self.dialect, crate::Dialect::Postgres) {
+            sqlx::query("UPDATE import_jobs SET rows = $1, updated_at = $2 WHERE id = $3 AND state = 'running'").bind(rows).bind(now()).bind(id).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a job: `done` with what it did, or `failed` with why.
+    pub async fn finish_import_job(&self, id: i64, rows: i64, result_json: Option<&str>, message: Option<&str>) -> Result<()> {
+        let state = if message.is_some() { "failed" } else { "done" };
+        sqlx::query("UPDATE import_jobs SET state = $1, rows = $2, result_json = $3, message = $4, updated_at = $5 WHERE id = $6")
+            .bind(state)
+            .bind(rows)
+            .bind(result_json)
+            .bind(message)
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The job `id` of this assessment (another assessment's job is not found).
+    pub async fn import_job(&self, id: i64, assessment_id: AssessmentId) -> Result<Option<ImportJobRow>> {
+        Ok(sqlx::query_as::<_, ImportJobRow>(
+            "SELECT id, assessment_id, kind, file_name, size, lines, rows, state, result_json, message, started_by, started_at, updated_at \
+             FROM import_jobs WHERE id = $1 AND assessment_id = $2",
+        )
+        .bind(id)
+        .bind(assessment_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -37,7 +37,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use blobs::{BlobInfo, Blobs};
 pub use rows::*;
 pub use accounts::ApiTokenRow;
-pub use datasets::{DatasetRow, NewDataset, NewProblem, ProblemFilter, ProblemRow};
+pub use datasets::{DatasetRow, ImportJobRow, NewDataset, NewImportJob, NewProblem, ProblemFilter, ProblemRow};
 pub use values::{CurrentValue, JobError, ValueJob};
 pub use copy::CopySummary;
 

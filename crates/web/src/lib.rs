@@ -44,8 +44,8 @@ pub struct AppState {
     /// The largest dataset file accepted.
     pub max_dataset: u64,
     pub secure_cookies: bool,
-    /// Dataset imports started from the web, with their progress.
-    imports: imports::Jobs,
+    /// The live progress of the dataset imports this process runs.
+    imports: imports::Live,
     /// Derived page data and rendered pieces, valid for one version of the store.
     cache: cache::Cache,
 }
@@ -183,7 +183,7 @@ pub fn state(workspaces: Workspaces, config: &Config) -> Result<Arc<AppState>, S
         max_upload: config.max_upload_bytes,
         max_dataset: config.max_dataset_bytes,
         secure_cookies: config.secure_cookies,
-        imports: imports::Jobs::default(),
+        imports: imports::Live::default(),
         cache: cache::Cache::default(),
     }))
 }

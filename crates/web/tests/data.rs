@@ -227,3 +227,31 @@ fn a_units_records_are_escaped_and_gone_after_the_fixed_import() {
     let unit = shangwu.get(&format!("/units/{commerce}")).body;
     assert!(!unit.contains("2019-13-45") && !unit.contains("&lt;script&gt;"), "the fixed record is gone");
 }
+
+/// An import started on one server is seen, with how it ended, from another server of
+/// the same store (which shares nothing in memory with the first); another city's
+/// office never sees it.
+#[test]
+fn an_import_is_seen_from_every_server_of_the_store_and_by_no_other_city() {
+    let app = spawn_app();
+    let other = app.second_server();
+    let (bytes, _) = generated(CityProfile::qingchuan(), DatasetKind::Licences, 300, 5);
+    let mut admin = app.as_user("xinyongban");
+    let r = admin.upload_dataset("licences", "许可.csv", &bytes, None);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let job = r.location.unwrap_or_else(|| panic!("no job page"));
+    let here = admin.import_result(&job).body;
+    assert!(here.contains("已导入:300 行"), "{here}");
+    let mut there = other.as_user("xinyongban");
+    let page = there.import_result(&job);
+    assert_eq!(page.status, 200, "the other server knows the job");
+    assert!(page.body.contains("许可.csv") && page.body.contains("已导入:300 行"), "the other server shows how it ended: {}", page.body);
+    assert_eq!(here.split("id=\"import-done\"").nth(1).map(|x| x.split("</main>").next()), page.body.split("id=\"import-done\"").nth(1).map(|x| x.split("</main>").next()), "the same outcome on both servers");
+    // A city whose office is not 青川市's: the job is not found.
+    app.second_city();
+    app.with_workspace_of("临江市", |ws| async move {
+        ws.create_user("lj", "临江信用办", "0123456789ab", creditcity_app::accounts::Role::Admin, None, &creditcity_app::Actor("test".to_owned())).await.unwrap_or_else(|e| panic!("{e}"));
+        (ws, ())
+    });
+    assert_eq!(app.as_user_with("lj", "0123456789ab").get(&job).status, 404);
+}

@@ -266,6 +266,12 @@ pub fn spawn_app_config(config: creditcity_web::Config) -> App {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     copy_dir(demo_template(), dir.path());
     let location = on_the_backend_under_test(Location::at(&dir.path().join("creditcity.db")), dir.path());
+    let addr = serve_at(&location, config);
+    App { addr, dir, location }
+}
+
+/// A server on `location`, on a thread and runtime of its own: its address.
+fn serve_at(location: &Location, config: creditcity_web::Config) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     let loc = location.clone();
     std::thread::spawn(move || {
@@ -279,8 +285,30 @@ pub fn spawn_app_config(config: creditcity_web::Config) -> App {
             let _ = creditcity_web::serve(state, listener).await;
         });
     });
-    let addr = rx.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_else(|e| panic!("the server did not start: {e}"));
-    App { addr, dir, location }
+    rx.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_else(|e| panic!("the server did not start: {e}"))
+}
+
+impl App {
+    /// Another server on the same store, sharing nothing in memory with the first (as a
+    /// second process behind the proxy would): a client of it.
+    pub fn second_server(&self) -> App2 {
+        App2 { addr: serve_at(&self.location, creditcity_web::Config { demo: true, ..creditcity_web::Config::default() }) }
+    }
+}
+
+/// A second server of an [`App`]'s store.
+pub struct App2 {
+    pub addr: SocketAddr,
+}
+
+impl App2 {
+    pub fn as_user(&self, username: &str) -> Client {
+        let mut c = Client { base: format!("http://{}", self.addr), agent: ureq::AgentBuilder::new().redirects(0).max_idle_connections(0).build(), cookies: HashMap::new(), csrf: String::new() };
+        let r = c.login(username, creditcity_web::demo::PASSWORD);
+        assert_eq!(r.status, 303, "login of {username} failed: {}", r.body);
+        c.refresh_csrf();
+        c
+    }
 }
 
 pub fn spawn_app() -> App {

@@ -20,7 +20,7 @@ use super::{Spec, cached_page_at, cached_with, download, off_runtime, page, see_
 use crate::AppState;
 use crate::auth::{Admin, Auth, DatasetUpload};
 use crate::error::WebError;
-use crate::imports::{NewJob, State as JobState};
+use creditcity_app::data::JobState;
 use crate::views;
 
 type Shared = State<Arc<AppState>>;
@@ -218,32 +218,56 @@ pub async fn import(State(s): Shared, DatasetUpload { who: Admin(auth), kind, fi
     };
     let file = file.ok_or_else(|| WebError::BadRequest("请选择要导入的文件。".to_owned()))?;
     let name = if file.name.trim().is_empty() { format!("{}.csv", dataset.id()) } else { file.name.clone() };
-    let job = s.imports.start(NewJob { assessment: auth.ws.assessment().id, kind: dataset, file_name: name.clone(), size: file.size, lines: file.lines, started_by: auth.user.username.clone() });
-    let task = job.clone();
     let actor = Actor(auth.user.username.clone());
+    let id = auth.ws.start_import_job(dataset, &name, file.size, file.lines, &actor).await?;
+    let counter = s.imports.start(id);
+    let (ws, state) = (auth.ws.clone(), s.clone());
     tokio::spawn(async move {
-        let counter = task.clone();
-        let progress = Box::new(move |rows: u64| counter.rows.store(rows, Ordering::Relaxed));
-        let done = auth.ws.import_dataset_named(dataset.id(), &file.path, &name, &actor, progress).await;
+        let c = counter.clone();
+        let progress = Box::new(move |rows: u64| c.store(rows, Ordering::Relaxed));
+        // The count goes to the store twice a second, for the other servers' job pages.
+        let ticker = {
+            let (ws, c) = (ws.clone(), counter.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    let n = c.load(Ordering::Relaxed);
+                    if n != last {
+                        let _ = ws.import_job_progress(id, n).await;
+                        last = n;
+                    }
+                }
+            })
+        };
+        let done = ws.import_dataset_named(dataset.id(), &file.path, &name, &actor, progress).await;
+        ticker.abort();
         // The spooled file goes now, whatever happened.
         drop(file);
-        task.finish(match done {
-            Ok(r) => JobState::Done(Arc::new(r)),
-            Err(e) => JobState::Failed(crate::error::app_message(&e).map_or_else(
+        let message = done.as_ref().err().map(|e| {
+            crate::error::app_message(e).map_or_else(
                 || {
                     tracing::error!(error = %e, "dataset import failed");
                     "服务器内部错误,已记录;未导入任何内容。".to_owned()
                 },
                 |(_, m)| m,
-            )),
+            )
         });
+        let outcome = match (&done, &message) {
+            (Ok(r), _) => Ok(r),
+            (Err(_), m) => Err(m.as_deref().unwrap_or_default()),
+        };
+        if let Err(e) = ws.finish_import_job(id, outcome).await {
+            tracing::error!(error = %e, job = id, "the import's outcome could not be recorded");
+        }
+        state.imports.end(id);
     });
-    Ok(see_other(&format!("/data/imports/{}", job.id)))
+    Ok(see_other(&format!("/data/imports/{id}")))
 }
 
 #[derive(Serialize)]
 struct JobView {
-    id: u64,
+    id: i64,
     label: &'static str,
     file: String,
     size: String,
@@ -275,14 +299,13 @@ struct DerivedView {
     formula: String,
 }
 
-/// `GET /data/imports/{id}`: where an import started here stands; reloads itself while
-/// it runs.
-pub async fn job(State(s): Shared, Admin(auth): Admin, Path(id): Path<u64>) -> Result<Response, WebError> {
-    let job = s.imports.get(id, auth.ws.assessment().id).ok_or(WebError::NotFound)?;
+/// `GET /data/imports/{id}`: where an import of this city stands, started on any server
+/// of the store; reloads itself while it runs.
+pub async fn job(State(s): Shared, Admin(auth): Admin, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let job = auth.ws.import_job(id).await?.ok_or(WebError::NotFound)?;
     let r = s.workspaces.rubric();
-    let rows = job.rows.load(Ordering::Relaxed);
+    let rows = job.rows.max(s.imports.rows(id).unwrap_or(0));
     let lines = job.lines.saturating_sub(1);
-    let state = job.state();
     let derived = |list: &[creditcity_app::data::DerivedInput]| {
         list.iter()
             .map(|d| {
@@ -296,22 +319,24 @@ pub async fn job(State(s): Shared, Admin(auth): Admin, Path(id): Path<u64>) -> R
             })
             .collect()
     };
+    let running = matches!(job.state, JobState::Running);
     let view = JobView {
         id: job.id,
         label: job.kind.label(),
         file: job.file_name.clone(),
         size: views::size(i64::try_from(job.size).unwrap_or(i64::MAX)),
         by: job.started_by.clone(),
-        at: job.started_at.clone(),
-        running: matches!(state, JobState::Running),
+        at: creditcity_app::beijing_time(&job.started_at),
+        running,
         rows,
         lines,
-        percent: (lines > 0 && matches!(state, JobState::Running)).then(|| (rows * 100 / lines).min(99)),
-        error: match &state {
+        percent: (lines > 0 && running).then(|| (rows * 100 / lines).min(99)),
+        error: match &job.state {
             JobState::Failed(m) => Some(m.clone()),
+            JobState::Interrupted => Some("导入所在的服务器在完成前停止了;未导入任何内容,请重新上传。".to_owned()),
             _ => None,
         },
-        result: match &state {
+        result: match &job.state {
             JobState::Done(d) => Some(JobResult { rows: d.rows, problems: d.problems, derived: derived(&d.derived), overridden: derived(&d.overridden), not_derived: d.not_derived.clone() }),
             _ => None,
         },
