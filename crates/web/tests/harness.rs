@@ -303,7 +303,7 @@ pub struct App2 {
 
 impl App2 {
     pub fn as_user(&self, username: &str) -> Client {
-        let mut c = Client { base: format!("http://{}", self.addr), agent: ureq::AgentBuilder::new().redirects(0).max_idle_connections(0).build(), cookies: HashMap::new(), csrf: String::new() };
+        let mut c = Client::new(self.addr);
         let r = c.login(username, creditcity_web::demo::PASSWORD);
         assert_eq!(r.status, 303, "login of {username} failed: {}", r.body);
         c.refresh_csrf();
@@ -456,6 +456,18 @@ impl Client {
         self.post("/login", &[("username", username), ("password", password), ("csrf", &csrf)])
     }
 
+    /// A client of the server at `addr`.
+    pub fn new(addr: SocketAddr) -> Self {
+        Client { base: format!("http://{addr}"), agent: ureq::AgentBuilder::new().redirects(0).max_idle_connections(0).build(), cookies: HashMap::new(), csrf: String::new() }
+    }
+
+    /// Signs in through a proxy that says the client is at `address`.
+    pub fn login_from(&mut self, address: &str, username: &str, password: &str) -> Reply {
+        self.get("/login");
+        let body = format!("username={}&password={}&csrf={}", crate::harness::form_encode(username), crate::harness::form_encode(password), self.csrf);
+        self.send("POST", "/login", &[("content-type", "application/x-www-form-urlencoded"), ("x-forwarded-for", address)], body.as_bytes())
+    }
+
     /// Loads a page to pick up this session's CSRF token.
     pub fn refresh_csrf(&mut self) {
         let r = self.get("/");
@@ -481,4 +493,9 @@ pub fn unit_id(app: &App, name: &str) -> i64 {
     let at = page.find(&needle).unwrap_or_else(|| panic!("unit {name} not on the admin page"));
     let start = page[..at].rfind("/units/").map_or_else(|| panic!("no link to unit {name}"), |i| i + "/units/".len());
     page[start..at].parse().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+pub fn form_encode(v: &str) -> String {
+    v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

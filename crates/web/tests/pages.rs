@@ -1,7 +1,7 @@
 //! What people see and do: forms validated with the engine's messages, uploads
 //! bounded and typed, output escaped, sessions and login throttling.
 
-use crate::harness::{spawn_app, spawn_app_with, unit_id};
+use crate::harness::{Client, spawn_app, spawn_app_with, unit_id};
 
 #[test]
 fn a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved() {
@@ -88,6 +88,26 @@ fn logins_are_throttled_after_repeated_failures() {
     assert!(r.body.contains("15 分钟"));
     // Another account is not affected.
     assert_eq!(app.client().login("zhuanjia", creditcity_web::demo::PASSWORD).status, 303);
+    // The count is the store's: another server of it refuses the account too.
+    let other = app.second_server();
+    let mut there = Client::new(other.addr);
+    let r = there.login("guest", creditcity_web::demo::PASSWORD);
+    assert_eq!(r.status, 429, "another server lets a throttled account in");
+}
+
+/// Behind a reverse proxy (`behind_proxy`), the client's address is the proxy's
+/// `X-Forwarded-For`: one address's failures do not lock out the others, which all
+/// arrive from the proxy's address.
+#[test]
+fn behind_a_proxy_each_client_address_is_throttled_on_its_own() {
+    let app = crate::harness::spawn_app_config(creditcity_web::Config { demo: true, behind_proxy: true, ..creditcity_web::Config::default() });
+    let mut attacker = app.client();
+    for i in 0..30 {
+        let r = attacker.login_from("203.0.113.9", &format!("user{i}"), "wrong password");
+        assert_eq!(r.status, 401);
+    }
+    assert_eq!(attacker.login_from("203.0.113.9", "guest", creditcity_web::demo::PASSWORD).status, 429, "the address is throttled");
+    assert_eq!(app.client().login_from("198.51.100.7", "guest", creditcity_web::demo::PASSWORD).status, 303, "another address is not");
 }
 
 #[test]
@@ -316,4 +336,16 @@ fn the_admin_names_a_tasks_lead_unit_and_a_unit_of_no_plan_is_refused() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("没有这个单位"));
     assert_eq!(app.audit_len(), before);
+}
+
+/// Without `behind_proxy` a client cannot choose its address: `X-Forwarded-For` is
+/// ignored, and its failures count against the address it connects from.
+#[test]
+fn a_forwarded_address_is_ignored_unless_behind_a_proxy() {
+    let app = spawn_app();
+    let mut attacker = app.client();
+    for i in 0..30 {
+        assert_eq!(attacker.login_from(&format!("203.0.113.{i}"), &format!("user{i}"), "wrong password").status, 401);
+    }
+    assert_eq!(attacker.login_from("198.51.100.7", "guest", creditcity_web::demo::PASSWORD).status, 429, "a forged address escaped the throttle");
 }
