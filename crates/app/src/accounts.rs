@@ -295,12 +295,18 @@ impl crate::Workspace {
         set_active(&self.store, username, active, &actor.0).await
     }
 
-    /// Refuses an account that is not this city's, as if it did not exist.
+    /// Refuses an account that is not this city's alone, as if it did not exist: an
+    /// evaluator who also reviews another city is not this city's office's to reset or
+    /// deactivate (that would reach the other city).
     async fn own_user(&self, username: &str) -> Result<()> {
-        if self.users().await?.iter().any(|u| u.username == username) {
+        let missing = || AppError::Store(creditcity_store::StoreError::NotFound(format!("没有用户“{username}”")));
+        let users = self.users().await?;
+        let user = users.iter().find(|u| u.username == username).ok_or_else(missing)?;
+        let cities = self.store.cities_of_user(user.id).await?;
+        if cities.len() == 1 && cities[0].id == self.assessment.city_id {
             Ok(())
         } else {
-            Err(AppError::Store(creditcity_store::StoreError::NotFound(format!("没有用户“{username}”"))))
+            Err(missing())
         }
     }
 

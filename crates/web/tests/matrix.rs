@@ -418,4 +418,12 @@ fn each_account_sees_exactly_its_cities() {
     assert_eq!(expert.get(&format!("/units/{}", other.unit)).status, 200);
     let r = expert.submit(&format!("/review/evidence/{}", other.evidence), &[("decision", "accept")]);
     assert_eq!(r.status, 303, "the evaluator reviews in its new city");
+    // An evaluator of two cities is neither city office's to reset or deactivate: that
+    // would reach into the other city.
+    let before = app.audit_len();
+    assert_eq!(lj.submit("/admin/users/zhuanjia/password", &[("password", "0123456789ab")]).status, 404);
+    assert_eq!(lj.submit("/admin/users/zhuanjia/active", &[("active", "false")]).status, 404);
+    assert_eq!(admin.submit("/admin/users/zhuanjia/active", &[("active", "false")]).status, 404);
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+    assert_eq!(expert.get("/").status, 200, "the evaluator is still signed in");
 }
