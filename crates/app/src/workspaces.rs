@@ -95,17 +95,6 @@ impl Workspaces {
         }
     }
 
-    /// The first workspace served (the pinned one, else the first city's): for the
-    /// pages nobody is signed in to yet.
-    pub async fn first(&self) -> Result<Arc<Workspace>> {
-        if let Some(p) = &self.pinned {
-            return self.workspace(p.id).await;
-        }
-        let first = self.store.assessments().await?.into_iter().find(|a| a.rubric_edition == self.rubric.edition);
-        let a = first.ok_or_else(|| invalid("assessment", "存储中没有可用的评估"))?;
-        self.workspace(a.id).await
-    }
-
     /// Signs in from a client `address`, throttled by account and by address (see
     /// [`accounts::LOGIN_LIMIT_ACCOUNT`]).
     pub async fn sign_in(&self, username: &str, password: &str, address: &str) -> Result<SignIn> {

@@ -540,6 +540,8 @@ fn run(cli: &Cli) -> Result<String, Failure> {
         Command::Data(DataCommand::Generate { dir, size, seed }) => ws::data_generate(dir, size, *seed),
         Command::User(UserCommand::Add { name, role, unit, province, display_name }) => {
             let ctx = context(cli)?;
+            // What can be refused without the store is refused before the password is asked.
+            ws::check_user_add(name, role, unit.as_deref(), province.as_deref())?;
             let password = ws::read_new_password()?;
             Context::runtime()?.block_on(ws::user_add(&ctx, name, role, unit.as_deref(), province.as_deref(), display_name, &password))
         }

@@ -607,24 +607,36 @@ pub fn read_new_password() -> Result<String, Failure> {
     }
 }
 
-pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, province: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
+/// The role of `user add`, and whether the account's place fits it (a province for a
+/// province office, none for the others; a unit only for a unit member).
+pub fn check_user_add(name: &str, role: &str, unit: Option<&str>, province: Option<&str>) -> Result<creditcity_app::accounts::Role, Failure> {
     use creditcity_app::accounts::Role;
     let Some(role) = Role::parse(role) else {
         let roles: Vec<String> = Role::ALL.iter().map(|r| format!("{}({})", r.as_str(), r.label())).collect();
         return Err(Failure { code: 1, message: format!("role: “{role}”不是角色;可用:{}", roles.join("、")), hint: None });
     };
-    let user = match (role, province) {
-        (Role::Province, Some(p)) => {
+    match (role, province, unit) {
+        (Role::Province, None, _) => Err(Failure {
+            code: 1,
+            message: "province: 省信用办账号须指定省份".to_owned(),
+            hint: Some(format!("creditcity user add {name} --role province --province 省名")),
+        }),
+        (Role::Province, Some(_), Some(_)) => Err(Failure { code: 1, message: "unit: 省信用办账号不属于单位".to_owned(), hint: None }),
+        (Role::Province, Some(_), None) | (_, None, _) => Ok(role),
+        (_, Some(_), _) => Err(Failure { code: 1, message: "province: 只有省信用办账号(--role province)属于省份".to_owned(), hint: None }),
+    }
+}
+
+pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, province: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
+    let role = check_user_add(name, role, unit, province)?;
+    let user = match province {
+        Some(p) => {
             let all = ctx.open_all().await?;
             let user = all.create_province_user(name, display_name, password, p, &ctx.actor).await;
             all.close().await;
             user?
         }
-        (Role::Province, None) => {
-            return Err(Failure { code: 1, message: "province: 省信用办账号须指定省份".to_owned(), hint: Some(format!("creditcity user add {name} --role province --province 省名")) });
-        }
-        (_, Some(_)) => return Err(Failure { code: 1, message: "province: 只有省信用办账号(--role province)属于省份".to_owned(), hint: None }),
-        (_, None) => {
+        None => {
             let ws = ctx.open().await?;
             let unit_row = match unit {
                 Some(u) => {

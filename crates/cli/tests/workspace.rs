@@ -232,3 +232,35 @@ fn a_store_killed_mid_write_opens_consistent_with_every_acknowledged_write() {
     let from_file = all.lines().filter(|l| l.contains("linjiang-midway.toml")).count();
     assert_eq!(from_file % per_file, 0, "{from_file} rows from the file, not a multiple of {per_file}");
 }
+
+/// A province's accounts from the command line: cities placed in a province, a
+/// province office, an evaluator assigned to two cities, and who sees what in
+/// `user list`; wrong combinations are refused, naming the field.
+#[test]
+fn a_province_and_its_accounts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    ok(d, &["init", "--city", "青川市"]);
+    ok(d, &["init", "--city", "临江市"]);
+    assert!(ok(d, &["--assessment", "青川市", "city", "--province", "示范省"]).contains("青川市 属于 示范省"));
+    ok(d, &["--assessment", "临江市", "city", "--province", "示范省"]);
+    let list = ok(d, &["city", "--list"]);
+    assert!(list.contains("青川市") && list.contains("临江市") && list.matches("示范省").count() == 2, "{list}");
+    crate::race::add_user(d, &["sheng", "--role", "province", "--province", "示范省"]);
+    crate::race::add_user(d, &["--assessment", "临江市", "lj", "--role", "admin"]);
+    crate::race::add_user(d, &["--assessment", "青川市", "expert", "--role", "evaluator"]);
+    assert!(ok(d, &["--assessment", "临江市", "user", "assign", "expert"]).contains("expert 现在可以评估 临江市"));
+    let users = ok(d, &["user", "list"]);
+    let line = |name: &str| users.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in {users}")).to_owned();
+    assert!(line("sheng").contains("省信用办") && line("sheng").contains("青川市、临江市"), "{users}");
+    assert!(line("lj").contains("临江市") && !line("lj").contains("青川市"), "{users}");
+    assert!(line("expert").contains("青川市、临江市"), "{users}");
+    // A province office without its province, a province for another role, a city
+    // office assigned as an evaluator: refused, naming the field.
+    let e = refused(d, &["user", "add", "x", "--role", "province"]);
+    assert!(e.contains("province"), "{e}");
+    let e = refused(d, &["--assessment", "青川市", "user", "add", "y", "--role", "admin", "--province", "示范省"]);
+    assert!(e.contains("province"), "{e}");
+    let e = refused(d, &["--assessment", "青川市", "user", "assign", "lj"]);
+    assert!(e.contains("评估专家"), "{e}");
+}
