@@ -48,6 +48,12 @@ pub fn stored_date(stored: &str) -> String {
         .map_or_else(|_| stored.chars().take(10).collect(), date_of)
 }
 
+/// Whole minutes since a stored instant, if it is one.
+pub fn minutes_since(stored: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((OffsetDateTime::now_utc() - t).whole_minutes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,10 +74,4 @@ mod tests {
         assert_eq!(stored_date("2026-11-29T16:00:00.000Z"), "2026-11-30");
         assert!("2026-11-29T15:59:59.999Z" < end_of_day_stored("2026-11-29").as_str());
     }
-}
-
-/// Whole minutes since a stored instant, if it is one.
-pub fn minutes_since(stored: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((OffsetDateTime::now_utc() - t).whole_minutes())
 }

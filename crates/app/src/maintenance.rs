@@ -9,32 +9,49 @@ use crate::validation::{InvalidRule, entries_of, invalid_rules, validate_stored}
 use crate::{Result, Workspace};
 
 impl Workspace {
-    /// Checks the store: database integrity, one current value per input, evidence
-    /// hashes, and the current values of every assessment of this rubric edition
-    /// validated together (every relation of the rubric).
+    /// Checks the whole store (see [`check_store`]).
     pub async fn check(&self) -> Result<CheckReport> {
-        let summary = self.store.check().await?;
-        let mut broken = Vec::new();
-        for a in self.store.assessments().await? {
-            if a.rubric_edition != self.rubric.edition {
-                continue;
-            }
-            let rows = self.store.current_raw(a.id).await?;
-            let (_, problems) = validate_stored(&self.rubric, &Meta::default(), entries_of(&rows, false)?);
-            if !problems.is_empty() {
-                let invalid = invalid_rules(&self.rubric, &problems);
-                broken.push(BrokenAssessment { assessment: a, problems, invalid });
-            }
-        }
-        Ok(CheckReport { summary, broken })
+        check_store(&self.store, &self.rubric).await
     }
 
+    /// A consistent copy of the whole store and its files (every city).
     pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
         Ok(self.store.backup(dir).await?)
     }
 }
 
-/// Restores a backup directory into a new store.
+impl crate::Workspaces {
+    /// Checks the whole store (see [`check_store`]): every city, without naming one.
+    pub async fn check(&self) -> Result<CheckReport> {
+        check_store(self.store_ref(), self.rubric()).await
+    }
+
+    /// A consistent copy of the whole store and its files (every city).
+    pub async fn backup(&self, dir: &Path) -> Result<BackupSummary> {
+        Ok(self.store_ref().backup(dir).await?)
+    }
+}
+
+/// Checks the store: database integrity, one current value per input, evidence hashes,
+/// and the current values of every assessment of this rubric edition validated
+/// together (every relation of the rubric).
+async fn check_store(store: &Store, rubric: &creditcity_rubric::Rubric) -> Result<CheckReport> {
+    let summary = store.check().await?;
+    let mut broken = Vec::new();
+    for a in store.assessments().await? {
+        if a.rubric_edition != rubric.edition {
+            continue;
+        }
+        let rows = store.current_raw(a.id).await?;
+        let (_, problems) = validate_stored(rubric, &Meta::default(), entries_of(&rows, false)?);
+        if !problems.is_empty() {
+            let invalid = invalid_rules(rubric, &problems);
+            broken.push(BrokenAssessment { assessment: a, problems, invalid });
+        }
+    }
+    Ok(CheckReport { summary, broken })
+}
+
 /// Restores a backup directory into a new store.
 pub async fn restore(backup: &Path, into: &Location) -> Result<()> {
     Store::restore(backup, into).await?.close().await;

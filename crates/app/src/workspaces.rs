@@ -66,6 +66,10 @@ impl Workspaces {
         &self.rubric
     }
 
+    pub(crate) fn store_ref(&self) -> &Store {
+        &self.store
+    }
+
     /// Every assessment of the store.
     pub async fn assessments(&self) -> Result<Vec<AssessmentRow>> {
         Ok(self.store.assessments().await?)
@@ -205,10 +209,16 @@ impl Workspaces {
         Ok(row)
     }
 
-    /// Creates a province office's account (the province is created if new).
+    /// Creates a province office's account, of a province that holds cities already
+    /// (`set_province`): a misspelt province is refused, not made anew and empty.
     pub async fn create_province_user(&self, username: &str, display_name: &str, password: &str, province: &str, actor: &crate::Actor) -> Result<User> {
         let p = province_name(province)?;
-        let row = self.store.ensure_province(&p, &actor.0).await?;
+        let provinces = self.store.provinces().await?;
+        let Some(row) = provinces.iter().find(|x| x.name == p).cloned() else {
+            let known: Vec<&str> = provinces.iter().map(|x| x.name.as_str()).collect();
+            let known = if known.is_empty() { "还没有省份".to_owned() } else { format!("现有:{}", known.join("、")) };
+            return Err(invalid("province", format!("没有省份“{p}”({known});先用 creditcity --assessment 城市 city --province {p} 把城市归入该省")));
+        };
         accounts::create_user(&self.store, username, display_name, password, Role::Province, Belongs::Province(row.id), &actor.0).await
     }
 

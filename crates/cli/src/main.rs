@@ -24,7 +24,7 @@ struct Cli {
     rubric: Option<PathBuf>,
     /// The workspace store: a SQLite file (evidence files go beside it in NAME.evidence/),
     /// or a PostgreSQL database `postgres://user:password@host/db` (needs --files).
-    #[arg(long, global = true, env = "CREDITCITY_STORE", default_value = "creditcity.db", value_name = "FILE|URL")]
+    #[arg(long, global = true, env = "CREDITCITY_STORE", hide_env_values = true, default_value = "creditcity.db", value_name = "FILE|URL")]
     store: String,
     /// The directory of evidence and dataset files: required with PostgreSQL; with a
     /// SQLite file, NAME.evidence/ beside it unless given.

@@ -350,7 +350,8 @@ pub async fn export_inputs(ctx: &Context, out: Option<&Path>) -> Result<String, 
 }
 
 pub async fn backup(ctx: &Context, dir: &Path) -> Result<String, Failure> {
-    let ws = ctx.open().await?;
+    // The whole store, every city: no assessment to name.
+    let ws = ctx.open_all().await?;
     let s = ws.backup(dir).await?;
     ws.close().await;
     Ok(format!("已备份到 {}:数据库快照和 {} 个佐证材料文件({} 字节)\n", dir.display(), s.files, s.bytes))
@@ -378,7 +379,8 @@ pub async fn migrate(ctx: &Context, to: &Location) -> Result<String, Failure> {
 }
 
 pub async fn check(ctx: &Context) -> Result<String, Failure> {
-    let ws = ctx.open().await?;
+    // The whole store, every city: no assessment to name.
+    let ws = ctx.open_all().await?;
     let report = ws.check().await?;
     ws.close().await;
     let s = report.summary;
@@ -698,7 +700,7 @@ pub async fn user_list(ctx: &Context) -> Result<String, Failure> {
         let seen: Vec<&str> = cities.iter().map(|c| c.name.as_str()).collect();
         let seen = if seen.len() > 4 { format!("{} 等 {} 个城市", seen[..3].join("、"), seen.len()) } else { seen.join("、") };
         let unit = u.unit.clone().map_or_else(String::new, |x| format!(" · {x}"));
-        let _ = writeln!(out, "{}{}{}{seen}{unit}{}", pad(&u.username, 16), pad(&u.display_name, 20), pad(&role, 14), if u.active == 1 { "" } else { " (已停用)" });
+        let _ = writeln!(out, "{} {} {} {seen}{unit}{}", pad(&u.username, 15), pad(&u.display_name, 22), pad(&role, 12), if u.active == 1 { "" } else { " (已停用)" });
     }
     Ok(out)
 }
@@ -735,8 +737,9 @@ pub async fn city_list(ctx: &Context) -> Result<String, Failure> {
     let cities = all.cities().await;
     all.close().await;
     let mut out = String::new();
+    out.push_str("编号  城市            省份\n");
     for c in cities? {
-        let _ = writeln!(out, "{}{}", pad(&c.name, 16), c.province.as_deref().unwrap_or("(未归属省份)"));
+        let _ = writeln!(out, "{} {} {}", pad(&c.id.to_string(), 5), pad(&c.name, 15), c.province.as_deref().unwrap_or("(未归属省份)"));
     }
     Ok(out)
 }

@@ -263,4 +263,23 @@ fn a_province_and_its_accounts_from_the_command_line() {
     assert!(e.contains("province"), "{e}");
     let e = refused(d, &["--assessment", "青川市", "user", "assign", "lj"]);
     assert!(e.contains("评估专家"), "{e}");
+    // A misspelt province is refused, not made anew and empty.
+    let mut child = Command::new(bin())
+        .args(["user", "add", "z", "--role", "province", "--province", "示范省份"])
+        .current_dir(d)
+        .env_remove("CREDITCITY_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, b"0123456789ab\n").unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && e.contains("没有省份“示范省份”") && e.contains("示范省"), "{e}");
+    // What is the whole store's needs no city named, however many it holds.
+    assert!(ok(d, &["check"]).contains("存储完好"));
+    assert!(ok(d, &["backup", "bk"]).contains("已备份到"));
 }

@@ -143,7 +143,7 @@ fn handler(method: &str, path: &str, upload_limit: usize, dataset_limit: usize) 
         ("GET", "/api/openapi.json") => get(api::openapi),
         ("GET", "/cities") => get(cities::list),
         ("GET", "/cities/{id}") => get(cities::switch),
-        ("GET", "/healthz") => get(|| async { "ok" }),
+        ("GET", "/healthz") => get(|| async { "ok\n" }),
         // A route listed without a handler is a programming error that every test hits.
         _ => unreachable!("no handler for {method} {path}"),
     }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use creditcity_app::accounts::Role;
 use creditcity_store::CityId;
 use serde::Serialize;
 
@@ -21,7 +20,8 @@ type Shared = State<Arc<AppState>>;
 #[derive(Serialize)]
 struct CitiesView {
     cities: Vec<CityView>,
-    read_only: bool,
+    /// The account's role (`province`, `evaluator`, …): what the page says about it.
+    role: &'static str,
 }
 
 #[derive(Serialize)]
@@ -49,7 +49,7 @@ pub async fn list(State(s): Shared, auth: Auth) -> Result<Response, WebError> {
             CityView { served: newest.is_some(), period: newest.map(|a| a.period.clone()).unwrap_or_default(), current: c.id == current, id: c.id, name: c.name, province: c.province }
         })
         .collect();
-    let view = CitiesView { cities, read_only: auth.user.role == Role::Province };
+    let view = CitiesView { cities, role: auth.user.role.as_str() };
     page(&s, &auth, "cities.html", "cities", "可查看的城市", (None, ""), &view)
 }
 
