@@ -631,35 +631,31 @@ pub fn check_user_add(name: &str, role: &str, unit: Option<&str>, province: Opti
 
 pub async fn user_add(ctx: &Context, name: &str, role: &str, unit: Option<&str>, province: Option<&str>, display_name: &str, password: &str) -> Result<String, Failure> {
     let role = check_user_add(name, role, unit, province)?;
-    let user = match province {
-        Some(p) => {
-            let all = ctx.open_all().await?;
-            let user = all.create_province_user(name, display_name, password, p, &ctx.actor).await;
-            all.close().await;
-            user?
-        }
-        None => {
-            let ws = ctx.open().await?;
-            let unit_row = match unit {
-                Some(u) => {
-                    let units = ws.units().await?;
-                    let Some(row) = units.into_iter().find(|x| x.name == u) else {
-                        ws.close().await;
-                        return Err(Failure { code: 1, message: format!("unit: 没有单位“{u}”"), hint: Some("单位名称见 creditcity plan show".to_owned()) });
-                    };
-                    Some(row)
-                }
-                None => None,
+    if let Some(p) = province {
+        let all = ctx.open_all().await?;
+        let user = all.create_province_user(name, display_name, password, p, &ctx.actor).await;
+        all.close().await;
+        let user = user?;
+        return Ok(format!("已创建账号 {}({} · {})\n", user.username, user.role.label(), p.trim()));
+    }
+    let ws = ctx.open().await?;
+    let unit_row = match unit {
+        Some(u) => {
+            let units = ws.units().await?;
+            let Some(row) = units.into_iter().find(|x| x.name == u) else {
+                ws.close().await;
+                return Err(Failure { code: 1, message: format!("unit: 没有单位“{u}”"), hint: Some("单位名称见 creditcity plan show".to_owned()) });
             };
-            let user = ws.create_user(name, display_name, password, role, unit_row.as_ref(), &ctx.actor).await;
-            let city = ws.assessment().city.clone();
-            ws.close().await;
-            let user = user?;
-            let unit = user.unit.clone().map_or_else(String::new, |u| format!(" · {u}"));
-            return Ok(format!("已创建账号 {}({} · {city}{unit})\n", user.username, user.role.label()));
+            Some(row)
         }
+        None => None,
     };
-    Ok(format!("已创建账号 {}({} · {})\n", user.username, user.role.label(), province.unwrap_or_default().trim()))
+    let user = ws.create_user(name, display_name, password, role, unit_row.as_ref(), &ctx.actor).await;
+    let city = ws.assessment().city.clone();
+    ws.close().await;
+    let user = user?;
+    let unit = user.unit.clone().map_or_else(String::new, |u| format!(" · {u}"));
+    Ok(format!("已创建账号 {}({} · {city}{unit})\n", user.username, user.role.label()))
 }
 
 pub async fn user_passwd(ctx: &Context, name: &str, password: &str) -> Result<String, Failure> {
