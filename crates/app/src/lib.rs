@@ -89,7 +89,8 @@ pub async fn init(location: &Location, rubric: &Rubric, city: &str, period: &str
 /// A city's assessment opened for work.
 pub struct Workspace {
     store: Store,
-    rubric: Rubric,
+    /// Shared with the write batches, which run on tasks of their own.
+    rubric: std::sync::Arc<Rubric>,
     assessment: AssessmentRow,
     max_evidence_bytes: u64,
     /// Changes of values waiting to be written; whoever holds `writer` writes them
@@ -144,7 +145,7 @@ impl Workspace {
         }
         Ok(Self {
             store,
-            rubric,
+            rubric: std::sync::Arc::new(rubric),
             assessment,
             max_evidence_bytes: DEFAULT_MAX_EVIDENCE_BYTES,
             pending: std::sync::Mutex::new(Vec::new()),

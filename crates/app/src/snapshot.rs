@@ -88,7 +88,16 @@ impl Workspace {
     /// The current snapshot: recomputed only when the store has changed (by this
     /// process or another) or the day has turned.
     pub async fn snapshot(&self, today: &str) -> Result<std::sync::Arc<Snapshot>> {
-        let version = self.store.version_of(self.assessment.id).await?;
+        self.snapshot_at(None, today).await
+    }
+
+    /// [`Workspace::snapshot`] at a version the caller has just read (with its session),
+    /// sparing a round trip to the store.
+    pub async fn snapshot_at(&self, version: Option<i64>, today: &str) -> Result<std::sync::Arc<Snapshot>> {
+        let version = match version {
+            Some(v) => v,
+            None => self.store.version_of(self.assessment.id).await?,
+        };
         let mut slot = self.snapshot.lock().await;
         if let Some(s) = slot.as_ref().filter(|s| s.version == version && s.today == today) {
             return Ok(s.clone());

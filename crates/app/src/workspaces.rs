@@ -20,6 +20,9 @@ pub struct SignedIn {
     pub user: User,
     pub csrf: String,
     pub workspace: Option<Arc<Workspace>>,
+    /// The workspace's version, read with the session (for `Workspace::snapshot_at`);
+    /// `None` when it must be read apart (a pinned assessment).
+    pub version: Option<i64>,
 }
 
 /// The workspaces of a store's cities, each opened once, on the served rubric.
@@ -126,14 +129,14 @@ impl Workspaces {
     pub async fn session(&self, token: &str) -> Result<Option<SignedIn>> {
         let Some(row) = self.store.session(&accounts::token_hash(token), &self.rubric.edition).await? else { return Ok(None) };
         let Some(user) = User::from_row(&row.user) else { return Ok(None) };
-        let workspace = match (row.city_id, &self.pinned) {
-            (Some(city), Some(p)) if p.city_id == city => Some(self.workspace(p.id).await?),
+        let (workspace, version) = match (row.city_id, &self.pinned) {
+            (Some(city), Some(p)) if p.city_id == city => (Some(self.workspace(p.id).await?), None),
             (_, _) => match row.assessment_id {
-                Some(id) => Some(self.workspace(id).await?),
-                None => None,
+                Some(id) => (Some(self.workspace(id).await?), Some(row.version)),
+                None => (None, None),
             },
         };
-        Ok(Some(SignedIn { user, csrf: row.csrf, workspace }))
+        Ok(Some(SignedIn { user, csrf: row.csrf, workspace, version }))
     }
 
     /// The cities an account may see, in order.

@@ -137,36 +137,11 @@ impl Workspace {
         answer.await.map_err(|_| interrupted())?
     }
 
+    /// Writes a batch on a task of its own: a request that goes away (its client hung
+    /// up) never cuts a transaction short, nor the answers of the others in the batch.
     async fn write_batch(&self, batch: Vec<PendingJob>) {
-        let (jobs, rest): (Vec<ValueJob>, Vec<_>) = batch.into_iter().map(|p| (p.job, (p.typed, p.reply))).unzip();
-        let rubric = &self.rubric;
-        let mut index = 0;
-        let outcome = self
-            .store
-            .set_values_checked(jobs, |current, _job| {
-                let result = check_change(rubric, current, &rest[index].0);
-                index += 1;
-                result
-            })
-            .await;
-        match outcome {
-            Ok(results) => {
-                for (result, (_, reply)) in results.into_iter().zip(rest) {
-                    let answer = match result {
-                        Ok(rows) => Ok(rows),
-                        Err(JobError::Refused(e)) => Err(e),
-                        Err(JobError::Store(e)) => Err(AppError::Store(e)),
-                    };
-                    let _ = reply.send(answer);
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for (_, reply) in rest {
-                    let _ = reply.send(Err(AppError::Store(StoreError::Conflict(format!("未保存:{message}")))));
-                }
-            }
-        }
+        let (store, rubric) = (self.store.clone(), self.rubric.clone());
+        let _ = tokio::spawn(write_batch(store, rubric, batch)).await;
     }
 
     /// Loads every value of an assessment file, with the file as their source.
@@ -231,4 +206,34 @@ pub(crate) fn check_change(rubric: &Rubric, current: &[CurrentValue], change: &[
         }
     }
     Ok(())
+}
+
+async fn write_batch(store: creditcity_store::Store, rubric: std::sync::Arc<creditcity_rubric::Rubric>, batch: Vec<PendingJob>) {
+    let (jobs, rest): (Vec<ValueJob>, Vec<_>) = batch.into_iter().map(|p| (p.job, (p.typed, p.reply))).unzip();
+    let mut index = 0;
+    let outcome = store
+        .set_values_checked(jobs, |current, _job| {
+            let result = check_change(&rubric, current, &rest[index].0);
+            index += 1;
+            result
+        })
+        .await;
+    match outcome {
+        Ok(results) => {
+            for (result, (_, reply)) in results.into_iter().zip(rest) {
+                let answer = match result {
+                    Ok(rows) => Ok(rows),
+                    Err(JobError::Refused(e)) => Err(e),
+                    Err(JobError::Store(e)) => Err(AppError::Store(e)),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for (_, reply) in rest {
+                let _ = reply.send(Err(AppError::Store(StoreError::Conflict(format!("未保存:{message}")))));
+            }
+        }
+    }
 }

@@ -92,9 +92,14 @@ impl Store {
     /// a unit member's unit's city, an evaluator's assigned cities, a province office's
     /// province's cities. With it comes that city's newest assessment on `edition`.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>);
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
+        // With the city's assessment comes its version (see `version_of`): one round
+        // trip a request for who is asking, where, and whether caches still hold.
         let row: Option<Row> = sqlx::query_as(
-            "SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM ( \
+            "SELECT y.*, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn FROM ( \
+             SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM ( \
                SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
                       COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
                       CASE u.role \
@@ -107,18 +112,19 @@ impl Store {
                           (SELECT MIN(c.id) FROM cities c WHERE c.province_id = u.province_id)) \
                         ELSE u.city_id END AS seen \
                FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
-               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1) x",
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1) x) y",
         )
         .bind(token_hash)
         .bind(now())
         .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id)| SessionRow {
+        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id, va, vn)| SessionRow {
             user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id },
             csrf,
             city_id: seen,
             assessment_id,
+            version: va.max(vn),
         }))
     }
 

@@ -257,6 +257,30 @@ impl Store {
         Self::open(location).await
     }
 
+    /// A write transaction for values of these assessments only. SQLite: `BEGIN
+    /// IMMEDIATE`, as every writer. PostgreSQL: the store's write lock shared (every
+    /// other writer takes it exclusively, so nothing else writes meanwhile) and each
+    /// assessment's own lock exclusively (in id order, so two writers never wait for
+    /// each other): the values of different cities are written in parallel, those of
+    /// one city one transaction at a time, each validated against what is committed.
+    pub(crate) async fn value_write_tx(&self, assessments: &[AssessmentId]) -> Result<Transaction<'static, Any>> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Dialect::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock_shared($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+                let mut ids: Vec<AssessmentId> = assessments.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    let key = i32::try_from(id.0).unwrap_or(i32::MAX);
+                    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1, $2)").bind(VALUE_LOCK_CLASS).bind(key).execute(&mut *tx).await?;
+                }
+                Ok(tx)
+            }
+        }
+    }
+
     /// A write transaction that holds the store's write lock from its first statement,
     /// across processes: a deferred one that read first could fail, not wait, when
     /// another writer commits in between. SQLite: `BEGIN IMMEDIATE`. PostgreSQL: a
@@ -350,6 +374,10 @@ pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
 
 /// The advisory lock key every PostgreSQL writer takes (`write_tx`): "credcity" in ASCII.
 const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
+
+/// The first key of an assessment's own lock (`value_write_tx`; the second is its id):
+/// "cc" in ASCII. Two-key advisory locks never collide with one-key ones.
+const VALUE_LOCK_CLASS: i32 = 0x6363;
 
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();

@@ -129,6 +129,8 @@ pub struct SessionRow {
     pub csrf: String,
     pub city_id: Option<CityId>,
     pub assessment_id: Option<AssessmentId>,
+    /// That assessment's version now ([`crate::Store::version_of`]).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]

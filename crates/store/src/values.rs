@@ -81,7 +81,8 @@ impl Store {
         jobs: Vec<ValueJob>,
         mut check: impl FnMut(&[CurrentValue], &ValueJob) -> std::result::Result<(), E>,
     ) -> Result<Vec<std::result::Result<Vec<ValueRow>, JobError<E>>>> {
-        let mut tx = self.write_tx().await?;
+        let assessments: Vec<AssessmentId> = jobs.iter().map(|j| j.assessment_id).collect();
+        let mut tx = self.value_write_tx(&assessments).await?;
         let mut current: std::collections::HashMap<AssessmentId, Vec<CurrentValue>> = std::collections::HashMap::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in &jobs {

@@ -28,6 +28,8 @@ pub struct Auth {
     pub csrf: String,
     pub token: String,
     pub ws: Arc<Workspace>,
+    /// The workspace's version, read with the session.
+    pub version: Option<i64>,
 }
 
 impl Auth {
@@ -77,7 +79,7 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Auth, WebE
         return Err(WebError::Unauthenticated);
     };
     match state.workspaces.session(token).await? {
-        Some(SignedIn { user, csrf, workspace: Some(ws) }) => Ok(Auth { user, csrf, token: token.to_owned(), ws }),
+        Some(SignedIn { user, csrf, workspace: Some(ws), version }) => Ok(Auth { user, csrf, token: token.to_owned(), ws, version }),
         Some(SignedIn { workspace: None, .. }) => Err(WebError::NoCity),
         None => Err(WebError::Unauthenticated),
     }

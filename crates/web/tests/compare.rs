@@ -51,8 +51,17 @@ fn the_page_ranks_the_cities_links_each_served_one_and_explains_the_rest() {
     // 青川市 here, 临江市 in the other period (its newest); none for 临江市's older one.
     let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(body.matches("?next=%2Frules%23s").count(), 2 * rubric.sections.len());
-    assert_eq!(body.matches("?next=%2Frules%2F").count(), 2 * rubric.rules.len());
-    assert_eq!(body.matches("href=\"/cities/1?next=%2Frules%2F").count(), rubric.rules.len(), "青川市's rules");
+    // A section's rules on a page of their own (a province's page stays small).
+    assert_eq!(body.matches("?next=%2Frules%2F").count(), 0);
+    let (mut all, mut qingchuan) = (0, 0);
+    for section in &rubric.sections {
+        let page = admin.get(&format!("/compare?section={}", section.id)).body.replace("&#x2f;", "/");
+        all += page.matches("?next=%2Frules%2F").count();
+        qingchuan += page.matches("href=\"/cities/1?next=%2Frules%2F").count();
+    }
+    assert_eq!(all, 2 * rubric.rules.len());
+    assert_eq!(qingchuan, rubric.rules.len(), "青川市's rules");
+    assert_eq!(admin.get("/compare?section=99").status, 404, "a section the rubric does not have");
     assert!(body.contains("点开一个城市的得分格"), "the page says what a cell opens");
     // A cell's link switches to the city and opens its rule.
     let r = admin.get("/cities/2?next=%2Frules%2F7.2a");

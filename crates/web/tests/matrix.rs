@@ -385,7 +385,7 @@ fn each_account_sees_exactly_its_cities() {
     want("renhang GET /compare", renhang.get("/compare").status, 403);
 
     // The province office: both cities, read-only.
-    let compare = sheng.get("/compare");
+    let compare = sheng.get("/compare?section=7");
     want("sheng GET /compare", compare.status, 200);
     assert!(compare.body.contains("青川市") && compare.body.contains("临江市"), "the province compares its two cities");
     assert!(compare.body.replace("&#x2f;", "/").contains(&format!("/cities/{linjiang}?next=%2Frules%2F7.2a")), "a cell opens 临江市's rule");

@@ -19,3 +19,7 @@ CREATE TABLE import_jobs (
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX import_jobs_by_assessment ON import_jobs (assessment_id, id);
+
+-- The store-wide half of a city's version (Store::version_of): the newest audit entry
+-- outside every assessment, found at once (PostgreSQL otherwise scans the log back).
+CREATE INDEX audit_store_wide ON audit_log (id) WHERE assessment_id IS NULL;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use creditcity_app::compare::{CityScore, Comparison, Group, RANKING};
 use creditcity_store::{AssessmentId, CityId};
@@ -35,6 +35,8 @@ struct CompareView {
     unscored: Vec<UnscoredView>,
     /// Whether any city but the session's is shown (then the note on links is shown).
     others: bool,
+    /// The section whose rules are shown.
+    section: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -43,7 +45,8 @@ struct GroupView {
     sections: Vec<HeadView>,
     gates: Vec<HeadView>,
     cities: Vec<CityView>,
-    /// Each section's rules, cities × rules.
+    /// The rules of the section asked for (`?section=ID`), cities × rules: one section
+    /// a page, so that a province's page stays small.
     details: Vec<DetailView>,
 }
 
@@ -127,7 +130,7 @@ fn cell(score: f64, max: f64, title: String, link: Option<String>) -> Cell {
 
 /// `links`: the assessment each city is served at (on the served edition): only its
 /// cells link. `current`: the session's city, highlighted.
-fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId) -> GroupView {
+fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId, section: Option<&str>) -> GroupView {
     let short = |id: &str, title: &str, bonus: bool| {
         if bonus { "附加".to_owned() } else { format::section_heading(id, title).split('、').next().unwrap_or(id).to_owned() }
     };
@@ -190,6 +193,7 @@ fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId)
         .sections
         .iter()
         .enumerate()
+        .filter(|(_, s)| section == Some(s.id.as_str()))
         .map(|(i, s)| {
             let rules: Vec<usize> = (0..g.rules.len()).filter(|r| g.rules[*r].section == i).collect();
             DetailView {
@@ -233,7 +237,7 @@ fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId)
     }
 }
 
-fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &str) -> CompareView {
+fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &str, section: Option<&str>) -> CompareView {
     let edition = &s.workspaces.rubric().edition;
     // Each city is served at its newest assessment on the served edition.
     let mut links: HashMap<CityId, AssessmentId> = HashMap::new();
@@ -241,7 +245,7 @@ fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &st
         let e = links.entry(city.city_id).or_insert(city.assessment_id);
         *e = (*e).max(city.assessment_id);
     }
-    let groups: Vec<GroupView> = c.groups.iter().map(|g| group_view(g, &links, current)).collect();
+    let groups: Vec<GroupView> = c.groups.iter().map(|g| group_view(g, &links, current, section)).collect();
     let shown: usize = c.groups.iter().map(|g| g.cities.len()).sum();
     CompareView {
         today: c.today.clone(),
@@ -255,6 +259,7 @@ fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &st
             .map(|u| UnscoredView { city: u.city.clone(), edition: u.edition.clone(), period: u.period.clone(), reason: u.reason.clone() })
             .collect(),
         others: shown > 1 || !c.unscored.is_empty(),
+        section: section.map(str::to_owned),
     }
 }
 
@@ -271,11 +276,17 @@ async fn comparison(s: &Arc<AppState>, auth: &Auth) -> Result<(String, Arc<Compa
     Ok((format!("{key}@{version}"), c))
 }
 
-pub async fn show(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
+pub async fn show(State(s): Shared, Overview(auth): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    // Only a section of the rubric: the key of the cached page stays bounded.
+    let section = match q.get("section") {
+        Some(id) => Some(s.workspaces.rubric().sections.iter().find(|x| &x.id == id).map(|x| x.id.clone()).ok_or(WebError::NotFound)?),
+        None => None,
+    };
     let (key, c) = comparison(&s, &auth).await?;
     let (current, name) = (auth.ws.assessment().city_id, auth.ws.assessment().city.clone());
+    let key = format!("{key}:{}", section.as_deref().unwrap_or(""));
     let spec = Spec { template: "compare.html", nav: "compare", title: "城市对比", key };
-    cached_page(&s, &auth, spec, (None, ""), move |s, _| Ok(compare_view(s, &c, current, &name))).await
+    cached_page(&s, &auth, spec, (None, ""), move |s, _| Ok(compare_view(s, &c, current, &name, section.as_deref()))).await
 }
 
 pub async fn xlsx(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {

@@ -107,7 +107,7 @@ pub fn see_other(to: &str) -> Response {
 
 /// The snapshot of today (Beijing time) of the city the request works in.
 pub async fn snapshot(auth: &Auth) -> Result<Arc<Snapshot>, WebError> {
-    Ok(auth.ws.snapshot(&creditcity_app::today()).await?)
+    Ok(auth.ws.snapshot_at(auth.version, &creditcity_app::today()).await?)
 }
 
 /// Data derived from the snapshot of the request's city, computed once per version of
