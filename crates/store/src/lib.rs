@@ -182,7 +182,7 @@ impl Location {
     pub async fn exists(&self) -> Result<bool> {
         match &self.db {
             Db::File(path) => Ok(path.exists()),
-            Db::Postgres(url) => postgres_store_exists(url).await,
+            Db::Postgres(url) => postgres_store_exists(&connection_url(url)).await,
         }
     }
 }
@@ -235,6 +235,7 @@ impl Store {
                 (pool, Dialect::Sqlite)
             }
             Db::Postgres(url) => {
+                let url = &connection_url(url);
                 migrate_postgres(url).await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
@@ -372,6 +373,29 @@ pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
     format!("{{{}}}", body.join(","))
 }
 
+/// The URL the store connects with: as given, but a server on this machine (loopback
+/// or a Unix socket) is reached without TLS unless the URL asks (`sslmode=`) — the bytes
+/// never leave the machine, and Debian's server offers TLS by default, which would cost
+/// every request a share of the CPU for nothing. Another host keeps the driver's
+/// default (`prefer`: encrypted when the server offers it).
+fn connection_url(url: &str) -> String {
+    let (main, query) = url.split_once('?').map_or((url, ""), |(m, q)| (m, q));
+    if query.split('&').any(|kv| kv.starts_with("sslmode=")) {
+        return url.to_owned();
+    }
+    let authority = main.split_once("://").map_or(main, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_port.starts_with('[') { host_port.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or_default() } else { host_port.split(':').next().unwrap_or_default() };
+    let socket = query.split('&').any(|kv| kv.starts_with("host=/"));
+    let local = socket || host.is_empty() || host == "localhost" || host == "::1" || host.starts_with("127.");
+    if !local {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}sslmode=disable")
+}
+
 /// The advisory lock key every PostgreSQL writer takes (`write_tx`): "credcity" in ASCII.
 const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
 
@@ -436,6 +460,17 @@ fn pg_unreachable(url: &str, e: &sqlx::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_on_this_machine_is_reached_without_tls_unless_the_url_asks() {
+        assert_eq!(connection_url("postgres://u:p@127.0.0.1:5432/db"), "postgres://u:p@127.0.0.1:5432/db?sslmode=disable");
+        assert_eq!(connection_url("postgres://localhost/db?application_name=x"), "postgres://localhost/db?application_name=x&sslmode=disable");
+        assert_eq!(connection_url("postgres://u@[::1]:5432/db"), "postgres://u@[::1]:5432/db?sslmode=disable");
+        assert_eq!(connection_url("postgres:///db?host=/run/postgresql"), "postgres:///db?host=/run/postgresql&sslmode=disable");
+        assert_eq!(connection_url("postgres://u@127.0.0.1/db?sslmode=require"), "postgres://u@127.0.0.1/db?sslmode=require");
+        assert_eq!(connection_url("postgres://u:p@db.example/db"), "postgres://u:p@db.example/db");
+        assert_eq!(connection_url("postgres://u:p@10.0.0.5:5432/db"), "postgres://u:p@10.0.0.5:5432/db");
+    }
 
     async fn pool(db: &Path) -> sqlx::SqlitePool {
         let options = SqliteConnectOptions::from_str("sqlite:")
