@@ -318,24 +318,21 @@ impl Server {
         let log = dir.join(format!("server-{name}.log"));
         let out = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{e}"));
         let err = out.try_clone().unwrap_or_else(|e| panic!("{e}"));
-        let mut cmd = match bin {
-            Some(b) => {
-                let mut c = Command::new(b);
-                c.args(["--store", store]);
-                if let Some(f) = files {
-                    c.arg("--files").arg(f);
-                }
-                c.args(["serve", "--listen", &listen]);
-                c
+        let mut cmd = if let Some(b) = bin {
+            let mut c = Command::new(b);
+            c.args(["--store", store]);
+            if let Some(f) = files {
+                c.arg("--files").arg(f);
             }
-            None => {
-                let mut c = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
-                c.env("PROVINCE_SERVE_LISTEN", &listen).env("PROVINCE_SERVE_STORE", store);
-                if let Some(f) = files {
-                    c.env("PROVINCE_SERVE_FILES", f);
-                }
-                c
+            c.args(["serve", "--listen", &listen]);
+            c
+        } else {
+            let mut c = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")));
+            c.env("PROVINCE_SERVE_LISTEN", &listen).env("PROVINCE_SERVE_STORE", store);
+            if let Some(f) = files {
+                c.env("PROVINCE_SERVE_FILES", f);
             }
+            c
         };
         let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().unwrap_or_else(|e| panic!("cannot start the {name} server: {e}"));
         let mut server = Self { name: name.to_owned(), base: format!("http://{listen}"), child: Some(child), log };
