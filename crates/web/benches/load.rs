@@ -11,7 +11,11 @@
 //! `LOAD_SECONDS` (default 6) sets the length of each run; `LOAD_PAGES` (comma-separated
 //! paths) measures only those pages.
 
+mod common;
+
 use std::process::Command;
+
+use common::scrape;
 use std::time::Instant;
 
 use creditcity_app::{Actor, Workspace, init};
@@ -224,11 +228,6 @@ fn get_location(base: &str, path: &str, cookie: &str) -> String {
     }
 }
 
-fn scrape(body: &str) -> String {
-    let key = "name=\"csrf\" value=\"";
-    body.find(key).map(|i| &body[i + key.len()..]).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
-}
-
 struct Row {
     name: String,
     rps: f64,
@@ -247,23 +246,6 @@ fn wrk(name: &str, url: &str, cookie: &str, script: Option<&str>, seconds: u64) 
         cmd.args(["-s", s]);
     }
     let out = cmd.arg(url).output().unwrap_or_else(|e| panic!("cannot run wrk (apt-get install wrk): {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let ms = |label: &str| -> f64 {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .map_or(f64::NAN, |v| {
-                let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
-                let x: f64 = num.parse().unwrap_or(f64::NAN);
-                match unit { "us" => x / 1000.0, "s" => x * 1000.0, _ => x }
-            })
-    };
-    let rps = text.lines().find(|l| l.starts_with("Requests/sec:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let requests = text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let non_2xx = text.lines().find(|l| l.contains("Non-2xx or 3xx responses:")).and_then(|l| l.split(':').nth(1)).and_then(|v| v.trim().parse().ok()).unwrap_or(0u64);
-    let socket = text.lines().find(|l| l.contains("Socket errors:")).map_or(0, |l| {
-        l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum::<u64>()
-    });
-    let saved = text.lines().find_map(|l| l.strip_prefix("SAVED ")).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok());
-    Row { name: name.to_owned(), rps, p50: ms("50%"), p99: ms("99%"), requests, errors: non_2xx + socket, saved }
+    let w = common::parse_wrk(&String::from_utf8_lossy(&out.stdout));
+    Row { name: name.to_owned(), rps: w.rps, p50: w.p50, p99: w.p99, requests: w.requests, errors: w.errors, saved: w.saved.and_then(|n| n.first().copied()) }
 }

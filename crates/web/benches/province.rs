@@ -39,6 +39,8 @@
 //! store, the server logs and the wrk scripts in DIR (the PostgreSQL database is kept
 //! with its cluster either way).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,6 +49,8 @@ use creditcity_app::accounts::Role;
 use creditcity_app::{Actor, Workspace, Workspaces, init};
 use creditcity_rubric::Rubric;
 use creditcity_store::{AssessmentId, AuditFilter, CityId, Location, Store, UnitId};
+
+use common::scrape;
 
 const PASSWORD: &str = "bench-password";
 const PROVINCE: &str = "示范省";
@@ -414,11 +418,6 @@ fn get_ok(base: &str, path: &str, cookie: &str) -> String {
     }
 }
 
-fn scrape(body: &str) -> String {
-    let key = "name=\"csrf\" value=\"";
-    body.find(key).map(|i| &body[i + key.len()..]).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
-}
-
 /// The clients of part c: a city's credit office (reader) and unit member (writer).
 struct Client {
     admin_cookie: String,
@@ -629,45 +628,21 @@ fn mixed_run(name: &str, servers: [&Server; 2], clients: &[Client], writers: usi
 }
 
 fn parse_wrk(name: &str, stdout: &[u8]) -> Row {
-    let text = String::from_utf8_lossy(stdout).into_owned();
-    let ms = |label: &str| -> f64 {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .map_or(f64::NAN, |v| {
-                let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
-                let x: f64 = num.parse().unwrap_or(f64::NAN);
-                match unit {
-                    "us" => x / 1000.0,
-                    "s" => x * 1000.0,
-                    "m" => x * 60_000.0,
-                    _ => x,
-                }
-            })
-    };
-    let rps = text.lines().find(|l| l.starts_with("Requests/sec:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    let requests = text.lines().find(|l| l.contains("requests in")).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let non_2xx = text.lines().find(|l| l.contains("Non-2xx or 3xx responses:")).and_then(|l| l.split(':').nth(1)).and_then(|v| v.trim().parse().ok()).unwrap_or(0u64);
-    let socket = text.lines().find(|l| l.contains("Socket errors:")).map_or(0, |l| l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum::<u64>());
-    let field = |k: &str| text.lines().find_map(|l| l.strip_prefix("SAVED ")).and_then(|l| {
-        let parts: Vec<&str> = l.split_whitespace().collect();
-        match k {
-            "saved" => parts.first().and_then(|v| v.parse().ok()),
-            _ => parts.get(2).and_then(|v| v.parse().ok()),
-        }
-    });
-    if requests == 0 {
+    let text = String::from_utf8_lossy(stdout);
+    let w = common::parse_wrk(&text);
+    if w.requests == 0 {
         eprintln!("{name}: wrk printed:\n{text}");
     }
+    let saved = w.saved.unwrap_or_default();
     Row {
         name: name.to_owned(),
-        rps,
-        p50: ms("50%"),
-        p99: ms("99%"),
-        requests,
-        errors: non_2xx + socket,
-        saved: field("saved").unwrap_or(0),
-        other: field("other").unwrap_or(0),
+        rps: w.rps,
+        p50: w.p50,
+        p99: w.p99,
+        requests: w.requests,
+        errors: w.errors,
+        saved: saved.first().copied().unwrap_or(0),
+        other: saved.get(1).copied().unwrap_or(0),
         load_before: String::new(),
         load_after: String::new(),
     }
