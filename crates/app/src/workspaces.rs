@@ -23,6 +23,8 @@ pub struct SignedIn {
     /// The workspace's version, read with the session (for `Workspace::snapshot_at`);
     /// `None` when it must be read apart (a pinned assessment).
     pub version: Option<i64>,
+    /// The store's version, read with the session ([`Workspaces::version`]).
+    pub store_version: i64,
 }
 
 /// The workspaces of a store's cities, each opened once, on the served rubric.
@@ -136,7 +138,7 @@ impl Workspaces {
                 None => (None, None),
             },
         };
-        Ok(Some(SignedIn { user, csrf: row.csrf, workspace, version }))
+        Ok(Some(SignedIn { user, csrf: row.csrf, workspace, version, store_version: row.store_version }))
     }
 
     /// The cities an account may see, in order.

@@ -92,13 +92,15 @@ impl Store {
     /// a unit member's unit's city, an evaluator's assigned cities, a province office's
     /// province's cities. With it comes that city's newest assessment on `edition`.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
-        // With the city's assessment comes its version (see `version_of`): one round
-        // trip a request for who is asking, where, and whether caches still hold.
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64, i64);
+        // With the city's assessment comes its version (see `version_of`), and the
+        // store's (see `version`): one round trip a request for who is asking, where,
+        // and whether caches still hold.
         let row: Option<Row> = sqlx::query_as(
             "SELECT y.*, \
                COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn FROM ( \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l), 0) AS vs FROM ( \
              SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM ( \
                SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
                       COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
@@ -119,12 +121,13 @@ impl Store {
         .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id, va, vn)| SessionRow {
+        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id, va, vn, vs)| SessionRow {
             user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id },
             csrf,
             city_id: seen,
             assessment_id,
             version: va.max(vn),
+            store_version: vs,
         }))
     }
 

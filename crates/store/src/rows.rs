@@ -131,6 +131,8 @@ pub struct SessionRow {
     pub assessment_id: Option<AssessmentId>,
     /// That assessment's version now ([`crate::Store::version_of`]).
     pub version: i64,
+    /// The store's version now ([`crate::Store::version`]): every city's changes.
+    pub store_version: i64,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]

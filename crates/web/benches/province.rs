@@ -4,9 +4,10 @@
 //! (issue 11). Driven by wrk on loopback:
 //!
 //! a. `/compare` as the province office, 50 connections (the cold first request of each
-//!    server timed apart);
+//!    server timed apart), asking for gzip as browsers do and, apart, for a plain body;
 //! b. every city page (`/`, `/rules`, `/rules/7.2a`, `/gaps`, `/units/{id}`, `/review`,
 //!    `/audit`, `/report`, `/data`, `/admin`) as one city's credit office, 50 connections,
+//!    asking for gzip (as every read of part c does),
 //!    on PostgreSQL and on the SQLite store it was copied from (one process each), with
 //!    the ratio PostgreSQL / SQLite;
 //! c. 200 concurrent clients across the two servers: on each, readers (the credit offices
@@ -160,13 +161,15 @@ fn main() {
 
     let mut rows: Vec<Row> = Vec::new();
     for round in 1..=rounds {
-        rows.push(wrk_run(&format!("GET /compare (province) PG r{round}"), &pg_a.base, "/compare", &province[0], &dir, seconds));
-        rows.push(wrk_run(&format!("GET /compare (province) SQLite r{round}"), &lite.base, "/compare", &province[2], &dir, seconds));
+        for (encoding, gzip) in [("gzip", true), ("plain", false)] {
+            rows.push(wrk_run(&format!("GET /compare (province, {encoding}) PG r{round}"), &pg_a.base, "/compare", &province[0], &dir, seconds, gzip));
+            rows.push(wrk_run(&format!("GET /compare (province, {encoding}) SQLite r{round}"), &lite.base, "/compare", &province[2], &dir, seconds, gzip));
+        }
     }
     for round in 1..=rounds {
         for p in &pages {
-            rows.push(wrk_run(&format!("GET {p} PG r{round}"), &pg_a.base, p, &admin_pg, &dir, seconds));
-            rows.push(wrk_run(&format!("GET {p} SQLite r{round}"), &lite.base, p, &admin_lite, &dir, seconds));
+            rows.push(wrk_run(&format!("GET {p} PG r{round}"), &pg_a.base, p, &admin_pg, &dir, seconds, true));
+            rows.push(wrk_run(&format!("GET {p} SQLite r{round}"), &lite.base, p, &admin_lite, &dir, seconds, true));
         }
     }
     sqlite_server.stop();
@@ -215,9 +218,9 @@ fn main() {
     println!("\n## b: PostgreSQL / SQLite, by page and round (p50, p99: >1 is slower on PostgreSQL; req/s: SQLite / PostgreSQL)\n");
     println!("| page | round | p50 PG/SQLite | p99 PG/SQLite | req/s SQLite/PG |\n|---|---|---|---|---|");
     for round in 1..=rounds {
-        for p in std::iter::once(&"/compare".to_owned()).chain(pages.iter()) {
+        for p in ["/compare (province, gzip)", "/compare (province, plain)"].into_iter().chain(pages.iter().map(String::as_str)) {
             let find = |b: &str| {
-                let name = if p == "/compare" { format!("GET /compare (province) {b} r{round}") } else { format!("GET {p} {b} r{round}") };
+                let name = format!("GET {p} {b} r{round}");
                 rows.iter().find(|r| r.name == name)
             };
             if let (Some(a), Some(b)) = (find("PG"), find("SQLite")) {
@@ -486,10 +489,11 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
-/// One page, one account, one server: wrk -t2 -c50.
-fn wrk_run(name: &str, base: &str, path: &str, cookie: &str, dir: &Path, seconds: u64) -> Row {
+/// One page, one account, one server: wrk -t2 -c50; `gzip`: asking for a compressed
+/// body, as browsers do.
+fn wrk_run(name: &str, base: &str, path: &str, cookie: &str, dir: &Path, seconds: u64, gzip: bool) -> Row {
     let script = dir.join("reads-one.lua");
-    std::fs::write(&script, reads_script(&[(cookie.to_owned(), path.to_owned())], 0)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&script, reads_script(&[(cookie.to_owned(), path.to_owned())], 0, gzip)).unwrap_or_else(|e| panic!("{e}"));
     let before = loadavg();
     let mut row = parse_wrk(name, &wrk_command(base, 2, CONNECTIONS, seconds, &script).output().unwrap_or_else(|e| panic!("wrk: {e}")).stdout);
     row.load_before = before;
@@ -510,8 +514,10 @@ fn lua_string(s: &str) -> String {
 }
 
 /// A script sending GETs, each the next (cookie, path) of the list (each thread starting
-/// elsewhere in it); with `think_ms`, each client pauses 0–2×`think_ms` before a request.
-fn reads_script(requests: &[(String, String)], think_ms: u64) -> String {
+/// elsewhere in it); with `think_ms`, each client pauses 0–2×`think_ms` before a request;
+/// with `gzip`, each asks for a compressed body as browsers do.
+fn reads_script(requests: &[(String, String)], think_ms: u64, gzip: bool) -> String {
+    let encoding = if gzip { r#", ["Accept-Encoding"] = "gzip, deflate""# } else { "" };
     let list: Vec<String> = requests.iter().map(|(c, p)| format!("{{{}, {}}}", lua_string(c), lua_string(p))).collect();
     let delay = if think_ms > 0 { format!("delay = function() return math.random(0, {}) end\n", 2 * think_ms) } else { String::new() };
     format!(
@@ -525,7 +531,7 @@ function init(args) math.randomseed(id * 7919); i = (id * 7919) % #reqs end
 request = function()
   i = i % #reqs + 1
   local r = reqs[i]
-  return wrk.format("GET", r[2], {{["Cookie"] = r[1]}})
+  return wrk.format("GET", r[2], {{["Cookie"] = r[1]{encoding}}})
 end
 {delay}"#,
         list.join(",\n")
@@ -591,7 +597,7 @@ fn mixed_run(name: &str, servers: [&Server; 2], clients: &[Client], writers: usi
         let reads: Vec<(String, String)> =
             clients.iter().skip(half).step_by(2).flat_map(|c| c.pages.iter().map(|p| (c.admin_cookie.clone(), p.clone()))).collect();
         let r = dir.join(format!("mixed-reads-{half}.lua"));
-        std::fs::write(&r, reads_script(&reads, think_ms)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&r, reads_script(&reads, think_ms, true)).unwrap_or_else(|e| panic!("{e}"));
         let all: Vec<&Client> = clients.iter().collect();
         let w = dir.join(format!("mixed-writes-{half}.lua"));
         // A seed of its own for every run and server: a value that repeats one written

@@ -9,6 +9,7 @@
 mod api;
 mod auth;
 mod cache;
+mod gzip;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -1,13 +1,15 @@
 //! Templates (embedded, auto-escaped, strict about undefined names), the frame every
 //! page shares, and how values, instants, sources and sizes are shown.
 
-use axum::response::Html;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
 use creditcity_rubric::model::Input;
 use creditcity_store::{SourceKind, UnitId};
 use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::WebError;
+use crate::gzip::{self, Deflated};
 
 const TEMPLATES: [(&str, &str); 17] = [
     ("report.html", include_str!("../templates/report.html")),
@@ -56,32 +58,86 @@ impl Views {
 
     /// Renders only the `content` block of a page template (what the page shows inside
     /// the frame), to be cached and framed per request by [`Views::frame`].
-    pub fn render_content<C: Serialize>(&self, name: &str, ctx: C) -> Result<String, WebError> {
+    pub fn render_content<C: Serialize>(&self, name: &str, ctx: C) -> Result<Content, WebError> {
         let t = self.env.get_template(name)?;
         // Evaluated once (into nothing) for its state, then only the block rendered.
         let mut captured = t.render_captured_to(ctx, std::io::sink())?;
-        Ok(captured.with_state_mut(|state| state.render_block("content"))?)
+        Ok(Content::new(captured.with_state_mut(|state| state.render_block("content"))?))
     }
 
     /// The frame (`base.html`) around content rendered before, with the session's CSRF
     /// token in its slots: the frame is small and rendered per request, the content is
     /// copied once, into its place.
-    pub fn frame(&self, page: &Page<'_, NoBody>, content: &str, csrf: &str) -> Result<Html<String>, WebError> {
+    pub fn frame(&self, page: &Page<'_, NoBody>, content: &Content, csrf: &str, gzip: bool) -> Result<Response, WebError> {
         let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
         let frame = self.render("base.html", ctx)?.0;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
-        let mut out = String::with_capacity(frame.len() + content.len());
-        out.push_str(head);
-        for (i, piece) in content.split(CSRF_SLOT).enumerate() {
-            if i > 0 {
-                out.push_str(csrf);
+        let mut resp = if gzip && csrf.len() == TOKEN_LEN {
+            // Only the frame and the token are compressed here; the content was once.
+            let (head, tail, token) = (Deflated::new(head.as_bytes(), gzip::PER_REQUEST), Deflated::new(tail.as_bytes(), gzip::PER_REQUEST), Deflated::new(csrf.as_bytes(), gzip::PER_REQUEST));
+            let mut pieces = Vec::with_capacity(2 * content.deflated.len() + 1);
+            pieces.push(&head);
+            for (i, piece) in content.deflated.iter().enumerate() {
+                if i > 0 {
+                    pieces.push(&token);
+                }
+                pieces.push(piece);
             }
-            out.push_str(piece);
-        }
-        out.push_str(tail);
-        Ok(Html(out))
+            pieces.push(&tail);
+            let mut resp = gzip::join(pieces).into_response();
+            resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            resp
+        } else {
+            let mut out = String::with_capacity(frame.len() + content.html.len());
+            out.push_str(head);
+            for (i, piece) in content.html.split(CSRF_SLOT).enumerate() {
+                if i > 0 {
+                    out.push_str(csrf);
+                }
+                out.push_str(piece);
+            }
+            out.push_str(tail);
+            out.into_response()
+        };
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Ok(resp)
     }
 }
+
+/// A page's content rendered once (with [`CSRF_SLOT`] for the token), and the same
+/// compressed: the parts between the slots, each a gzip piece, for [`Views::frame`].
+pub struct Content {
+    html: String,
+    deflated: Vec<Deflated>,
+}
+
+impl Content {
+    pub fn new(html: String) -> Self {
+        // Each part may refer back into the parts before it, across the tokens between
+        // them: to the compressor a token is TOKEN_LEN bytes that HTML never has (0xFF),
+        // so nothing refers into it, and the distances hold once the token is there.
+        let mut deflated = Vec::new();
+        let mut window: Vec<u8> = Vec::new();
+        for (i, piece) in html.split(CSRF_SLOT).enumerate() {
+            if i > 0 {
+                window.extend_from_slice(&[0xff; TOKEN_LEN]);
+            }
+            deflated.push(Deflated::after(piece.as_bytes(), gzip::CACHED, &window));
+            window.extend_from_slice(piece.as_bytes());
+            // Deflate looks back 32 KiB at most.
+            if window.len() > 64 * 1024 {
+                window.drain(..window.len() - 32 * 1024);
+            }
+        }
+        Self { html, deflated }
+    }
+}
+
+/// The length of a CSRF token (32 random bytes in hex): what [`Content`]'s compressed
+/// parts leave room for.
+const TOKEN_LEN: usize = 64;
 
 /// Where the frame's content goes (letters and digits only, like [`CSRF_SLOT`]).
 const CONTENT_SLOT: &str = "contentslot3b8e51f0a9c2";

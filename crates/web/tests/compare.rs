@@ -71,7 +71,8 @@ fn the_page_ranks_the_cities_links_each_served_one_and_explains_the_rest() {
     let own = app.as_user("xinyongban").get("/compare").body;
     assert!(own.contains("青川市") && !own.contains("<td>临江市"), "a city's office sees no other city");
     // The heat map: a colour by share of the maximum (临江市 has nothing: red).
-    assert!(body.contains("style=\"background:hsl(0,62%,90%)\""));
+    assert!(body.contains("<td class=\"h q0\""), "a red cell");
+    assert!(body.contains(".q0{background:hsl(0,62%,90%)}"), "red styled");
     // The other edition: listed with why, never ranked.
     assert!(body.contains("未参与对比") && body.contains("河口市") && body.contains("没有 2021试行 版细则"), "the page says why 河口市 is not ranked");
     // The rules' anchors exist on the rules page.

@@ -423,6 +423,23 @@ impl Client {
         (status, bytes)
     }
 
+    /// A GET with extra headers: its status, headers (lower-case names) and raw bytes.
+    pub fn get_raw(&mut self, path: &str, extra: &[(&str, &str)]) -> (u16, HashMap<String, String>, Vec<u8>) {
+        let mut req = self.agent.get(&format!("{}{path}", self.base)).set("cookie", &self.cookie_header());
+        for (k, v) in extra {
+            req = req.set(k, v);
+        }
+        let resp = match req.call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let headers = resp.headers_names().iter().map(|n| (n.to_lowercase(), resp.header(n).unwrap_or("").to_owned())).collect();
+        let status = resp.status();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        (status, headers, bytes)
+    }
+
     /// A dataset upload from the 数据 page's form (CSRF token first, as the form sends it).
     pub fn upload_dataset(&mut self, kind: &str, name: &str, bytes: &[u8], csrf: Option<&str>) -> Reply {
         let boundary = "----creditcity-test-boundary";

@@ -349,3 +349,31 @@ fn a_forwarded_address_is_ignored_unless_behind_a_proxy() {
     }
     assert_eq!(attacker.login_from("198.51.100.7", "guest", creditcity_web::demo::PASSWORD).status, 429, "a forged address escaped the throttle");
 }
+
+/// What a browser gets when it says it takes gzip: the same page, compressed, with this
+/// session's CSRF token in its forms; a client that does not say so gets it plain.
+#[test]
+fn pages_are_compressed_for_browsers_that_take_gzip() {
+    use std::io::Read;
+    let app = spawn_app();
+    let mut admin = app.as_user("xinyongban");
+    for path in ["/", "/rules", "/rules/7.2a", "/gaps", "/review", "/admin", "/audit", "/compare"] {
+        let plain = admin.get(path);
+        assert_eq!(plain.status, 200, "{path}");
+        assert!(!plain.headers.contains_key("content-encoding"), "{path}: compressed though not asked");
+        let (status, headers, bytes) = admin.get_raw(path, &[("accept-encoding", "gzip, deflate, br")]);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(headers.get("content-encoding").map(String::as_str), Some("gzip"), "{path}");
+        assert_eq!(headers.get("vary").map(String::as_str), Some("accept-encoding"), "{path}");
+        let mut page = String::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut page).unwrap_or_else(|e| panic!("{path}: not gzip: {e}"));
+        assert_eq!(page, plain.body, "{path}: the compressed page differs");
+        assert!(bytes.len() * 2 < page.len(), "{path}: {} bytes compressed of {}", bytes.len(), page.len());
+        eprintln!("{path}: {} of {}", bytes.len(), page.len());
+        if page.contains("name=\"csrf\"") {
+            assert!(page.contains(&format!("value=\"{}\"", admin.csrf)), "{path}: the session's CSRF token");
+        }
+        let (_, headers, bytes) = admin.get_raw(path, &[("accept-encoding", "gzip;q=0, identity")]);
+        assert!(!headers.contains_key("content-encoding") && String::from_utf8(bytes).is_ok_and(|b| b == plain.body), "{path}: gzip refused, plain");
+    }
+}

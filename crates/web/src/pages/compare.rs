@@ -86,12 +86,12 @@ struct GateCell {
     label: &'static str,
 }
 
-/// A heat-map cell: the points, their share of the maximum as a colour, and — for a
-/// served assessment — the path of the city's rule or section.
+/// A heat-map cell: the points, their share of the maximum as a colour class, and —
+/// for a served assessment — the path of the city's rule or section.
 #[derive(Serialize)]
 struct Cell {
     text: String,
-    style: String,
+    heat: &'static str,
     title: String,
     link: Option<String>,
 }
@@ -118,14 +118,17 @@ struct UnscoredView {
     reason: String,
 }
 
-/// Red (nothing) to green (full marks), by share of the maximum.
-fn heat(score: f64, max: f64) -> String {
+/// The colour class of a share of the maximum, in tenths: `q0` (nothing, red) to `q10`
+/// (full marks, green); `compare.html` styles them. Classes, not a style a cell: a
+/// province's page has thousands of cells.
+fn heat(score: f64, max: f64) -> &'static str {
+    const CLASSES: [&str; 11] = ["q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10"];
     let share = if max > 0.0 { (score / max).clamp(0.0, 1.0) } else { 0.0 };
-    format!("background:hsl({:.0},62%,{:.0}%)", 120.0 * share, 90.0 - 8.0 * share)
+    CLASSES[(share * 10.0).round() as usize]
 }
 
 fn cell(score: f64, max: f64, title: String, link: Option<String>) -> Cell {
-    Cell { text: format::points(score), style: heat(score, max), title, link }
+    Cell { text: format::points(score), heat: heat(score, max), title, link }
 }
 
 /// `links`: the assessment each city is served at (on the served edition): only its
@@ -178,7 +181,7 @@ fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId,
                     .iter()
                     .zip(&c.sections)
                     .map(|(h, s)| {
-                        let title = format!("{} · {}:{} / {}(确认 {})", c.city, h.title, format::points(s.working), format::plain(h.max), format::points(s.confirmed));
+                        let title = format!("{} / {},确认 {}", format::points(s.working), format::plain(h.max), format::points(s.confirmed));
                         cell(s.working, h.max, title, mine.then(|| to(c, format!("/rules#s{}", h.id))))
                     })
                     .collect(),
@@ -218,7 +221,7 @@ fn group_view(g: &Group, links: &HashMap<CityId, AssessmentId>, current: CityId,
                                 .map(|r| {
                                     let h = &g.rules[*r];
                                     let score = c.rules.get(*r).copied().unwrap_or(0.0);
-                                    let title = format!("{} · {} {}:{} / {}", c.city, h.id, h.title, format::points(score), format::plain(h.max));
+                                    let title = format!("{} {} / {}", h.id, format::points(score), format::plain(h.max));
                                     cell(score, h.max, title, mine.then(|| to(c, format!("/rules/{}", h.id))))
                                 })
                                 .collect(),
@@ -263,13 +266,16 @@ fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &st
     }
 }
 
-/// The comparison of the cities this account may see, at the store's current version
-/// (any city's change moves it) and today, computed once per set of cities (off the
-/// async runtime) and shared by the page and the workbook.
+/// The comparison of the cities this account may see, at the store's version read with
+/// the session (any city's change moves it, and so does any change of who may see
+/// which city: those are audited too) and today, computed once per set of cities (off
+/// the async runtime) and shared by the page and the workbook. A request whose entries
+/// hold asks the store nothing more.
 async fn comparison(s: &Arc<AppState>, auth: &Auth) -> Result<(String, Arc<Comparison>), WebError> {
-    let version = s.workspaces.version().await?;
+    let version = auth.store_version;
     let today = creditcity_app::today();
-    let cities = s.workspaces.cities_of(&auth.user).await?;
+    let user = auth.user.id;
+    let cities = cached_at(s, format!("cities-of:{user}"), version, &today, async { Ok(s.workspaces.cities_of_account(user).await?) }).await?;
     let key = format!("compare:{}", cities.iter().map(|c| c.id.to_string()).collect::<Vec<_>>().join(","));
     let (user, t) = (auth.user.clone(), today.clone());
     let c = cached_at(s, key.clone(), version, &today, off_runtime(s, move |s| async move { Ok(s.workspaces.compare(&user, &t).await?) })).await?;

@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
-use crate::views::{CSRF_SLOT, NoBody, Page};
+use crate::views::{CSRF_SLOT, Content, NoBody, Page};
 
 pub use dashboard::gates_json;
 
@@ -85,7 +85,7 @@ where
 {
     let (template, nav, title, user) = (spec.template, spec.nav, spec.title.to_owned(), auth.view());
     let city = auth.ws.assessment().city.clone();
-    let content: Arc<String> = cached(s, auth, snap, format!("html:{}", spec.key), move |s, snap| {
+    let content: Arc<Content> = cached(s, auth, snap, format!("html:{}", spec.key), move |s, snap| {
         let body = compute(s, snap)?;
         let page = Page { user: Some(user), csrf: CSRF_SLOT, city: &city, nav, title: &title, flash: None, flash_kind: "", body: &body };
         s.views.render_content(template, page)
@@ -96,9 +96,9 @@ where
 
 /// Content rendered with [`CSRF_SLOT`] for the token, in the frame of every signed-in
 /// page, with this session's token.
-pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: &str) -> Result<Response, WebError> {
+pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: &Content) -> Result<Response, WebError> {
     let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &auth.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
-    Ok(s.views.frame(&page, content, &auth.csrf)?.into_response())
+    s.views.frame(&page, content, &auth.csrf, auth.gzip)
 }
 
 pub fn see_other(to: &str) -> Response {
