@@ -97,11 +97,10 @@ impl Store {
         // store's (see `version`): one round trip a request for who is asking, where,
         // and whether caches still hold.
         let row: Option<Row> = sqlx::query_as(
-            "SELECT y.*, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l), 0) AS vs FROM ( \
-             SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM ( \
+            // Each step materialized (both dialects know `AS MATERIALIZED`): inlined,
+            // PostgreSQL's plan repeats the assessment's subquery, with the city's,
+            // wherever its result is used, and costs twice as much a request.
+            "WITH x AS MATERIALIZED ( \
                SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
                       COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
                       CASE u.role \
@@ -114,7 +113,13 @@ impl Store {
                           (SELECT MIN(c.id) FROM cities c WHERE c.province_id = u.province_id)) \
                         ELSE u.city_id END AS seen \
                FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
-               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1) x) y",
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1), \
+             y AS MATERIALIZED ( \
+               SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM x) \
+             SELECT y.*, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn, \
+               COALESCE((SELECT MAX(l.id) FROM audit_log l), 0) AS vs FROM y",
         )
         .bind(token_hash)
         .bind(now())

@@ -1,6 +1,9 @@
 //! Templates (embedded, auto-escaped, strict about undefined names), the frame every
 //! page shares, and how values, instants, sources and sizes are shown.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use creditcity_rubric::model::Input;
@@ -33,6 +36,8 @@ const TEMPLATES: [(&str, &str); 17] = [
 
 pub struct Views {
     env: Environment<'static>,
+    /// Compressed parts of frames, by their text ([`Views::frame`]).
+    frames: Mutex<HashMap<String, Arc<Content>>>,
 }
 
 fn environment() -> Result<Environment<'static>, String> {
@@ -48,7 +53,7 @@ fn environment() -> Result<Environment<'static>, String> {
 
 impl Views {
     pub fn new() -> Result<Self, String> {
-        Ok(Self { env: environment()? })
+        Ok(Self { env: environment()?, frames: Mutex::default() })
     }
 
     pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<Html<String>, WebError> {
@@ -67,42 +72,60 @@ impl Views {
 
     /// The frame (`base.html`) around content rendered before, with the session's CSRF
     /// token in its slots: the frame is small and rendered per request, the content is
-    /// copied once, into its place.
+    /// copied once, into its place. `page` carries [`CSRF_SLOT`] for the token, so that
+    /// an account's frame of a page is the same text every time, and its compressed
+    /// parts are kept.
     pub fn frame(&self, page: &Page<'_, NoBody>, content: &Content, csrf: &str, gzip: bool) -> Result<Response, WebError> {
         let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
         let frame = self.render("base.html", ctx)?.0;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
         let mut resp = if gzip && csrf.len() == TOKEN_LEN {
-            // Only the frame and the token are compressed here; the content was once.
-            let (head, tail, token) = (Deflated::new(head.as_bytes(), gzip::PER_REQUEST), Deflated::new(tail.as_bytes(), gzip::PER_REQUEST), Deflated::new(csrf.as_bytes(), gzip::PER_REQUEST));
-            let mut pieces = Vec::with_capacity(2 * content.deflated.len() + 1);
-            pieces.push(&head);
-            for (i, piece) in content.deflated.iter().enumerate() {
-                if i > 0 {
-                    pieces.push(&token);
+            // Only the token is compressed here.
+            let (head, tail, token) = (self.frame_part(head), self.frame_part(tail), Deflated::new(csrf.as_bytes(), gzip::PER_REQUEST));
+            let mut pieces = Vec::with_capacity(2 * (head.deflated.len() + content.deflated.len() + tail.deflated.len()));
+            for part in [&*head, content, &*tail] {
+                for (i, piece) in part.deflated.iter().enumerate() {
+                    if i > 0 {
+                        pieces.push(&token);
+                    }
+                    pieces.push(piece);
                 }
-                pieces.push(piece);
             }
-            pieces.push(&tail);
             let mut resp = gzip::join(pieces).into_response();
             resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             resp
         } else {
             let mut out = String::with_capacity(frame.len() + content.html.len());
-            out.push_str(head);
-            for (i, piece) in content.html.split(CSRF_SLOT).enumerate() {
-                if i > 0 {
-                    out.push_str(csrf);
+            for part in [head, &content.html, tail] {
+                for (i, piece) in part.split(CSRF_SLOT).enumerate() {
+                    if i > 0 {
+                        out.push_str(csrf);
+                    }
+                    out.push_str(piece);
                 }
-                out.push_str(piece);
             }
-            out.push_str(tail);
             out.into_response()
         };
         let h = resp.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         Ok(resp)
+    }
+
+    /// A part of a frame, compressed once for as long as it is asked for.
+    fn frame_part(&self, text: &str) -> Arc<Content> {
+        /// Frames kept: an account's, per page and message (a few kilobytes each).
+        const MAX_FRAMES: usize = 512;
+        let mut frames = self.frames.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = frames.get(text) {
+            return c.clone();
+        }
+        if frames.len() >= MAX_FRAMES {
+            frames.clear();
+        }
+        let c = Arc::new(Content::new(text.to_owned()));
+        frames.insert(text.to_owned(), c.clone());
+        c
     }
 }
 

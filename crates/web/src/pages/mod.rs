@@ -97,7 +97,7 @@ where
 /// Content rendered with [`CSRF_SLOT`] for the token, in the frame of every signed-in
 /// page, with this session's token.
 pub fn framed(s: &AppState, auth: &Auth, nav: &str, title: &str, flash: (Option<&str>, &str), content: &Content) -> Result<Response, WebError> {
-    let page = Page { user: Some(auth.view()), csrf: &auth.csrf, city: &auth.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
+    let page = Page { user: Some(auth.view()), csrf: CSRF_SLOT, city: &auth.ws.assessment().city, nav, title, flash: flash.0, flash_kind: flash.1, body: &NoBody {} };
     s.views.frame(&page, content, &auth.csrf, auth.gzip)
 }
 
