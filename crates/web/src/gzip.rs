@@ -1,11 +1,14 @@
 //! gzip bodies made of pieces compressed apart: a cached page's content is compressed
-//! once per version, and each request compresses only its own small parts (the frame
-//! with the account's name and its CSRF token) and joins them (RFC 1951 and 1952).
+//! once per version, the parts of its frame once for as long as they are asked for, and
+//! each request adds only its CSRF token, uncompressed, and joins them (RFC 1951, 1952).
 //!
 //! Each piece is a run of raw deflate blocks ended by a sync flush: none is final and
-//! each ends on a byte boundary, so pieces can be laid end to end; each piece's
-//! compressor starts afresh, so no piece refers back into another. The body closes with
-//! an empty final block, and the trailer's CRC-32 is the pieces' CRCs combined.
+//! each ends on a byte boundary, so pieces can be laid end to end. The parts of a page
+//! between its token slots are one deflate stream ([`deflate_around_gaps`]): each part
+//! may refer back into the parts before it, across the slots, which the compressor
+//! takes for bytes HTML never has (so nothing refers into them) and the body fills with
+//! a stored block of the token ([`Deflated::stored`]), exactly as long. The body closes
+//! with an empty final block; the trailer's CRC-32 is the pieces' CRCs combined.
 
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_ENCODING;
@@ -14,11 +17,6 @@ use flate2::{Compress, Compression, FlushCompress};
 
 /// Level for content compressed once and served many times.
 pub const CACHED: u32 = 6;
-/// Level for the parts compressed on every request (a few kilobytes).
-pub const PER_REQUEST: u32 = 6;
-
-/// How far back deflate may refer.
-const WINDOW: usize = 32 * 1024;
 
 /// A piece of a body, compressed.
 #[derive(Clone)]
@@ -29,36 +27,50 @@ pub struct Deflated {
 }
 
 impl Deflated {
+    /// A piece compressed on its own.
+    #[cfg(test)]
     pub fn new(piece: &[u8], level: u32) -> Self {
-        Self::after(piece, level, &[])
+        let mut c = Compress::new(Compression::new(level), false);
+        Self::next(&mut c, piece)
     }
 
-    /// `piece` compressed as it follows `window` (its last 32 KiB) in the body: it may
-    /// refer back into the window, which must then be exactly what precedes it there,
-    /// byte for byte — or, where it is not known yet, bytes that `piece` and the rest of
-    /// the window never contain (no match can then reach into them), as long as what
-    /// the body has there is as long.
-    pub fn after(piece: &[u8], level: u32, window: &[u8]) -> Self {
+    /// The next piece of the stream `c`, ended by a sync flush.
+    fn next(c: &mut Compress, piece: &[u8]) -> Self {
         let mut crc = Hasher::new();
         crc.update(piece);
-        let mut c = Compress::new(Compression::new(level), false);
-        if !window.is_empty() {
-            // Setting a dictionary on a fresh raw stream cannot fail.
-            c.set_dictionary(&window[window.len().saturating_sub(WINDOW)..]).expect("deflate dictionary");
-        }
         let mut bytes = Vec::with_capacity(piece.len() / 3 + 64);
+        let mut read = 0;
         loop {
             if bytes.capacity() - bytes.len() < 64 {
                 bytes.reserve(bytes.capacity().max(1024));
             }
-            let read = c.total_in() as usize;
-            // Deflating into a Vec's spare capacity cannot fail: a fresh raw stream, no
-            // dictionary, flushed but never finished.
+            let before = c.total_in();
+            // Deflating into a Vec's spare capacity cannot fail: a raw stream in memory,
+            // flushed but never finished.
             c.compress_vec(&piece[read..], &mut bytes, FlushCompress::Sync).expect("deflate into memory");
+            read += (c.total_in() - before) as usize;
             // The flush is complete once all input is taken and output room was left.
-            if c.total_in() as usize == piece.len() && bytes.len() < bytes.capacity() {
+            if read == piece.len() && bytes.len() < bytes.capacity() {
                 break;
             }
+        }
+        Self { bytes, crc, len: piece.len() as u64 }
+    }
+
+    /// `piece` as it is, in stored blocks (no compression, nothing to set up): for a
+    /// request's token, in the gap [`deflate_around_gaps`] left for it.
+    pub fn stored(piece: &[u8]) -> Self {
+        let mut crc = Hasher::new();
+        crc.update(piece);
+        let mut bytes = Vec::with_capacity(piece.len() + 5 * (piece.len() / 65_535 + 1));
+        for block in piece.chunks(65_535) {
+            // Byte-aligned after the sync flush before: BFINAL 0, BTYPE 00, padding;
+            // then LEN and its complement.
+            let len = block.len() as u16;
+            bytes.push(0);
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&(!len).to_le_bytes());
+            bytes.extend_from_slice(block);
         }
         Self { bytes, crc, len: piece.len() as u64 }
     }
@@ -67,6 +79,27 @@ impl Deflated {
     pub fn size(&self) -> usize {
         self.bytes.len()
     }
+}
+
+/// `parts` compressed as one stream in which each part but the first follows a gap of
+/// `gap` bytes: the body must put exactly `gap` bytes between them (a
+/// [`Deflated::stored`] piece). To the compressor a gap is `gap` bytes 0xFF, which no
+/// part may contain (UTF-8 text never does): no match can then reach into it, and
+/// every distance across it holds whatever the body puts there.
+pub fn deflate_around_gaps(parts: &[&[u8]], level: u32, gap: usize) -> Vec<Deflated> {
+    let filler = vec![0xff_u8; gap];
+    let mut c = Compress::new(Compression::new(level), false);
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, part) in parts.iter().enumerate() {
+        debug_assert!(!part.contains(&0xff), "a part holds the gap's filler byte");
+        if i > 0 && gap > 0 {
+            // Appends to the window, emits nothing: allowed for a raw stream once a
+            // flush has taken all input.
+            c.set_dictionary(&filler).expect("deflate window after a sync flush");
+        }
+        out.push(Deflated::next(&mut c, part));
+    }
+    out
 }
 
 /// A gzip member holding the pieces, in order.
@@ -134,21 +167,22 @@ mod tests {
         let head = "<html><head><title>城市对比</title></head><body>".repeat(3);
         let content = "<td class=\"h\">12.5</td>".repeat(40_000);
         let token = "0123456789abcdef";
-        let pieces = [Deflated::new(head.as_bytes(), PER_REQUEST), Deflated::new(content.as_bytes(), CACHED), Deflated::new(token.as_bytes(), PER_REQUEST), Deflated::new(b"", CACHED), Deflated::new(b"</body></html>", PER_REQUEST)];
+        let pieces = [Deflated::new(head.as_bytes(), 1), Deflated::new(content.as_bytes(), CACHED), Deflated::stored(token.as_bytes()), Deflated::new(b"", CACHED), Deflated::new(b"</body></html>", 9)];
         let body = join(&pieces);
         assert_eq!(gunzip(&body), format!("{head}{content}{token}</body></html>").into_bytes());
         assert!(body.len() < content.len() / 50, "{} bytes for {} of repetitive markup", body.len(), content.len());
     }
 
     #[test]
-    fn a_piece_may_refer_back_across_an_unknown_gap_of_known_length() {
-        let a = "<form method=\"post\"><input type=\"hidden\" name=\"csrf\" value=\"";
-        let b = format!("\"><button>保存</button></form>{a}");
-        let gap = [0xff_u8; 16];
-        let window = [a.as_bytes(), &gap].concat();
-        let pieces = [Deflated::new(a.as_bytes(), CACHED), Deflated::new(b"0123456789abcdef", PER_REQUEST), Deflated::after(b.as_bytes(), CACHED, &window)];
-        assert_eq!(gunzip(&join(&pieces)), format!("{a}0123456789abcdef{b}").into_bytes());
-        assert!(pieces[2].size() < Deflated::new(b.as_bytes(), CACHED).size(), "the second form refers back to the first");
+    fn parts_refer_back_across_the_tokens_between_them() {
+        let form = "<form method=\"post\" action=\"/units/7/inputs\"><input type=\"hidden\" name=\"csrf\" value=\"";
+        let rest = format!("\"><button>保存</button></form><p>第二个表单</p>{form}");
+        let token = "f".repeat(64);
+        let parts = deflate_around_gaps(&[form.as_bytes(), rest.as_bytes(), rest.as_bytes()], CACHED, 64);
+        let stored = Deflated::stored(token.as_bytes());
+        let body = join([&parts[0], &stored, &parts[1], &stored, &parts[2]]);
+        assert_eq!(gunzip(&body), format!("{form}{token}{rest}{token}{rest}").into_bytes());
+        assert!(parts[2].size() < Deflated::new(rest.as_bytes(), CACHED).size() / 2, "the third part refers back to the second");
     }
 
     #[test]
@@ -156,11 +190,46 @@ mod tests {
         assert_eq!(gunzip(&join(&[])), b"");
     }
 
+    #[test]
+    fn a_long_piece_is_stored_in_blocks_of_at_most_64_kib() {
+        let long: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(gunzip(&join(&[Deflated::stored(&long), Deflated::stored(b"")])), long);
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn any_pieces_at_any_level(pieces in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 0..6), level in 0u32..=9) {
             let deflated: Vec<Deflated> = pieces.iter().map(|p| Deflated::new(p, level)).collect();
             prop_assert_eq!(gunzip(&join(&deflated)), pieces.concat());
+        }
+
+        /// Parts built to refer back into each other (repeats), any tokens in the gaps.
+        #[test]
+        fn any_parts_around_any_tokens(
+            parts in proptest::collection::vec(proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'<'), Just(b'"'), 0u8..0xff], 0..2000), 1..6),
+            tokens in proptest::collection::vec(any::<u8>(), 0..80),
+            gap in 0usize..80,
+            level in 1u32..=9,
+        ) {
+            let token: Vec<u8> = tokens.iter().copied().cycle().take(if tokens.is_empty() { 0 } else { gap }).collect();
+            let gap = token.len();
+            let parts: Vec<Vec<u8>> = parts.iter().map(|p| [p.as_slice(), p.as_slice()].concat()).collect();
+            let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            let deflated = deflate_around_gaps(&refs, level, gap);
+            let stored = Deflated::stored(&token);
+            let mut pieces = Vec::new();
+            let mut expected = Vec::new();
+            for (i, (d, p)) in deflated.iter().zip(&parts).enumerate() {
+                if i > 0 {
+                    pieces.push(&stored);
+                    expected.extend_from_slice(&token);
+                }
+                pieces.push(d);
+                expected.extend_from_slice(p);
+            }
+            prop_assert_eq!(gunzip(&join(pieces)), expected);
         }
     }
 

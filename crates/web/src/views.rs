@@ -80,8 +80,9 @@ impl Views {
         let frame = self.render("base.html", ctx)?.0;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
         let mut resp = if gzip && csrf.len() == TOKEN_LEN {
-            // Only the token is compressed here.
-            let (head, tail, token) = (self.frame_part(head), self.frame_part(tail), Deflated::new(csrf.as_bytes(), gzip::PER_REQUEST));
+            // Nothing is compressed here: the token goes in stored, where each part
+            // left room for it.
+            let (head, tail, token) = (self.frame_part(head), self.frame_part(tail), Deflated::stored(csrf.as_bytes()));
             let mut pieces = Vec::with_capacity(2 * (head.deflated.len() + content.deflated.len() + tail.deflated.len()));
             for part in [&*head, content, &*tail] {
                 for (i, piece) in part.deflated.iter().enumerate() {
@@ -138,22 +139,8 @@ pub struct Content {
 
 impl Content {
     pub fn new(html: String) -> Self {
-        // Each part may refer back into the parts before it, across the tokens between
-        // them: to the compressor a token is TOKEN_LEN bytes that HTML never has (0xFF),
-        // so nothing refers into it, and the distances hold once the token is there.
-        let mut deflated = Vec::new();
-        let mut window: Vec<u8> = Vec::new();
-        for (i, piece) in html.split(CSRF_SLOT).enumerate() {
-            if i > 0 {
-                window.extend_from_slice(&[0xff; TOKEN_LEN]);
-            }
-            deflated.push(Deflated::after(piece.as_bytes(), gzip::CACHED, &window));
-            window.extend_from_slice(piece.as_bytes());
-            // Deflate looks back 32 KiB at most.
-            if window.len() > 64 * 1024 {
-                window.drain(..window.len() - 32 * 1024);
-            }
-        }
+        let parts: Vec<&[u8]> = html.split(CSRF_SLOT).map(str::as_bytes).collect();
+        let deflated = gzip::deflate_around_gaps(&parts, gzip::CACHED, TOKEN_LEN);
         Self { html, deflated }
     }
 }
