@@ -71,7 +71,9 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
         "sections": sections, "gates": gates, "gaps": gaps, "by_unit": by_unit,
         "recoverable": format::points(gap_plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
     }));
-    let views = crate::views::Views::new().map_err(WebError::Internal)?;
+    // The templates, compiled once a process.
+    static VIEWS: std::sync::OnceLock<Result<crate::views::Views, String>> = std::sync::OnceLock::new();
+    let views = VIEWS.get_or_init(crate::views::Views::new).as_ref().map_err(|e| WebError::Internal(e.clone()))?;
     Ok(views.render("report.html", ctx)?.0)
 }
 
