@@ -80,12 +80,16 @@ impl Views {
         let frame = self.render("base.html", ctx)?.0;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
         let mut resp = if gzip && csrf.len() == TOKEN_LEN {
-            // Nothing is compressed here: the token goes in stored, where each part
-            // left room for it.
-            let (head, tail, token) = (self.frame_part(head), self.frame_part(tail), Deflated::stored(csrf.as_bytes()));
-            let mut pieces = Vec::with_capacity(2 * (head.deflated.len() + content.deflated.len() + tail.deflated.len()));
-            for part in [&*head, content, &*tail] {
-                for (i, piece) in part.deflated.iter().enumerate() {
+            // Nothing is compressed here. The head up to its style sheet differs only
+            // by page title, the tail hardly ever: both are kept compressed. The rest
+            // of the head (the navigation, who is signed in, a message: a kilobyte or
+            // two) and the token go in stored blocks, where the parts left room.
+            let (styled, own) = head.find(STYLE_END).map_or(("", head), |i| head.split_at(i + STYLE_END.len()));
+            let (styled, tail, token) = (self.frame_part(styled), self.frame_part(tail), Deflated::stored(csrf.as_bytes()));
+            let own: Vec<Deflated> = own.split(CSRF_SLOT).map(|piece| Deflated::stored(piece.as_bytes())).collect();
+            let mut pieces = Vec::with_capacity(2 * (styled.deflated.len() + own.len() + content.deflated.len() + tail.deflated.len()));
+            for part in [&styled.deflated, &own, &content.deflated, &tail.deflated] {
+                for (i, piece) in part.iter().enumerate() {
                     if i > 0 {
                         pieces.push(&token);
                     }
@@ -115,7 +119,7 @@ impl Views {
 
     /// A part of a frame, compressed once for as long as it is asked for.
     fn frame_part(&self, text: &str) -> Arc<Content> {
-        /// Frames kept: an account's, per page and message (a few kilobytes each).
+        /// Parts kept: the head of each page title, the tails (a few kilobytes each).
         const MAX_FRAMES: usize = 512;
         let mut frames = self.frames.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(c) = frames.get(text) {
@@ -144,6 +148,9 @@ impl Content {
         Self { html, deflated }
     }
 }
+
+/// Where the part of the frame that is the same for every account ends.
+const STYLE_END: &str = "</style>";
 
 /// The length of a CSRF token (32 random bytes in hex): what [`Content`]'s compressed
 /// parts leave room for.
