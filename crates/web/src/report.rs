@@ -13,6 +13,9 @@ use serde_json::json;
 
 use crate::error::WebError;
 
+/// The templates of the report, compiled once a process.
+static VIEWS: std::sync::OnceLock<Result<crate::views::Views, String>> = std::sync::OnceLock::new();
+
 /// Renders the report of the workspace's current values.
 pub async fn html(ws: &Workspace) -> Result<String, WebError> {
     let today = creditcity_app::today();
@@ -71,8 +74,6 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
         "sections": sections, "gates": gates, "gaps": gaps, "by_unit": by_unit,
         "recoverable": format::points(gap_plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
     }));
-    // The templates, compiled once a process.
-    static VIEWS: std::sync::OnceLock<Result<crate::views::Views, String>> = std::sync::OnceLock::new();
     let views = VIEWS.get_or_init(crate::views::Views::new).as_ref().map_err(|e| WebError::Internal(e.clone()))?;
     Ok(views.render("report.html", ctx)?.0)
 }
