@@ -7,7 +7,8 @@
 //!    server timed apart), asking for gzip as browsers do and, apart, for a plain body;
 //! b. every city page (`/`, `/rules`, `/rules/7.2a`, `/gaps`, `/units/{id}`, `/review`,
 //!    `/audit`, `/report`, `/data`, `/admin`) as one city's credit office, 50 connections,
-//!    asking for gzip (as every read of part c does),
+//!    asking for gzip as browsers do (so does every read of part c; `PROVINCE_GZIP=0`:
+//!    plain),
 //!    on PostgreSQL and on the SQLite store it was copied from (one process each), with
 //!    the ratio PostgreSQL / SQLite;
 //! c. 200 concurrent clients across the two servers: on each, readers (the credit offices
@@ -34,7 +35,8 @@
 //! --files … serve --listen …`); without it the bench runs its servers as processes of
 //! its own executable (the same `Workspaces::open` + `creditcity_web::state` + `serve`).
 //! `CREDITCITY_BENCH_CITIES` (default 300), `PROVINCE_SECONDS` (each run, default 8),
-//! `PROVINCE_ROUNDS` (default 2), `PROVINCE_WRITERS` (writer connections of the 100 of
+//! `PROVINCE_ROUNDS` (default 2), `PROVINCE_GZIP=0` (the reads of parts b and c ask for
+//! plain bodies), `PROVINCE_WRITERS` (writer connections of the 100 of
 //! each server, default 20), `PROVINCE_THINK_MS` (mean pause between a client's
 //! requests in the think-time run, default 500), `PROVINCE_KEEP=DIR` keeps the SQLite
 //! store, the server logs and the wrk scripts in DIR (the PostgreSQL database is kept
@@ -80,6 +82,7 @@ fn main() {
     let rounds = env_num("PROVINCE_ROUNDS", 2);
     let writers = env_num("PROVINCE_WRITERS", 20) as usize;
     let think = env_num("PROVINCE_THINK_MS", 500);
+    let gzip = env_num("PROVINCE_GZIP", 1) != 0;
     assert!(cities >= CLIENT_CITIES, "CREDITCITY_BENCH_CITIES must be at least {CLIENT_CITIES}");
     assert!(writers > 0 && writers < PER_SERVER, "PROVINCE_WRITERS must be between 1 and {}", PER_SERVER - 1);
     let pg = std::env::var("CREDITCITY_TEST_PG").unwrap_or_else(|_| {
@@ -168,8 +171,8 @@ fn main() {
     }
     for round in 1..=rounds {
         for p in &pages {
-            rows.push(wrk_run(&format!("GET {p} PG r{round}"), &pg_a.base, p, &admin_pg, &dir, seconds, true));
-            rows.push(wrk_run(&format!("GET {p} SQLite r{round}"), &lite.base, p, &admin_lite, &dir, seconds, true));
+            rows.push(wrk_run(&format!("GET {p} PG r{round}"), &pg_a.base, p, &admin_pg, &dir, seconds, gzip));
+            rows.push(wrk_run(&format!("GET {p} SQLite r{round}"), &lite.base, p, &admin_lite, &dir, seconds, gzip));
         }
     }
     sqlite_server.stop();
@@ -200,7 +203,7 @@ fn main() {
     for (label, pause) in [("flat out", 0), ("think time", think)] {
         for round in 1..=rounds {
             let before = count();
-            let m = mixed_run(&format!("{label} r{round}"), [pg_a, pg_b], &clients, writers, pause, &dir, seconds);
+            let m = mixed_run(&format!("{label} r{round}"), [pg_a, pg_b], &clients, writers, Pace { think_ms: pause, gzip }, &dir, seconds);
             let after = count();
             mixed.push((m, after.0 - before.0, after.1 - before.1));
         }
@@ -591,13 +594,21 @@ struct Mixed {
 
 /// Part c: on each server, readers (the credit offices of half the client cities, every
 /// page in turn) and writers (every client city's unit member), four wrk processes at once.
-fn mixed_run(name: &str, servers: [&Server; 2], clients: &[Client], writers: usize, think_ms: u64, dir: &Path, seconds: u64) -> Mixed {
+/// How the clients of part c ask: the mean pause before each request, and gzip or not.
+#[derive(Clone, Copy)]
+struct Pace {
+    think_ms: u64,
+    gzip: bool,
+}
+
+fn mixed_run(name: &str, servers: [&Server; 2], clients: &[Client], writers: usize, pace: Pace, dir: &Path, seconds: u64) -> Mixed {
+    let Pace { think_ms, gzip } = pace;
     let mut children = Vec::new();
     for (half, s) in servers.iter().enumerate() {
         let reads: Vec<(String, String)> =
             clients.iter().skip(half).step_by(2).flat_map(|c| c.pages.iter().map(|p| (c.admin_cookie.clone(), p.clone()))).collect();
         let r = dir.join(format!("mixed-reads-{half}.lua"));
-        std::fs::write(&r, reads_script(&reads, think_ms, true)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&r, reads_script(&reads, think_ms, gzip)).unwrap_or_else(|e| panic!("{e}"));
         let all: Vec<&Client> = clients.iter().collect();
         let w = dir.join(format!("mixed-writes-{half}.lua"));
         // A seed of its own for every run and server: a value that repeats one written
