@@ -230,7 +230,7 @@ pub async fn load_province(location: &Location, rubric: &Rubric) -> Result<bool,
             all.assign_evaluator("zhuanjia", city.id, &office).await?;
         }
     }
-    all.create_province_user("shengxinyongban", "吴省信(省信用办)", PASSWORD, PROVINCE, &office).await?;
+    all.create_province_user("shengxinyongban", "吴省信", PASSWORD, PROVINCE, &office).await?;
     all.close().await;
     Ok(true)
 }
