@@ -72,9 +72,9 @@ impl Views {
 
     /// The frame (`base.html`) around content rendered before, with the session's CSRF
     /// token in its slots: the frame is small and rendered per request, the content is
-    /// copied once, into its place. `page` carries [`CSRF_SLOT`] for the token, so that
-    /// an account's frame of a page is the same text every time, and its compressed
-    /// parts are kept.
+    /// copied once, into its place. `page` carries [`CSRF_SLOT`] for the token, which
+    /// goes in here; compressed, the frame's parts that are the same for every account
+    /// are kept (`frame_part`), and the token never goes through the compressor.
     pub fn frame(&self, page: &Page<'_, NoBody>, content: &Content, csrf: &str, gzip: bool) -> Result<Response, WebError> {
         let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
         let frame = self.render("base.html", ctx)?.0;
