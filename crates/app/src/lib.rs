@@ -36,7 +36,7 @@ pub use validation::{InvalidRule, invalid_rules, validate_stored};
 use creditcity_store::{EvidenceId, UnitId};
 use writing::PendingJob;
 
-use creditcity_rubric::{Entry, InputErrors, Meta, RawValue, Rubric, Scorecard, score};
+use creditcity_rubric::{Assessment, Entry, InputErrors, Meta, RawValue, Rubric, Scorecard, score};
 use creditcity_store::{AssessmentRow, AuditFilter, AuditRow, CurrentValue, ImportSummary, Location, Store, StoreError, TaskRow, UnitRow, ValueRow};
 pub use creditcity_store::{ReviewState, SourceKind};
 
@@ -279,6 +279,13 @@ impl Workspace {
         }
         let (a, _) = validate_stored(&self.rubric, &Meta::default(), entries);
         let card = score(&self.rubric, &a);
+        let gap_plan = self.gap_plan_of(&a, &card).await?;
+        Ok((gap_plan, card))
+    }
+
+    /// The gap plan of an assessment already scored (the snapshot's, for the pages and
+    /// the report), with the failing records that lower it.
+    pub async fn gap_plan_of(&self, a: &Assessment, card: &Scorecard) -> Result<gaps::GapPlan> {
         let plan = self.plan().await?;
         let units = &plan.units;
         let counts: Vec<(String, String, u64)> = self
@@ -293,9 +300,9 @@ impl Workspace {
                 (feeds, unit, u64::try_from(n).unwrap_or(0))
             })
             .collect();
-        let mut gap_plan = gaps::plan(&self.rubric, &a, &card, &plan.tasks, &plan.units);
+        let mut gap_plan = gaps::plan(&self.rubric, a, card, &plan.tasks, &plan.units);
         gap_plan.records = gaps::record_fixes(&self.rubric, &gap_plan, &counts);
-        Ok((gap_plan, card))
+        Ok(gap_plan)
     }
 }
 

@@ -23,8 +23,9 @@ pub struct Snapshot {
     pub scores: Scores,
     pub progress: status::Progress,
     pub current: Vec<ValueRow>,
-    pub units: Vec<UnitRow>,
-    pub tasks: Vec<TaskRow>,
+    /// The units and tasks, shared with [`Workspace::plan`] (read again only when the
+    /// plan has changed).
+    pub plan: std::sync::Arc<Plan>,
     pub evidence: Vec<EvidenceRow>,
     pub reviews: Vec<creditcity_store::ReviewRow>,
     pub history_counts: std::collections::HashMap<String, usize>,
@@ -103,10 +104,9 @@ impl Workspace {
             return Ok(s.clone());
         }
         let scores = self.scores().await?;
-        let units = self.units().await?;
-        let tasks = self.tasks().await?;
+        let plan = self.plan().await?;
         let evidence = self.store.evidence(self.assessment.id).await?;
-        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &units, &tasks, &evidence, today);
+        let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &plan.units, &plan.tasks, &evidence, today);
         progress.invalid.clone_from(&scores.invalid);
         let reviews = self.store.reviews(self.assessment.id).await?;
         let history = self.store.all_values(self.assessment.id).await?;
@@ -126,8 +126,7 @@ impl Workspace {
                 .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
                 .collect(),
             scores,
-            units,
-            tasks,
+            plan,
             evidence,
         });
         *slot = Some(snapshot.clone());

@@ -131,9 +131,9 @@ impl Workspace {
                         .filter(|n| snap.evidence.iter().any(|x| x.rule_id == rule.id && x.item == Some(*n as i64) && x.review_state != ReviewState::Returned))
                         .count();
                     let mut units: Vec<String> = Vec::new();
-                    for t in snap.tasks.iter().filter(|t| t.rules.contains(&rule.id)) {
+                    for t in snap.plan.tasks.iter().filter(|t| t.rules.contains(&rule.id)) {
                         for id in std::iter::once(t.lead_unit_id).chain(t.participating_unit_ids.iter().copied()) {
-                            if let Some(u) = snap.units.iter().find(|u| u.id == id) {
+                            if let Some(u) = snap.plan.units.iter().find(|u| u.id == id) {
                                 if !units.contains(&u.name) {
                                     units.push(u.name.clone());
                                 }

@@ -16,6 +16,12 @@ use creditcity_app::Actor;
 use creditcity_rubric::{InputKind, Rubric, format, score};
 use creditcity_store::{AuditFilter, Location};
 
+/// A server renders and compresses pages on every core at once; mimalloc's per-thread
+/// heaps spend less time in the allocator than glibc's arenas did under that load
+/// (`crates/web/benches/province.rs`, the 200 clients of part c).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "creditcity", version, about = "社会信用体系建设示范城市评估 — score a city against the rubric")]
 struct Cli {

@@ -35,7 +35,9 @@ impl Store {
     /// evaluators assigned to it.
     pub async fn users_of_city(&self, city: CityId) -> Result<Vec<UserRow>> {
         Ok(sqlx::query_as::<_, UserRow>(&format!(
-            "{USER_SELECT} WHERE COALESCE(u.city_id, n.city_id) = $1 OR u.id IN (SELECT e.user_id FROM evaluator_cities e WHERE e.city_id = $1) ORDER BY u.id"
+            "{USER_SELECT} WHERE u.city_id = $1 \
+             OR (u.city_id IS NULL AND u.unit_id IN (SELECT n.id FROM units n WHERE n.city_id = $1)) \
+             OR u.id IN (SELECT e.user_id FROM evaluator_cities e WHERE e.city_id = $1) ORDER BY u.id"
         ))
         .bind(city)
         .fetch_all(&self.pool)

@@ -220,8 +220,7 @@ impl Store {
                 migrate_sqlite(&options).await?;
                 // The connection's settings as statements: the `Any` driver connects by URL.
                 let any = AnyConnectOptions::from_url(&options.to_url_lossy())?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                let pool = pool_options()
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"] {
@@ -237,8 +236,7 @@ impl Store {
             Db::Postgres(url) => {
                 let url = &connection_url(url);
                 migrate_postgres(url).await?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
+                let pool = pool_options()
                     .acquire_timeout(std::time::Duration::from_secs(60))
                     .connect_with(AnyConnectOptions::from_str(url)?)
                     .await?;
@@ -402,6 +400,22 @@ const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
 /// The first key of an assessment's own lock (`value_write_tx`; the second is its id):
 /// "cc" in ASCII. Two-key advisory locks never collide with one-key ones.
 const VALUE_LOCK_CLASS: i32 = 0x6363;
+
+/// The pool of either backend. sqlx tests every connection on its way back to the pool
+/// (a round trip); testing it again when it is taken out, as `test_before_acquire`
+/// does, costs a second round trip per query for nothing, unless it has been idle long
+/// enough for the server to have gone away (a restart, an idle timeout): only those
+/// are tested.
+fn pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(16).test_before_acquire(false).before_acquire(|conn, meta| {
+        Box::pin(async move {
+            if meta.idle_for > std::time::Duration::from_secs(1) {
+                sqlx::Connection::ping(conn).await?;
+            }
+            Ok(true)
+        })
+    })
+}
 
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();

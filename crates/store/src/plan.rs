@@ -102,9 +102,9 @@ impl Store {
 
     pub async fn tasks(&self, assessment_id: AssessmentId) -> Result<Vec<TaskRow>> {
         let mut tasks = sqlx::query_as::<_, TaskRow>(
-            "SELECT t.id, t.code, t.title, t.description, t.lead_unit_id, u.name AS lead_unit, t.due_date, t.status, \
-             '' AS rules_csv, '' AS units_csv \
-             FROM tasks t JOIN units u ON u.id = t.lead_unit_id WHERE t.assessment_id = $1 ORDER BY t.id",
+            "SELECT t.id, t.code, t.title, t.description, t.lead_unit_id, (SELECT u.name FROM units u WHERE u.id = t.lead_unit_id) AS lead_unit, \
+             t.due_date, t.status, '' AS rules_csv, '' AS units_csv \
+             FROM tasks t WHERE t.assessment_id = $1 ORDER BY t.id",
         )
         .bind(assessment_id)
         .fetch_all(&self.pool)

@@ -33,21 +33,25 @@ id_type! {
     ProvinceId,
 }
 
-pub(crate) const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
-     COALESCE(u.city_id, n.city_id) AS city_id, u.province_id \
-     FROM users u LEFT JOIN units n ON n.id = u.unit_id";
+// The names of units are read row by row (an index probe each), never joined: with
+// the units of hundreds of cities in one PostgreSQL table, its planner would hash the
+// whole table for a page's few rows.
+pub(crate) const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, \
+     (SELECT n.name FROM units n WHERE n.id = u.unit_id) AS unit, u.active, \
+     COALESCE(u.city_id, (SELECT n.city_id FROM units n WHERE n.id = u.unit_id)) AS city_id, u.province_id \
+     FROM users u";
 
 pub(crate) const ASSESSMENT_SELECT: &str = "SELECT a.id, a.city_id, c.name AS city, a.rubric_edition, a.period, a.created_at \
      FROM assessments a JOIN cities c ON c.id = a.city_id";
 
-pub(crate) const VALUE_SELECT: &str = "SELECT v.id, v.input_key, v.value_json, v.unit_id, u.name AS unit, v.source_kind, v.source_ref, \
+pub(crate) const VALUE_SELECT: &str = "SELECT v.id, v.input_key, v.value_json, v.unit_id, (SELECT u.name FROM units u WHERE u.id = v.unit_id) AS unit, v.source_kind, v.source_ref, \
      v.note, v.set_by, v.set_at, v.superseded_at, v.review_state, \
      (SELECT COUNT(*) FROM input_evidence ie WHERE ie.input_value_id = v.id) AS evidence_count \
-     FROM input_values v LEFT JOIN units u ON u.id = v.unit_id";
+     FROM input_values v";
 
-pub(crate) const EVIDENCE_SELECT: &str = "SELECT e.id, e.rule_id, e.item, e.task_id, e.unit_id, u.name AS unit, e.sha256, e.original_name, \
+pub(crate) const EVIDENCE_SELECT: &str = "SELECT e.id, e.rule_id, e.item, e.task_id, e.unit_id, (SELECT u.name FROM units u WHERE u.id = e.unit_id) AS unit, e.sha256, e.original_name, \
      b.size, b.media_type, e.uploaded_by, e.uploaded_at, e.review_state \
-     FROM evidence e JOIN blobs b ON b.sha256 = e.sha256 LEFT JOIN units u ON u.id = e.unit_id";
+     FROM evidence e JOIN blobs b ON b.sha256 = e.sha256";
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct AssessmentRow {

@@ -35,7 +35,8 @@
 //! --files … serve --listen …`); without it the bench runs its servers as processes of
 //! its own executable (the same `Workspaces::open` + `creditcity_web::state` + `serve`).
 //! `CREDITCITY_BENCH_CITIES` (default 300), `PROVINCE_SECONDS` (each run, default 8),
-//! `PROVINCE_ROUNDS` (default 2), `PROVINCE_GZIP=0` (the reads of parts b and c ask for
+//! `PROVINCE_ROUNDS` (default 2), `PROVINCE_PARTS` (the parts to run, default `abc`),
+//! `PROVINCE_GZIP=0` (the reads of parts b and c ask for
 //! plain bodies), `PROVINCE_WRITERS` (writer connections of the 100 of
 //! each server, default 20), `PROVINCE_THINK_MS` (mean pause between a client's
 //! requests in the think-time run, default 500), `PROVINCE_KEEP=DIR` keeps the SQLite
@@ -83,6 +84,7 @@ fn main() {
     let writers = env_num("PROVINCE_WRITERS", 20) as usize;
     let think = env_num("PROVINCE_THINK_MS", 500);
     let gzip = env_num("PROVINCE_GZIP", 1) != 0;
+    let parts = std::env::var("PROVINCE_PARTS").unwrap_or_else(|_| "abc".into());
     assert!(cities >= CLIENT_CITIES, "CREDITCITY_BENCH_CITIES must be at least {CLIENT_CITIES}");
     assert!(writers > 0 && writers < PER_SERVER, "PROVINCE_WRITERS must be between 1 and {}", PER_SERVER - 1);
     let pg = std::env::var("CREDITCITY_TEST_PG").unwrap_or_else(|_| {
@@ -163,13 +165,13 @@ fn main() {
     }
 
     let mut rows: Vec<Row> = Vec::new();
-    for round in 1..=rounds {
+    for round in (1..=rounds).filter(|_| parts.contains('a')) {
         for (encoding, gzip) in [("gzip", true), ("plain", false)] {
             rows.push(wrk_run(&format!("GET /compare (province, {encoding}) PG r{round}"), &pg_a.base, "/compare", &province[0], &dir, seconds, gzip));
             rows.push(wrk_run(&format!("GET /compare (province, {encoding}) SQLite r{round}"), &lite.base, "/compare", &province[2], &dir, seconds, gzip));
         }
     }
-    for round in 1..=rounds {
+    for round in (1..=rounds).filter(|_| parts.contains('b')) {
         for p in &pages {
             rows.push(wrk_run(&format!("GET {p} PG r{round}"), &pg_a.base, p, &admin_pg, &dir, seconds, gzip));
             rows.push(wrk_run(&format!("GET {p} SQLite r{round}"), &lite.base, p, &admin_lite, &dir, seconds, gzip));
@@ -201,7 +203,7 @@ fn main() {
     };
     let mut mixed = Vec::new();
     for (label, pause) in [("flat out", 0), ("think time", think)] {
-        for round in 1..=rounds {
+        for round in (1..=rounds).filter(|_| parts.contains('c')) {
             let before = count();
             let m = mixed_run(&format!("{label} r{round}"), [pg_a, pg_b], &clients, writers, Pace { think_ms: pause, gzip }, &dir, seconds);
             let after = count();

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use creditcity_app::{ReviewState, Workspace};
+use creditcity_app::{ReviewState, Snapshot, Workspace};
 use creditcity_rubric::{GateStatus, explain_rule, format};
 use minijinja::Value;
 use serde_json::json;
@@ -18,11 +18,16 @@ static VIEWS: std::sync::OnceLock<Result<crate::views::Views, String>> = std::sy
 
 /// Renders the report of the workspace's current values.
 pub async fn html(ws: &Workspace) -> Result<String, WebError> {
-    let today = creditcity_app::today();
-    let snap = ws.snapshot(&today).await?;
-    let (gap_plan, _) = ws.gap_plan(&[]).await?;
+    let snap = ws.snapshot(&creditcity_app::today()).await?;
+    html_of(ws, &snap).await
+}
+
+/// Renders the report of a snapshot of the workspace (the one a page request holds).
+pub async fn html_of(ws: &Workspace, snap: &Snapshot) -> Result<String, WebError> {
+    let today = snap.today.clone();
     let r = ws.rubric();
     let (a, card) = &snap.scores.working;
+    let gap_plan = ws.gap_plan_of(a, card).await?;
     let sections: Vec<_> = r
         .sections
         .iter()

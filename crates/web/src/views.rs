@@ -38,6 +38,10 @@ pub struct Views {
     env: Environment<'static>,
     /// Compressed parts of frames, by their text ([`Views::frame`]).
     frames: Mutex<HashMap<String, Arc<Content>>>,
+    /// Frames rendered, by what they show (the page's frame as JSON: who, the city, the
+    /// title, the message; never a token): an account reading page after page gets the
+    /// same few frames.
+    rendered: Mutex<HashMap<String, Arc<str>>>,
 }
 
 fn environment() -> Result<Environment<'static>, String> {
@@ -53,7 +57,7 @@ fn environment() -> Result<Environment<'static>, String> {
 
 impl Views {
     pub fn new() -> Result<Self, String> {
-        Ok(Self { env: environment()?, frames: Mutex::default() })
+        Ok(Self { env: environment()?, frames: Mutex::default(), rendered: Mutex::default() })
     }
 
     pub fn render<C: Serialize>(&self, name: &str, ctx: C) -> Result<Html<String>, WebError> {
@@ -76,8 +80,7 @@ impl Views {
     /// goes in here; compressed, the frame's parts that are the same for every account
     /// are kept (`frame_part`), and the token never goes through the compressor.
     pub fn frame(&self, page: &Page<'_, NoBody>, content: &Content, csrf: &str, gzip: bool) -> Result<Response, WebError> {
-        let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
-        let frame = self.render("base.html", ctx)?.0;
+        let frame = self.rendered_frame(page)?;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
         let mut resp = if gzip && csrf.len() == TOKEN_LEN {
             // Nothing is compressed here. The head up to its style sheet differs only
@@ -115,6 +118,31 @@ impl Views {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         Ok(resp)
+    }
+
+    /// `base.html` around [`CONTENT_SLOT`], rendered once for as long as it is asked for.
+    fn rendered_frame(&self, page: &Page<'_, NoBody>) -> Result<Arc<str>, WebError> {
+        /// Frames kept: an account's pages (a kilobyte or two each).
+        const MAX_RENDERED: usize = 4096;
+        let render = || -> Result<Arc<str>, WebError> {
+            let ctx = minijinja::context! { content => minijinja::Value::from_safe_string(CONTENT_SLOT.to_owned()), ..minijinja::Value::from_serialize(page) };
+            Ok(self.render("base.html", ctx)?.0.into())
+        };
+        if page.csrf != CSRF_SLOT {
+            // Kept only when it holds no token.
+            return render();
+        }
+        let key = serde_json::to_string(page).map_err(|e| WebError::Internal(e.to_string()))?;
+        if let Some(f) = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+            return Ok(f.clone());
+        }
+        let frame = render()?;
+        let mut rendered = self.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if rendered.len() >= MAX_RENDERED {
+            rendered.clear();
+        }
+        rendered.insert(key, frame.clone());
+        Ok(frame)
     }
 
     /// A part of a frame, compressed once for as long as it is asked for.

@@ -357,7 +357,7 @@ fn pages_are_compressed_for_browsers_that_take_gzip() {
     use std::io::Read;
     let app = spawn_app();
     let mut admin = app.as_user("xinyongban");
-    for path in ["/", "/rules", "/rules/7.2a", "/gaps", "/review", "/admin", "/audit", "/compare"] {
+    for path in ["/", "/rules", "/rules/7.2a", "/gaps", "/review", "/admin", "/audit", "/compare", "/report"] {
         let plain = admin.get(path);
         assert_eq!(plain.status, 200, "{path}");
         assert!(!plain.headers.contains_key("content-encoding"), "{path}: compressed though not asked");

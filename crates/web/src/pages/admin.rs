@@ -106,10 +106,10 @@ async fn admin_view(ws: &Workspace, snap: &creditcity_app::Snapshot) -> Result<A
         .collect();
     Ok(AdminView {
         users,
-        units: snap.units.iter().map(|u| UnitRow { id: u.id, name: u.name.clone(), kind: u.kind.clone() }).collect(),
+        units: snap.plan.units.iter().map(|u| UnitRow { id: u.id, name: u.name.clone(), kind: u.kind.clone() }).collect(),
         assessments,
         tasks: snap
-            .tasks
+            .plan.tasks
             .iter()
             .map(|t| TaskRow {
                 code: t.code.clone(),

@@ -204,7 +204,7 @@ fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>)
         .units
         .iter()
         .filter(|u| u.tasks.iter().sum::<usize>() > 0)
-        .filter_map(|u| snap.units.iter().find(|x| x.name == u.name).map(|x| UnitProgressView { id: x.id, name: u.name.clone(), tasks: u.tasks, overdue: u.overdue }))
+        .filter_map(|u| snap.plan.units.iter().find(|x| x.name == u.name).map(|x| UnitProgressView { id: x.id, name: u.name.clone(), tasks: u.tasks, overdue: u.overdue }))
         .collect();
     let count = |st: GateStatus| card.gates.iter().filter(|g| g.status == st).count();
     DashboardView {
@@ -215,8 +215,8 @@ fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>)
         gates_passed: count(GateStatus::Passed),
         gates_failed: count(GateStatus::Failed),
         gates_incomplete: count(GateStatus::Incomplete),
-        tasks_done: snap.tasks.iter().filter(|t| t.status == TaskStatus::Accepted).count(),
-        tasks_total: snap.tasks.len(),
+        tasks_done: snap.plan.tasks.iter().filter(|t| t.status == TaskStatus::Accepted).count(),
+        tasks_total: snap.plan.tasks.len(),
         overdue: progress.overdue.len(),
         sections,
         gates: {
@@ -638,7 +638,7 @@ fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
 /// even when some stored values are invalid).
 fn current_gaps(s: &AppState, snap: &Snapshot) -> (creditcity_app::gaps::GapPlan, Scorecard) {
     let (a, card) = &snap.scores.working;
-    (creditcity_app::gaps::plan(s.workspaces.rubric(), a, card, &snap.tasks, &snap.units), card.clone())
+    (creditcity_app::gaps::plan(s.workspaces.rubric(), a, card, &snap.plan.tasks, &snap.plan.units), card.clone())
 }
 
 const WHAT_IF_ROWS: usize = 5;

@@ -174,7 +174,7 @@ fn data_view(s: &AppState, snap: &Snapshot, b: &DataBundle, can_import: bool) ->
     let mut units: Vec<UnitCounts> = by_unit
         .into_iter()
         .map(|(unit, counts)| UnitCounts {
-            id: unit.as_ref().and_then(|n| snap.units.iter().find(|u| &u.name == n)).map(|u| u.id),
+            id: unit.as_ref().and_then(|n| snap.plan.units.iter().find(|u| &u.name == n)).map(|u| u.id),
             name: unit.unwrap_or_else(|| "(记录未注明或无法识别的单位)".to_owned()),
             counts: kinds.iter().map(|k| counts.get(k.id()).copied().unwrap_or(0)).collect(),
             total: counts.values().sum(),
@@ -428,7 +428,7 @@ pub async fn problems(State(s): Shared, auth: Auth, Query(q): Query<ProblemQuery
     let Some(key) = InputKey::ALL.iter().find(|k| k.key() == input).copied() else { return Err(WebError::NotFound) };
     let snap = snapshot(&auth).await?;
     if let Some(u) = unit {
-        if !snap.units.iter().any(|x| x.id == u) {
+        if !snap.plan.units.iter().any(|x| x.id == u) {
             return Err(WebError::NotFound);
         }
     }
@@ -446,13 +446,13 @@ pub async fn problems(State(s): Shared, auth: Auth, Query(q): Query<ProblemQuery
     cached_page_at(&s, &auth, &snap, spec, (None, ""), move |_, snap| {
         let (rows, datasets, total) = &*list;
         let headers: HashMap<i64, Vec<String>> = datasets.iter().map(|d| (d.id, serde_json::from_str(&d.header_json).unwrap_or_default())).collect();
-        let unit_name = |p: &ProblemRow| p.unit_id.and_then(|i| snap.units.iter().find(|u| u.id == i)).map_or_else(|| p.unit_name.clone().unwrap_or_default(), |u| u.name.clone());
+        let unit_name = |p: &ProblemRow| p.unit_id.and_then(|i| snap.plan.units.iter().find(|u| u.id == i)).map_or_else(|| p.unit_name.clone().unwrap_or_default(), |u| u.name.clone());
         let formula = snap.current.iter().find(|v| v.input_key == key.key() && v.source_kind == creditcity_app::SourceKind::Dataset).map(|v| v.note.clone());
         let lines: Vec<ProblemLine> = rows.iter().take(LIST_LIMIT as usize).map(|p| problem_line(p, &headers, &unit_name(p))).collect();
         Ok(ProblemsView {
             heading: label,
             formula,
-            unit: unit.and_then(|u| snap.units.iter().find(|x| x.id == u)).map(|u| UnitLink { id: u.id, name: u.name.clone() }),
+            unit: unit.and_then(|u| snap.plan.units.iter().find(|x| x.id == u)).map(|u| UnitLink { id: u.id, name: u.name.clone() }),
             shown: lines.len(),
             more: rows.len() > LIST_LIMIT as usize,
             rows: lines,

@@ -21,10 +21,24 @@ type Shared = State<Arc<AppState>>;
 
 pub async fn report(State(s): Shared, Overview(auth): Overview) -> Result<Response, WebError> {
     let snap = snapshot(&auth).await?;
-    // Kept as shared bytes: each request answers the same buffer without copying it.
-    let ws = auth.ws.clone();
-    let html: Arc<Bytes> = cached_with(&s, &auth, &snap, "report".to_owned(), off_runtime(&s, |_| async move { Ok(Bytes::from(crate::report::html(&ws).await?)) })).await?;
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], Bytes::clone(&html)).into_response())
+    // Kept as shared bytes, plain and compressed once: each request answers the same
+    // buffer without copying it.
+    let (ws, at) = (auth.ws.clone(), snap.clone());
+    let report: Arc<(Bytes, Bytes)> = cached_with(&s, &auth, &snap, "report".to_owned(), off_runtime(&s, |_| async move {
+        let html = crate::report::html_of(&ws, &at).await?;
+        let gzip = crate::gzip::join([&crate::gzip::Deflated::new(html.as_bytes(), crate::gzip::CACHED)]);
+        Ok((Bytes::from(html), Bytes::from(gzip)))
+    }))
+    .await?;
+    let mut resp = if auth.gzip {
+        ([(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], Bytes::clone(&report.1)).into_response()
+    } else {
+        Bytes::clone(&report.0).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(resp)
 }
 
 pub async fn scores(State(s): Shared, Overview(auth): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {

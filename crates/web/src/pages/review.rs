@@ -158,7 +158,7 @@ fn build_queue(s: &AppState, snap: &Snapshot) -> Queue {
         })
         .collect();
     let tasks = snap
-        .tasks
+        .plan.tasks
         .iter()
         .filter(|t| t.status == TaskStatus::Submitted)
         .map(|t| TaskItem { code: t.code.clone(), title: t.title.clone(), lead: t.lead_unit.clone() })
@@ -187,7 +187,7 @@ fn build_queue(s: &AppState, snap: &Snapshot) -> Queue {
         .iter()
         .map(|sec| Choice { value: sec.id.clone(), label: if sec.bonus { sec.title.clone() } else { format::section_heading(&sec.id, &sec.title) } })
         .collect();
-    let units = snap.units.iter().map(|u| u.name.clone()).collect();
+    let units = snap.plan.units.iter().map(|u| u.name.clone()).collect();
     Queue { inputs, files, tasks, judged, sections, units }
 }
 

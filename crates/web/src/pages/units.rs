@@ -119,7 +119,7 @@ struct UnitPage<'a> {
 
 fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
     let r = s.workspaces.rubric();
-    let tasks = &snap.tasks;
+    let tasks = &snap.plan.tasks;
     let mine = unit_tasks(tasks, unit);
     let rules = unit_rules(tasks, unit);
     let task_rows = mine
@@ -207,8 +207,8 @@ fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
         }
     }
     let (a, card) = &snap.scores.working;
-    let parent = unit.parent_id.and_then(|p| snap.units.iter().find(|x| x.id == p)).map(|x| x.name.as_str());
-    let gaps = creditcity_app::gaps::plan(r, a, card, tasks, &snap.units)
+    let parent = unit.parent_id.and_then(|p| snap.plan.units.iter().find(|x| x.id == p)).map(|x| x.name.as_str());
+    let gaps = creditcity_app::gaps::plan(r, a, card, tasks, &snap.plan.units)
         .gaps
         .into_iter()
         .filter(|g| g.units.contains(&unit.name) || parent.is_some_and(|p| g.units.iter().any(|u| u == p)))
@@ -234,11 +234,11 @@ pub async fn unit(State(s): Shared, auth: Auth, Path(id): Path<UnitId>, Query(q)
     let (can_edit, can_browse) = (auth.may_edit_unit(id), auth.user.role.sees_everything());
     let max_upload = views::size(i64::try_from(s.max_upload).unwrap_or(i64::MAX));
     let snap = snapshot(&auth).await?;
-    let title = snap.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
+    let title = snap.plan.units.iter().find(|u| u.id == id).map(|u| u.name.clone()).ok_or(WebError::NotFound)?;
     let spec = Spec { template: "unit.html", nav: "unit", title: &title, key: format!("unit:{id}:{can_edit}:{can_browse}") };
     let records = super::data::unit_records(&s, &auth, &snap, id).await?;
     cached_page_at(&s, &auth, &snap, spec, flash(&q), move |s, snap| {
-        let unit = snap.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
+        let unit = snap.plan.units.iter().find(|u| u.id == id).ok_or(WebError::NotFound)?;
         let view = unit_view(s, snap, unit);
         Ok(OwnedUnitPage { view, records, can_edit, can_browse, max_upload })
     })
