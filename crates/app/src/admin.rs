@@ -33,8 +33,8 @@ impl Workspace {
         Ok(self.store.update_task(self.assessment.id, code, due, lead_unit_id, &actor.0).await?)
     }
 
-    /// Every assessment of the store (for the administration page).
-    pub async fn assessments(&self) -> Result<Vec<AssessmentRow>> {
-        Ok(self.store.assessments().await?)
+    /// The assessments of this workspace's city (for the administration page).
+    pub async fn city_assessments(&self) -> Result<Vec<AssessmentRow>> {
+        Ok(self.store.assessments_of_city(self.assessment.city_id).await?)
     }
 }

@@ -62,14 +62,18 @@ pub(crate) fn scores_of(rubric: &Rubric, meta: &Meta, rows: &[CurrentValue]) -> 
 impl Workspace {
     /// The assessment of the current values, and of the accepted ones.
     pub async fn scores(&self) -> Result<Scores> {
-        let meta = Meta {
+        let rows = self.store.current_raw(self.assessment.id).await?;
+        scores_of(&self.rubric, &self.meta(), &rows)
+    }
+
+    /// What a score of this assessment is about.
+    fn meta(&self) -> Meta {
+        Meta {
             city: Some(self.assessment.city.clone()),
             rubric: Some(self.assessment.rubric_edition.clone()),
             period: Some(self.assessment.period.clone()),
             as_of: None,
-        };
-        let rows = self.store.current_raw(self.assessment.id).await?;
-        scores_of(&self.rubric, &meta, &rows)
+        }
     }
 
     /// Units and tasks, read again only when the plan has changed.
@@ -103,28 +107,31 @@ impl Workspace {
         if let Some(s) = slot.as_ref().filter(|s| s.version == version && s.today == today) {
             return Ok(s.clone());
         }
-        let scores = self.scores().await?;
+        // Every value ever set, in one read: the current ones (not superseded), what
+        // they score, how many each input has had, and the timeline all come from it.
+        let history = self.store.all_values(self.assessment.id).await?;
+        let current: Vec<ValueRow> = history.iter().filter(|v| v.superseded_at.is_none()).cloned().collect();
+        let raw: Vec<CurrentValue> =
+            current.iter().map(|v| CurrentValue { key: v.input_key.clone(), value_json: v.value_json.clone(), review_state: v.review_state }).collect();
+        let scores = scores_of(&self.rubric, &self.meta(), &raw)?;
+        let mut history_counts = std::collections::HashMap::new();
+        for v in &history {
+            *history_counts.entry(v.input_key.clone()).or_insert(0) += 1;
+        }
         let plan = self.plan().await?;
         let evidence = self.store.evidence(self.assessment.id).await?;
         let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &plan.units, &plan.tasks, &evidence, today);
         progress.invalid.clone_from(&scores.invalid);
         let reviews = self.store.reviews(self.assessment.id).await?;
-        let history = self.store.all_values(self.assessment.id).await?;
         let timeline = timeline::compute(&self.rubric, &history, &reviews, today);
         let snapshot = std::sync::Arc::new(Snapshot {
             version,
             today: today.to_owned(),
             progress,
-            current: self.store.current_values(self.assessment.id).await?,
+            current,
             reviews,
             timeline,
-            history_counts: self
-                .store
-                .history_counts(self.assessment.id)
-                .await?
-                .into_iter()
-                .map(|(k, n)| (k, usize::try_from(n).unwrap_or(0)))
-                .collect(),
+            history_counts,
             scores,
             plan,
             evidence,

@@ -162,14 +162,6 @@ impl Store {
         Ok(u.max(t))
     }
 
-    /// How many values each input has had.
-    pub async fn history_counts(&self, assessment_id: AssessmentId) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT input_key, COUNT(*) FROM input_values WHERE assessment_id = $1 GROUP BY input_key")
-            .bind(assessment_id)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())

@@ -58,4 +58,9 @@ impl Store {
         Ok(sqlx::query_as::<_, AssessmentRow>(&format!("{ASSESSMENT_SELECT} ORDER BY a.id")).fetch_all(&self.pool).await?)
     }
 
+    /// The assessments of one city.
+    pub async fn assessments_of_city(&self, city: CityId) -> Result<Vec<AssessmentRow>> {
+        Ok(sqlx::query_as::<_, AssessmentRow>(&format!("{ASSESSMENT_SELECT} WHERE a.city_id = $1 ORDER BY a.id")).bind(city).fetch_all(&self.pool).await?)
+    }
+
 }

@@ -96,12 +96,11 @@ async fn admin_view(ws: &Workspace, snap: &creditcity_app::Snapshot) -> Result<A
             unit: u.unit,
         })
         .collect();
-    let (current, city) = (ws.assessment().id, ws.assessment().city_id);
+    let current = ws.assessment().id;
     let assessments = ws
-        .assessments()
+        .city_assessments()
         .await?
         .into_iter()
-        .filter(|a| a.city_id == city)
         .map(|a| AssessmentRow { current: a.id == current, id: a.id, city: a.city, rubric_edition: a.rubric_edition, period: a.period })
         .collect();
     Ok(AdminView {
@@ -109,7 +108,8 @@ async fn admin_view(ws: &Workspace, snap: &creditcity_app::Snapshot) -> Result<A
         units: snap.plan.units.iter().map(|u| UnitRow { id: u.id, name: u.name.clone(), kind: u.kind.clone() }).collect(),
         assessments,
         tasks: snap
-            .plan.tasks
+            .plan
+            .tasks
             .iter()
             .map(|t| TaskRow {
                 code: t.code.clone(),

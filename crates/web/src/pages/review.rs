@@ -158,7 +158,8 @@ fn build_queue(s: &AppState, snap: &Snapshot) -> Queue {
         })
         .collect();
     let tasks = snap
-        .plan.tasks
+        .plan
+        .tasks
         .iter()
         .filter(|t| t.status == TaskStatus::Submitted)
         .map(|t| TaskItem { code: t.code.clone(), title: t.title.clone(), lead: t.lead_unit.clone() })
