@@ -10,7 +10,7 @@ use creditcity_store::UnitId;
 use std::collections::BTreeMap;
 
 use creditcity_rubric::explain::Alternative;
-use creditcity_rubric::{Assessment, GateStatus, InputKind, Rubric, Scorecard, Scoring, Status, explain_gate, explain_rule};
+use creditcity_rubric::{Assessment, Explanation, GateStatus, InputKind, Rubric, Scorecard, Scoring, Status, explain_gate, explain_rule};
 use creditcity_store::{TaskRow, TaskStatus, UnitRow};
 use serde::Serialize;
 
@@ -290,9 +290,15 @@ pub fn record_fixes(rubric: &Rubric, plan: &GapPlan, counts: &[(String, String, 
 
 /// Computes the gap plan of a scored assessment. Pure: no store, no I/O.
 pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow], units: &[UnitRow]) -> GapPlan {
+    plan_explained(rubric, a, card, tasks, units, None)
+}
+
+/// [`plan`] with every rule's explanation already at hand (`explained`, in rubric
+/// order, of the same assessment), as a snapshot keeps them.
+pub fn plan_explained(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow], units: &[UnitRow], explained: Option<&[Explanation]>) -> GapPlan {
     let unit_name = |id: UnitId| units.iter().find(|u| u.id == id).map(|u| u.name.clone());
     let mut gaps = Vec::new();
-    for (rule, result) in rubric.rules.iter().zip(&card.rules) {
+    for (index, (rule, result)) in rubric.rules.iter().zip(&card.rules).enumerate() {
         if result.lost() <= 1e-9 {
             continue;
         }
@@ -318,7 +324,14 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
             })
             .collect();
         let deadline = open_tasks.iter().filter_map(|t| t.due.clone()).min();
-        let e = explain_rule(rubric, rule, a, result);
+        let computed;
+        let e = match explained.and_then(|all| all.get(index)) {
+            Some(e) => e,
+            None => {
+                computed = explain_rule(rubric, rule, a, result);
+                &computed
+            }
+        };
         let targets: Vec<Target> = e.alternatives.iter().map(|x| Target::new(rubric, x)).collect();
         let judged = matches!(rule.scoring, Scoring::Judged { .. });
         let recoverable = if result.status() == Status::Incomplete || judged {
@@ -334,7 +347,7 @@ pub fn plan(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: &[TaskRow]
             max: rule.max,
             lost: result.lost(),
             incomplete: result.status() == Status::Incomplete,
-            target: e.target,
+            target: e.target.clone(),
             targets,
             fixed: e.fixed.iter().map(|id| rubric.input(*id).key.clone()).collect(),
             recoverable,

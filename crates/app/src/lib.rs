@@ -283,9 +283,24 @@ impl Workspace {
         Ok((gap_plan, card))
     }
 
-    /// The gap plan of an assessment already scored (the snapshot's, for the pages and
-    /// the report), with the failing records that lower it.
-    pub async fn gap_plan_of(&self, a: &Assessment, card: &Scorecard) -> Result<gaps::GapPlan> {
+    /// The gap plan of an assessment already scored, with the failing records that
+    /// lower it.
+    async fn gap_plan_of(&self, a: &Assessment, card: &Scorecard) -> Result<gaps::GapPlan> {
+        let plan = self.plan().await?;
+        let mut gap_plan = gaps::plan(&self.rubric, a, card, &plan.tasks, &plan.units);
+        gap_plan.records = self.record_fixes(&gap_plan).await?;
+        Ok(gap_plan)
+    }
+
+    /// The snapshot's gap plan with the failing records that lower it (the report's).
+    pub async fn stored_gap_plan(&self, snap: &Snapshot) -> Result<gaps::GapPlan> {
+        let mut gap_plan = snap.gap_plan(&self.rubric).clone();
+        gap_plan.records = self.record_fixes(&gap_plan).await?;
+        Ok(gap_plan)
+    }
+
+    /// The fixes of failing records that would raise a gap plan, ranked.
+    async fn record_fixes(&self, gap_plan: &gaps::GapPlan) -> Result<Vec<gaps::RecordFix>> {
         let plan = self.plan().await?;
         let units = &plan.units;
         let counts: Vec<(String, String, u64)> = self
@@ -300,9 +315,7 @@ impl Workspace {
                 (feeds, unit, u64::try_from(n).unwrap_or(0))
             })
             .collect();
-        let mut gap_plan = gaps::plan(&self.rubric, a, card, &plan.tasks, &plan.units);
-        gap_plan.records = gaps::record_fixes(&self.rubric, &gap_plan, &counts);
-        Ok(gap_plan)
+        Ok(gaps::record_fixes(&self.rubric, gap_plan, &counts))
     }
 }
 

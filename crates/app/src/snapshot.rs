@@ -1,6 +1,6 @@
 //! What the pages of an assessment read: the scores, the plan and a snapshot of everything, computed once per change of the store.
 
-use creditcity_rubric::{Assessment, Meta, Rubric, Scorecard, score};
+use creditcity_rubric::{Assessment, Explanation, Meta, Rubric, Scorecard, explain_rule, score};
 use creditcity_store::{CurrentValue, EvidenceRow, TaskRow, UnitRow, ValueRow};
 
 use crate::validation::{InvalidRule, entries_of, invalid_rules, validate_stored};
@@ -31,6 +31,30 @@ pub struct Snapshot {
     pub history_counts: std::collections::HashMap<String, usize>,
     /// The working and confirmed score at the end of each day something changed.
     pub timeline: Vec<timeline::DayScore>,
+    /// Every rule's explanation of the working score, made when first asked for.
+    explanations: std::sync::OnceLock<Vec<Explanation>>,
+    /// The gap plan of the working score, made when first asked for.
+    gap_plan: std::sync::OnceLock<crate::gaps::GapPlan>,
+}
+
+impl Snapshot {
+    /// Why each rule (in rubric order) scored what it did in the working score, and
+    /// what would raise it: worked out once for all the pages that show it.
+    pub fn explanations(&self, rubric: &Rubric) -> &[Explanation] {
+        self.explanations.get_or_init(|| {
+            let (a, card) = &self.scores.working;
+            rubric.rules.iter().zip(&card.rules).map(|(rule, result)| explain_rule(rubric, rule, a, result)).collect()
+        })
+    }
+
+    /// The gap plan of the working score (without the failing records, which
+    /// [`Workspace::gap_plan_of`] adds from the store), made once.
+    pub fn gap_plan(&self, rubric: &Rubric) -> &crate::gaps::GapPlan {
+        self.gap_plan.get_or_init(|| {
+            let (a, card) = &self.scores.working;
+            crate::gaps::plan_explained(rubric, a, card, &self.plan.tasks, &self.plan.units, Some(self.explanations(rubric)))
+        })
+    }
 }
 
 /// The two scores of an assessment.
@@ -135,6 +159,8 @@ impl Workspace {
             scores,
             plan,
             evidence,
+            explanations: std::sync::OnceLock::new(),
+            gap_plan: std::sync::OnceLock::new(),
         });
         *slot = Some(snapshot.clone());
         Ok(snapshot)

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use creditcity_app::{ReviewState, Snapshot, Workspace};
-use creditcity_rubric::{GateStatus, explain_rule, format};
+use creditcity_rubric::{GateStatus, format};
 use minijinja::Value;
 use serde_json::json;
 
@@ -27,7 +27,8 @@ pub async fn html_of(ws: &Workspace, snap: &Snapshot) -> Result<String, WebError
     let today = snap.today.clone();
     let r = ws.rubric();
     let (a, card) = &snap.scores.working;
-    let gap_plan = ws.gap_plan_of(a, card).await?;
+    let gap_plan = ws.stored_gap_plan(snap).await?;
+    let explained = snap.explanations(r);
     let sections: Vec<_> = r
         .sections
         .iter()
@@ -38,8 +39,8 @@ pub async fn html_of(ws: &Workspace, snap: &Snapshot) -> Result<String, WebError
             let rules: Vec<_> = r.rules[sec.rules.clone()]
                 .iter()
                 .zip(&card.rules[sec.rules.clone()])
-                .map(|(rule, res)| {
-                    let e = explain_rule(r, rule, a, res);
+                .zip(&explained[sec.rules.clone()])
+                .map(|((rule, res), e)| {
                     let evidence: Vec<_> = rule
                         .evidence
                         .iter()

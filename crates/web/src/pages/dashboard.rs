@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use creditcity_app::timeline::DayScore;
 use creditcity_app::{AppError, ReviewState, Snapshot};
-use creditcity_rubric::{Assessment, GateStatus, InputId, Rubric, Scorecard, Status, explain_gate, explain_rule, format};
+use creditcity_rubric::{Assessment, GateStatus, InputId, Rubric, Scorecard, Status, explain_gate, format};
 use creditcity_store::{EvidenceId, TaskStatus, UnitId};
 use serde::Serialize;
 
@@ -187,17 +187,18 @@ fn dashboard_view(s: &AppState, snap: &Snapshot, failing: &HashMap<String, i64>)
             }
         })
         .collect();
-    let mut ranked: Vec<_> = r.rules.iter().zip(&card.rules).filter(|(_, res)| res.lost() > 1e-9).collect();
-    ranked.sort_by(|x, y| y.1.lost().total_cmp(&x.1.lost()));
+    let explained = snap.explanations(r);
+    let mut ranked: Vec<_> = r.rules.iter().zip(&card.rules).zip(explained).filter(|((_, res), _)| res.lost() > 1e-9).collect();
+    ranked.sort_by(|x, y| y.0.1.lost().total_cmp(&x.0.1.lost()));
     let at_stake = ranked
         .iter()
         .take(10)
-        .map(|(rule, res)| AtStake {
+        .map(|((rule, res), e)| AtStake {
             id: rule.id.clone(),
             title: rule.title.clone(),
             score: format::points(res.score),
             max: format::plain(rule.max),
-            target: explain_rule(r, rule, a, res).target,
+            target: e.target.clone(),
         })
         .collect();
     let units = progress
@@ -435,8 +436,8 @@ struct FileView {
 
 fn rule_view(r: &Rubric, snap: &Snapshot, index: usize, failing: &HashMap<String, i64>) -> RuleView {
     let rule = &r.rules[index];
-    let (a, card) = &snap.scores.working;
-    let e = explain_rule(r, rule, a, &card.rules[index]);
+    let card = &snap.scores.working.1;
+    let e = &snap.explanations(r)[index];
     let inputs = rule
         .inputs
         .iter()
@@ -485,8 +486,8 @@ fn rule_view(r: &Rubric, snap: &Snapshot, index: usize, failing: &HashMap<String
         section: format::section_heading(&sec.id, &sec.title),
         score: format::points(card.rules[index].score),
         max: format::plain(rule.max),
-        explanation: e.text,
-        target: e.target,
+        explanation: e.text.clone(),
+        target: e.target.clone(),
         invalid: snap.progress.invalid.iter().find(|x| x.rule_id == rule.id).map(|x| x.reasons.clone()),
         inputs,
         checklist,
@@ -637,8 +638,7 @@ fn veto_rows(plan: &creditcity_app::gaps::GapPlan) -> Vec<VetoRow> {
 /// The gap plan of the stored values (computed from the snapshot, so that it answers
 /// even when some stored values are invalid).
 fn current_gaps(s: &AppState, snap: &Snapshot) -> (creditcity_app::gaps::GapPlan, Scorecard) {
-    let (a, card) = &snap.scores.working;
-    (creditcity_app::gaps::plan(s.workspaces.rubric(), a, card, &snap.plan.tasks, &snap.plan.units), card.clone())
+    (snap.gap_plan(s.workspaces.rubric()).clone(), snap.scores.working.1.clone())
 }
 
 const WHAT_IF_ROWS: usize = 5;

@@ -206,12 +206,14 @@ fn unit_view(s: &AppState, snap: &Snapshot, unit: &UnitRow) -> UnitView {
             returned.push(returned_of(format!("任务 {} {}", t.code, t.title), rv));
         }
     }
-    let (a, card) = &snap.scores.working;
+    let card = &snap.scores.working.1;
     let parent = unit.parent_id.and_then(|p| snap.plan.units.iter().find(|x| x.id == p)).map(|x| x.name.as_str());
-    let gaps = creditcity_app::gaps::plan(r, a, card, tasks, &snap.plan.units)
+    let gaps = snap
+        .gap_plan(r)
         .gaps
-        .into_iter()
+        .iter()
         .filter(|g| g.units.contains(&unit.name) || parent.is_some_and(|p| g.units.iter().any(|u| u == p)))
+        .cloned()
         .map(|g| {
             let missing = r.rules.iter().position(|x| x.id == g.rule).map_or_else(Vec::new, |i| super::dashboard::missing_groups(r, &card.rules[i].missing));
             UnitGap { rule: g.rule, title: g.title, lost: format::points(g.lost), target: if missing.is_empty() { g.target } else { None }, missing }
