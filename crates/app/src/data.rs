@@ -14,7 +14,7 @@ use std::path::Path;
 use creditcity_data::date::Date;
 use creditcity_data::{DatasetKind, Datasets, Input, InputKey, Settings, Unit, Units, Window};
 use creditcity_rubric::RawValue;
-use creditcity_store::{DatasetRow, JobError, NewDataset, NewProblem, NewValue, ProblemFilter, ProblemRow, SourceKind, StoreError, UnitRow, ValueJob};
+use creditcity_store::{DatasetRow, JobError, NewDataset, NewProblem, NewValue, ProblemFilter, ProblemRow, SourceKind, StoreError, UnitRow, ValueJob, ValueRow};
 
 use crate::writing::check_change;
 use crate::{Actor, AppError, Result, Workspace, invalid, sanitize_name, values};
@@ -325,6 +325,16 @@ impl Workspace {
     /// The datasets, their problem counts and the derived inputs' current values.
     pub async fn data_status(&self) -> Result<DataStatus> {
         let units = self.units().await?;
+        let current = self.store.current_values(self.assessment.id).await?;
+        self.data_status_with(&units, &current).await
+    }
+
+    /// [`Workspace::data_status`] with the units and current values of a snapshot.
+    pub async fn data_status_of(&self, snap: &crate::Snapshot) -> Result<DataStatus> {
+        self.data_status_with(&snap.plan.units, &snap.current).await
+    }
+
+    async fn data_status_with(&self, units: &[UnitRow], current: &[ValueRow]) -> Result<DataStatus> {
         let name = |id: Option<UnitId>| id.and_then(|i| units.iter().find(|u| u.id == i)).map(|u| u.name.clone());
         let counts = self
             .store
@@ -333,7 +343,6 @@ impl Workspace {
             .into_iter()
             .map(|(dataset, kind, unit, n)| (dataset, kind, name(unit), n))
             .collect();
-        let current = self.store.current_values(self.assessment.id).await?;
         let inputs = InputKey::ALL
             .iter()
             .filter_map(|k| {

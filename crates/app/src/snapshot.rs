@@ -133,7 +133,7 @@ impl Workspace {
         }
         // Every value ever set, in one read: the current ones (not superseded), what
         // they score, how many each input has had, and the timeline all come from it.
-        let history = self.store.all_values(self.assessment.id).await?;
+        let history = self.store.all_values_current_detailed(self.assessment.id).await?;
         let current: Vec<ValueRow> = history.iter().filter(|v| v.superseded_at.is_none()).cloned().collect();
         let raw: Vec<CurrentValue> =
             current.iter().map(|v| CurrentValue { key: v.input_key.clone(), value_json: v.value_json.clone(), review_state: v.review_state }).collect();

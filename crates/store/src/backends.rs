@@ -36,6 +36,7 @@ on_both_backends!(
     the_database_refuses_words_the_application_does_not_know,
     the_copy_knows_every_table_and_column,
     two_stores_on_one_database_never_both_pass_a_check,
+    a_snapshot_reads_the_history_with_only_the_current_values_detailed,
 );
 
 async fn the_audit_log_is_append_only(location: Location) {
@@ -103,6 +104,35 @@ async fn two_stores_on_one_database_never_both_pass_a_check(location: Location) 
     assert_eq!(values, written);
     let audit = first.audit(&AuditFilter { entity: Some("input".to_owned()), ..AuditFilter::default() }).await.unwrap_or_else(|e| panic!("{e}")).len();
     assert_eq!(audit, written);
+}
+
+/// The snapshot's read of the history is the full history, row for row, except that a
+/// superseded value carries no evidence count (its unit's name neither).
+async fn a_snapshot_reads_the_history_with_only_the_current_values_detailed(location: Location) {
+    let store = open(&location).await;
+    let a = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let new = crate::NewEvidence { assessment_id: a.id, rule_id: "7.3".into(), item: Some(1), task_id: None, unit_id: None, original_name: "案件.pdf".into() };
+    let e = store.add_evidence(&new, &mut &b"%PDF-1.4"[..], 1 << 20, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    for json in ["700", "710"] {
+        let mut v = value(a.id, "s7.cases_closed", json);
+        v.evidence_ids = vec![e.id];
+        store.set_values(&[v, value(a.id, "s7.cases_received", json)], "t").await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let full = store.all_values(a.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let lean = store.all_values_current_detailed(a.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(full.len(), 4);
+    assert_eq!(full.iter().map(|v| v.evidence_count).collect::<Vec<_>>(), [1, 0, 1, 0], "evidence linked to the values of cases_closed");
+    assert_eq!(lean.iter().map(|v| v.evidence_count).collect::<Vec<_>>(), [0, 0, 1, 0], "only the current value's count is read");
+    for (f, l) in full.iter().zip(&lean) {
+        if f.superseded_at.is_none() {
+            assert_eq!(f, l);
+        } else {
+            let mut expected = f.clone();
+            expected.evidence_count = 0;
+            expected.unit = None;
+            assert_eq!(&expected, l);
+        }
+    }
 }
 
 fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {

@@ -39,7 +39,7 @@ struct DataBundle {
 
 async fn bundle(s: &Arc<AppState>, auth: &Auth, snap: &Arc<Snapshot>) -> Result<Arc<DataBundle>, WebError> {
     cached_with(s, auth, snap, "data:bundle".to_owned(), async {
-        Ok(DataBundle { status: auth.ws.data_status().await?, history: auth.ws.data_history().await?, failing: auth.ws.failing_counts(None).await? })
+        Ok(DataBundle { status: auth.ws.data_status_of(snap).await?, history: auth.ws.data_history().await?, failing: auth.ws.failing_counts(None).await? })
     })
     .await
 }
