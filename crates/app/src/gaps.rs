@@ -325,12 +325,11 @@ pub fn plan_explained(rubric: &Rubric, a: &Assessment, card: &Scorecard, tasks: 
             .collect();
         let deadline = open_tasks.iter().filter_map(|t| t.due.clone()).min();
         let computed;
-        let e = match explained.and_then(|all| all.get(index)) {
-            Some(e) => e,
-            None => {
-                computed = explain_rule(rubric, rule, a, result);
-                &computed
-            }
+        let e = if let Some(e) = explained.and_then(|all| all.get(index)) {
+            e
+        } else {
+            computed = explain_rule(rubric, rule, a, result);
+            &computed
         };
         let targets: Vec<Target> = e.alternatives.iter().map(|x| Target::new(rubric, x)).collect();
         let judged = matches!(rule.scoring, Scoring::Judged { .. });
