@@ -135,8 +135,11 @@ impl Workspace {
         // they score, how many each input has had, and the timeline all come from it.
         let history = self.store.all_values_current_detailed(self.assessment.id).await?;
         let current: Vec<ValueRow> = history.iter().filter(|v| v.superseded_at.is_none()).cloned().collect();
-        let raw: Vec<CurrentValue> =
+        let mut raw: Vec<CurrentValue> =
             current.iter().map(|v| CurrentValue { key: v.input_key.clone(), value_json: v.value_json.clone(), review_state: v.review_state }).collect();
+        // By key, as `Store::current_raw` returns them: problems are listed in one
+        // order whichever path scores.
+        raw.sort_by(|x, y| x.key.cmp(&y.key));
         let scores = scores_of(&self.rubric, &self.meta(), &raw)?;
         let mut history_counts = std::collections::HashMap::new();
         for v in &history {

@@ -116,10 +116,15 @@ impl Store {
         Ok(a.max(none))
     }
 
-    /// [`Store::version_of`] for units and tasks only.
+    /// [`Store::version_of`] for units and tasks only: the newest change of the city's
+    /// units, made under any of its assessments (a plan imported into another period
+    /// adds units to the city), and of this assessment's tasks. Each maximum is one
+    /// step of `audit_by_assessment_kind`.
     pub async fn plan_version_of(&self, assessment: AssessmentId) -> Result<i64> {
         let (u, t): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1 AND entity = 'unit'), 0) AS u, \
+            "SELECT COALESCE((SELECT MAX(m) FROM ( \
+                      SELECT (SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = o.id AND l.entity = 'unit') AS m \
+                      FROM assessments o WHERE o.city_id = (SELECT a.city_id FROM assessments a WHERE a.id = $1)) units), 0) AS u, \
                     COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1 AND entity = 'task'), 0) AS t",
         )
         .bind(assessment)

@@ -401,20 +401,12 @@ const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
 /// "cc" in ASCII. Two-key advisory locks never collide with one-key ones.
 const VALUE_LOCK_CLASS: i32 = 0x6363;
 
-/// The pool of either backend. sqlx tests every connection on its way back to the pool
-/// (a round trip); testing it again when it is taken out, as `test_before_acquire`
-/// does, costs a second round trip per query for nothing, unless it has been idle long
-/// enough for the server to have gone away (a restart, an idle timeout): only those
-/// are tested.
+/// The pool of either backend.
 fn pool_options() -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(16).test_before_acquire(false).before_acquire(|conn, meta| {
-        Box::pin(async move {
-            if meta.idle_for > std::time::Duration::from_secs(1) {
-                sqlx::Connection::ping(conn).await?;
-            }
-            Ok(true)
-        })
-    })
+    // sqlx also tests each connection as it is taken out (`test_before_acquire`, a round
+    // trip): kept, so that a connection the server dropped (a restart, a failover) is
+    // replaced unseen instead of failing the request that draws it.
+    AnyPoolOptions::new().max_connections(16)
 }
 
 fn install_drivers() {

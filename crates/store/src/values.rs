@@ -206,7 +206,12 @@ pub(crate) async fn current_raw_on(conn: &mut sqlx::AnyConnection, assessment_id
             .bind(assessment_id)
             .fetch_all(&mut *conn)
             .await?;
-    rows.into_iter().map(|(key, value_json, state)| Ok(CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })).collect()
+    let mut current: Vec<CurrentValue> =
+        rows.into_iter().map(|(key, value_json, state)| Ok(CurrentValue { key, value_json, review_state: ReviewState::parse_stored(&state)? })).collect::<Result<_>>()?;
+    // By key, byte for byte (whatever the database's collation): validation reports
+    // problems in this order.
+    current.sort_by(|x, y| x.key.cmp(&y.key));
+    Ok(current)
 }
 
 pub(crate) async fn write_job(tx: &mut Transaction<'_, Any>, job: &ValueJob) -> Result<Vec<i64>> {

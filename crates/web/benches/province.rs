@@ -33,7 +33,9 @@
 //!
 //! `CREDITCITY_BIN` names the `creditcity` binary the servers run (`creditcity --store …
 //! --files … serve --listen …`); without it the bench runs its servers as processes of
-//! its own executable (the same `Workspaces::open` + `creditcity_web::state` + `serve`).
+//! its own executable (the same `Workspaces::open` + `creditcity_web::state` + `serve`,
+//! but with the system allocator: the `creditcity` binary uses mimalloc, so give it to
+//! measure what ships).
 //! `CREDITCITY_BENCH_CITIES` (default 300), `PROVINCE_SECONDS` (each run, default 8),
 //! `PROVINCE_ROUNDS` (default 2), `PROVINCE_PARTS` (the parts to run, default `abc`),
 //! `PROVINCE_GZIP=0` (the reads of parts b and c ask for

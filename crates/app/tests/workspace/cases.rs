@@ -519,3 +519,24 @@ fn the_timeline_replays_history_day_by_day_in_beijing_time() {
     let got: Vec<(&str, f64, f64)> = days.iter().map(|d| (d.date.as_str(), d.working, d.confirmed)).collect();
     assert_eq!(got, [("2026-11-01", 3.0, 0.0), ("2026-11-02", 3.0, 3.0), ("2026-11-03", 4.0, 0.0), ("2026-11-05", 4.0, 0.0)]);
 }
+
+/// A unit belongs to its city, whichever of the city's assessments it was added under:
+/// the served assessment's plan (and every page built on it) sees a unit added while
+/// working on another period, the next time its snapshot is built.
+#[tokio::test]
+async fn a_unit_added_under_another_period_of_the_city_reaches_the_plan() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (location, ws) = example_city(dir.path()).await;
+    let today = creditcity_app::today();
+    let before = ws.snapshot(&today).await.unwrap_or_else(|e| panic!("{e}")).plan.units.len();
+    let other = init(&location, &rubric(), "青川市", "2020", &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(other.city_id, ws.assessment().city_id, "one city, two periods");
+    let ws2 = Workspace::open(&location, rubric(), Some(&other.id.to_string())).await.unwrap_or_else(|e| panic!("{e}"));
+    ws2.add_unit("市新设局", "市直部门", &actor("信用办")).await.unwrap_or_else(|e| panic!("{e}"));
+    // A change of the served assessment moves its version: the snapshot is built again.
+    ws.set_values(&[set("s7.cases_received", "1234")], &actor("人行")).await.unwrap_or_else(|e| panic!("{e}"));
+    let snap = ws.snapshot(&today).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(snap.plan.units.len(), before + 1, "the new unit is in the plan");
+    assert!(snap.plan.units.iter().any(|u| u.name == "市新设局"));
+    assert!(ws.plan().await.unwrap_or_else(|e| panic!("{e}")).units.iter().any(|u| u.name == "市新设局"));
+}
