@@ -48,7 +48,7 @@ impl Snapshot {
     }
 
     /// The gap plan of the working score (without the failing records, which
-    /// [`Workspace::gap_plan_of`] adds from the store), made once.
+    /// [`Workspace::stored_gap_plan`] adds from the store), made once.
     pub fn gap_plan(&self, rubric: &Rubric) -> &crate::gaps::GapPlan {
         self.gap_plan.get_or_init(|| {
             let (a, card) = &self.scores.working;
