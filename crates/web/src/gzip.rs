@@ -10,8 +10,9 @@
 //! a stored block of the token ([`Deflated::stored`]), exactly as long. The body closes
 //! with an empty final block; the trailer's CRC-32 is the pieces' CRCs combined.
 
-use axum::http::HeaderMap;
-use axum::http::header::ACCEPT_ENCODING;
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use crc32fast::Hasher;
 use flate2::{Compress, Compression, FlushCompress};
 
@@ -123,6 +124,19 @@ pub fn join<'a>(pieces: impl IntoIterator<Item = &'a Deflated> + Clone) -> Vec<u
     // ISIZE: the length modulo 2^32.
     out.extend_from_slice(&(len as u32).to_le_bytes());
     out
+}
+
+/// An HTML page, its body gzip-compressed (`compressed`) or plain; either way it varies
+/// with `Accept-Encoding`.
+pub fn html_response(body: impl IntoResponse, compressed: bool) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    if compressed {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    resp
 }
 
 /// Whether the request's `Accept-Encoding` takes gzip: named with a non-zero quality,

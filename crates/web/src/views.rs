@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use creditcity_rubric::model::Input;
 use creditcity_store::{SourceKind, UnitId};
 use minijinja::Environment;
@@ -82,7 +81,7 @@ impl Views {
     pub fn frame(&self, page: &Page<'_, NoBody>, content: &Content, csrf: &str, gzip: bool) -> Result<Response, WebError> {
         let frame = self.rendered_frame(page)?;
         let (head, tail) = frame.split_once(CONTENT_SLOT).ok_or_else(|| WebError::Internal("base.html has no content slot".to_owned()))?;
-        let mut resp = if gzip && csrf.len() == TOKEN_LEN {
+        let resp = if gzip && csrf.len() == TOKEN_LEN {
             // Nothing is compressed here. The head up to its style sheet differs only
             // by page title, the tail hardly ever: both are kept compressed. The rest
             // of the head (the navigation, who is signed in, a message: a kilobyte or
@@ -99,9 +98,7 @@ impl Views {
                     pieces.push(piece);
                 }
             }
-            let mut resp = gzip::join(pieces).into_response();
-            resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            resp
+            gzip::html_response(gzip::join(pieces), true)
         } else {
             let mut out = String::with_capacity(frame.len() + content.html.len());
             for part in [head, &content.html, tail] {
@@ -112,11 +109,8 @@ impl Views {
                     out.push_str(piece);
                 }
             }
-            out.into_response()
+            gzip::html_response(out, false)
         };
-        let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         Ok(resp)
     }
 

@@ -30,15 +30,8 @@ pub async fn report(State(s): Shared, Overview(auth): Overview) -> Result<Respon
         Ok((Bytes::from(html), Bytes::from(gzip)))
     }))
     .await?;
-    let mut resp = if auth.gzip {
-        ([(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], Bytes::clone(&report.1)).into_response()
-    } else {
-        Bytes::clone(&report.0).into_response()
-    };
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    Ok(resp)
+    let body = if auth.gzip { &report.1 } else { &report.0 };
+    Ok(crate::gzip::html_response(Bytes::clone(body), auth.gzip))
 }
 
 pub async fn scores(State(s): Shared, Overview(auth): Overview, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
