@@ -380,6 +380,12 @@ impl Client {
     }
 
     pub fn upload(&mut self, path: &str, target: &str, name: &str, bytes: &[u8], csrf: Option<&str>) -> Reply {
+        self.try_upload(path, target, name, bytes, csrf).unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+
+    /// [`Client::upload`], answering the transport's error (a server that refuses a
+    /// body over its limit may close the connection before the client has sent it all).
+    pub fn try_upload(&mut self, path: &str, target: &str, name: &str, bytes: &[u8], csrf: Option<&str>) -> Result<Reply, String> {
         let boundary = "----creditcity-test-boundary";
         let csrf = csrf.map_or_else(|| self.csrf.clone(), str::to_owned);
         let mut body = Vec::new();
@@ -396,8 +402,10 @@ impl Client {
             .post(&format!("{}{path}", self.base))
             .set("cookie", &self.cookie_header())
             .set("content-type", &format!("multipart/form-data; boundary={boundary}"));
-        let r = req.send_bytes(&body);
-        self.finish(r)
+        match req.send_bytes(&body) {
+            Err(ureq::Error::Transport(e)) => Err(e.to_string()),
+            r => Ok(self.finish(r)),
+        }
     }
 
     /// Any request, with extra headers and a raw body, and this session's cookies.
