@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 mod imports;
+mod linger;
 mod pages;
 pub mod report;
 mod spool;
@@ -161,8 +162,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (method, path) in ROUTES {
         router = router.route(path, handler(method, path, upload_limit, dataset_limit));
     }
+    // A refused upload's client still gets its answer: see `linger`.
+    let most = upload_limit as u64;
     router
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn(move |request, next| linger::linger(most, request, next)))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))
         .layer(header("referrer-policy", "same-origin"))

@@ -43,6 +43,51 @@ fn uploads_are_bounded_and_checked_in_type() {
     assert_eq!(app.audit_len(), before);
 }
 
+/// One HTTP/1.1 exchange on a raw connection: the answer's head, up to its blank line.
+fn read_head(stream: &mut std::net::TcpStream) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if std::io::Read::read(stream, &mut byte)? == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed"));
+        }
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+#[test]
+fn an_upload_refused_before_its_body_is_read_is_answered_and_the_connection_lives_on() {
+    use std::io::{Read, Write};
+    let app = spawn_app();
+    let mut stream = std::net::TcpStream::connect(app.addr).unwrap_or_else(|e| panic!("{e}"));
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap_or_else(|e| panic!("{e}"));
+    // A form whose session has ended: the server answers from the head alone.
+    let body = vec![b'x'; 1024 * 1024];
+    let head = format!(
+        "POST /data/import HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary=x\r\ncontent-length: {}\r\n\r\n",
+        app.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    stream.write_all(&body[..4096]).unwrap_or_else(|e| panic!("{e}"));
+    let answer = read_head(&mut stream).unwrap_or_else(|e| panic!("the refusal was not answered: {e}"));
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(answer.to_lowercase().contains("location: /login"), "{answer}");
+    let length: usize = answer
+        .lines()
+        .find_map(|l| l.to_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0);
+    let mut rest = vec![0u8; length];
+    stream.read_exact(&mut rest).unwrap_or_else(|e| panic!("{e}"));
+    // The browser goes on sending what it had started: the server takes it all, and the
+    // connection then serves the next request.
+    stream.write_all(&body[4096..]).unwrap_or_else(|e| panic!("the rest of the body was refused: {e}"));
+    stream.write_all(format!("GET /login HTTP/1.1\r\nhost: {}\r\n\r\n", app.addr).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let next = read_head(&mut stream).unwrap_or_else(|e| panic!("the connection did not live on: {e}"));
+    assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+}
+
 #[test]
 fn evidence_is_served_inline_with_its_sniffed_type_and_no_sniffing() {
     let app = spawn_app();
