@@ -148,6 +148,34 @@ fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
     }
 }
 
+/// A connection the server ended while it sat in the pool (a restart, a failover, an
+/// administrator's `pg_terminate_backend`) is replaced before a request draws it.
+#[tokio::test]
+async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = crate::testing::postgres_location(dir.path(), "t");
+    let store = open(&location).await;
+    store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    // Hold several connections at once, so that the pool keeps more than one.
+    let (a, b, c) = tokio::join!(store.assessments(), store.assessments(), store.assessments());
+    for r in [a, b, c] {
+        r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let other = open(&location).await;
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+    )
+    .fetch_one(&other.pool)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ended >= 1, "no connection of the store was ended");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..4 {
+        let rows = store.assessments().await.unwrap_or_else(|e| panic!("a request drew a connection the server had ended: {e}"));
+        assert_eq!(rows.len(), 1);
+    }
+}
+
 /// A PostgreSQL server on another host is reached over TLS: `sslmode=require` in the
 /// URL encrypts the connection (the test server speaks TLS with a self-signed
 /// certificate, as `.ci/pg-start` makes it); `sslmode=disable` does not.
