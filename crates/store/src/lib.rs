@@ -266,16 +266,18 @@ impl Store {
         match self.dialect {
             Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Dialect::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock_shared($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
                 let mut ids: Vec<AssessmentId> = assessments.to_vec();
                 ids.sort_unstable();
                 ids.dedup();
+                // One round trip: the statements that begin the transaction take the
+                // locks, in order (a simple query, so no parameters: its numbers are the
+                // two constants below and the assessments' ids, never text).
+                let mut begin = format!("BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})");
                 for id in ids {
                     let key = i32::try_from(id.0).unwrap_or(i32::MAX);
-                    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1, $2)").bind(VALUE_LOCK_CLASS).bind(key).execute(&mut *tx).await?;
+                    begin.push_str(&format!("; SELECT pg_advisory_xact_lock({VALUE_LOCK_CLASS}, {key})"));
                 }
-                Ok(tx)
+                Ok(self.pool.begin_with(begin).await?)
             }
         }
     }
@@ -285,15 +287,11 @@ impl Store {
     /// another writer commits in between. SQLite: `BEGIN IMMEDIATE`. PostgreSQL: a
     /// transaction-scoped advisory lock that every writer takes, so that what a writer
     /// reads inside (READ COMMITTED: each statement sees every commit before it) is what
-    /// is committed, and nobody commits a write in between.
+    /// is committed, and nobody commits a write in between. Either way one round trip.
     pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         match self.dialect {
             Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Dialect::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
-                Ok(tx)
-            }
+            Dialect::Postgres => Ok(self.pool.begin_with(format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?),
         }
     }
 

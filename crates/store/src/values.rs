@@ -98,6 +98,7 @@ impl Store {
         mut check: impl FnMut(&[CurrentValue], &ValueJob) -> std::result::Result<(), E>,
     ) -> Result<Vec<std::result::Result<Vec<ValueRow>, JobError<E>>>> {
         let assessments: Vec<AssessmentId> = jobs.iter().map(|j| j.assessment_id).collect();
+        let single = jobs.len() == 1;
         let mut tx = self.value_write_tx(&assessments).await?;
         let mut current: std::collections::HashMap<AssessmentId, Vec<CurrentValue>> = std::collections::HashMap::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -124,10 +125,17 @@ impl Store {
             } else {
                 job
             };
-            let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
-            match write_job(&mut savepoint, job).await {
+            // A batch of one needs no savepoint: if its write fails, nothing is committed.
+            let written = if single {
+                write_job(&mut tx, job).await
+            } else {
+                let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+                let written = write_job(&mut savepoint, job).await;
+                if written.is_ok() { savepoint.commit().await? } else { savepoint.rollback().await? }
+                written
+            };
+            match written {
                 Ok(ids) => {
-                    savepoint.commit().await?;
                     for v in &job.values {
                         state.retain(|c| c.key != v.key);
                         let review_state = if job.accept_with.is_some() { ReviewState::Accepted } else { ReviewState::Pending };
@@ -135,14 +143,15 @@ impl Store {
                     }
                     outcomes.push(Ok(ids));
                 }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    outcomes.push(Err(JobError::Store(e)));
-                }
+                Err(e) => outcomes.push(Err(JobError::Store(e))),
             }
         }
-        tx.commit().await?;
-        // The new rows of the whole batch in one read, not one a value.
+        if single && outcomes.iter().any(|o| o.is_err()) {
+            tx.rollback().await?;
+            return Ok(outcomes.into_iter().map(|o| o.map(|_| Vec::new())).collect());
+        }
+        // The new rows of the whole batch in one read, not one a value, inside the
+        // transaction (on its connection).
         let all: Vec<i64> = outcomes.iter().filter_map(|o| o.as_ref().ok()).flatten().copied().collect();
         let mut by_id: std::collections::HashMap<i64, ValueRow> = std::collections::HashMap::with_capacity(all.len());
         for chunk in all.chunks(500) {
@@ -152,8 +161,9 @@ impl Store {
             for id in chunk {
                 q = q.bind(id);
             }
-            by_id.extend(q.fetch_all(&self.pool).await?.into_iter().map(|r| (r.id, r)));
+            by_id.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|r| (r.id, r)));
         }
+        tx.commit().await?;
         let mut results = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             results.push(match outcome {
