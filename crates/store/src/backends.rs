@@ -155,11 +155,17 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let location = crate::testing::postgres_location(dir.path(), "t");
     let store = open(&location).await;
-    store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
-    // Hold several connections at once, so that the pool keeps more than one.
+    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    // Hold several connections at once, so that the pool keeps more than one, and the
+    // lane of the reads every request makes too.
     let (a, b, c) = tokio::join!(store.assessments(), store.assessments(), store.assessments());
     for r in [a, b, c] {
         r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (a, b, c) = tokio::join!(store.version_of(assessment), store.version_of(assessment), store.version_of(assessment));
+    let version = a.unwrap_or_else(|e| panic!("{e}"));
+    for r in [b, c] {
+        assert_eq!(r.ok(), Some(version));
     }
     let other = open(&location).await;
     let ended: i64 = sqlx::query_scalar(
@@ -173,6 +179,8 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
     for _ in 0..4 {
         let rows = store.assessments().await.unwrap_or_else(|e| panic!("a request drew a connection the server had ended: {e}"));
         assert_eq!(rows.len(), 1);
+        let v = store.version_of(assessment).await.unwrap_or_else(|e| panic!("a request's first read drew a connection the server had ended: {e}"));
+        assert_eq!(v, version);
     }
 }
 

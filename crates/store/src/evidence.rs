@@ -50,10 +50,13 @@ impl Store {
     }
 
     pub async fn evidence(&self, assessment_id: AssessmentId) -> Result<Vec<EvidenceRow>> {
-        Ok(sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
+        let mut conn = self.hot().await?;
+        let rows = sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
             .bind(assessment_id)
-            .fetch_all(&self.pool)
-            .await?)
+            .fetch_all(&mut *conn)
+            .await?;
+        conn.release();
+        Ok(rows)
     }
 
 }

@@ -47,7 +47,8 @@ impl Store {
     /// unit's name and their evidence count (the superseded ones: none and 0), which
     /// spares two lookups per row of a long history.
     pub async fn all_values_current_detailed(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
-        Ok(sqlx::query_as::<_, ValueRow>(
+        let mut conn = self.hot().await?;
+        let rows = sqlx::query_as::<_, ValueRow>(
             "SELECT v.id, v.input_key, v.value_json, v.unit_id, \
              CASE WHEN v.superseded_at IS NULL THEN (SELECT u.name FROM units u WHERE u.id = v.unit_id) END AS unit, \
              v.source_kind, v.source_ref, v.note, v.set_by, v.set_at, v.superseded_at, v.review_state, \
@@ -55,8 +56,10 @@ impl Store {
              FROM input_values v WHERE v.assessment_id = $1 ORDER BY v.id",
         )
         .bind(assessment_id)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(rows)
     }
 
     /// Every value an input has had, oldest first.
@@ -146,7 +149,7 @@ impl Store {
                 Err(e) => outcomes.push(Err(JobError::Store(e))),
             }
         }
-        if single && outcomes.iter().any(|o| o.is_err()) {
+        if single && outcomes.iter().any(std::result::Result::is_err) {
             tx.rollback().await?;
             return Ok(outcomes.into_iter().map(|o| o.map(|_| Vec::new())).collect());
         }
