@@ -148,6 +148,59 @@ fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
     }
 }
 
+/// A write given up while it waits for its locks (its request cancelled: the client
+/// went away) leaves no lock behind: the connection it used goes back to the pool with
+/// its transaction rolled back, and other writers, in this process or another, go on.
+#[tokio::test]
+async fn a_write_given_up_while_it_waits_for_its_locks_holds_none_of_them() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = crate::testing::postgres_location(dir.path(), "t");
+    let store = open(&location).await;
+    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    let other = open(&location).await;
+    // Another process holds the store's write lock (a plan import, say).
+    let holder = other.write_tx().await.unwrap_or_else(|e| panic!("{e}"));
+    let wait = std::time::Duration::from_millis(300);
+    for _ in 0..3 {
+        let given_up = tokio::time::timeout(wait, store.set_values(&[value(assessment, "s7.cases_closed", "1")], "u")).await;
+        assert!(given_up.is_err(), "a write went through while another process held the write lock");
+    }
+    holder.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    let limit = std::time::Duration::from_secs(20);
+    for (who, writer) in [("another process", &other), ("this process", &store)] {
+        let rows = tokio::time::timeout(limit, writer.set_values(&[value(assessment, "s7.cases_closed", "2")], "u"))
+            .await
+            .unwrap_or_else(|_| panic!("a write from {who} waited for the locks of the writes given up"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows.len(), 1);
+    }
+    assert_eq!(store.value_history(assessment, "s7.cases_closed").await.map(|h| h.len()).ok(), Some(2), "a write given up was stored");
+}
+
+/// While every connection of the lane is busy (long reads of other requests), a
+/// request's own short read goes on a pool connection instead of waiting.
+#[tokio::test]
+async fn a_read_never_waits_for_a_busy_lane() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = open(&crate::testing::postgres_location(dir.path(), "t")).await;
+    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    let limit = std::time::Duration::from_secs(20);
+    let mut busy = Vec::new();
+    for _ in 0..64 {
+        let conn = tokio::time::timeout(limit, store.hot()).await.unwrap_or_else(|_| panic!("a read waited for the busy lane"));
+        let conn = conn.unwrap_or_else(|e| panic!("{e}"));
+        let lane = matches!(conn, crate::lane::Hot::Lane(_));
+        busy.push(conn);
+        if !lane {
+            break;
+        }
+    }
+    assert!(busy.len() > 1 && busy.len() < 64, "the lane holds {} connections", busy.len() - 1);
+    let read = tokio::time::timeout(limit, store.version_of(assessment)).await;
+    assert!(read.is_ok_and(|v| v.is_ok()), "a read waited for the busy lane");
+    drop(busy);
+}
+
 /// A connection the server ended while it sat in the pool (a restart, a failover, an
 /// administrator's `pg_terminate_backend`) is replaced before a request draws it.
 #[tokio::test]

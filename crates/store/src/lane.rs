@@ -6,7 +6,8 @@
 //! that doubles the round trips, and on a busy server the empty statements cost the
 //! database as much CPU as the reads themselves. The lane holds connections taken out of
 //! the pool (`PoolConnection::detach`, so the pool may open others in their place) and
-//! hands them out without a test: a connection goes back to the lane only when its read
+//! hands them out without a test (when all are busy, a read takes a pool connection
+//! rather than wait): a connection goes back to the lane only when its read
 //! succeeded, and one idle for a second or more is tested before use, as the pool does
 //! (see `pool_options`). A read that fails, or a request cancelled mid-read, closes its
 //! connection: whatever state it was left in is never reused.
@@ -44,17 +45,23 @@ impl Lane {
         Self { idle: Mutex::new(Vec::with_capacity(SIZE)), permits: Semaphore::new(SIZE) }
     }
 
-    /// A connection of the lane: the most recently used one, or one from the pool.
-    async fn get<'a>(&'a self, pool: &AnyPool) -> Result<LaneConn<'a>> {
-        let permit = self.permits.acquire().await.map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?;
+    /// A connection of the lane (the most recently used one, or one from the pool), or
+    /// none when all of them are busy: the caller then reads on the pool, never waiting
+    /// behind the lane's longer reads.
+    async fn get<'a>(&'a self, pool: &AnyPool) -> Result<Option<LaneConn<'a>>> {
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Ok(None),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(StoreError::Db(sqlx::Error::PoolClosed)),
+        };
         loop {
             let popped = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
             let Some((mut conn, since)) = popped else {
                 let conn = pool.acquire().await?.detach();
-                return Ok(LaneConn { conn: Some(conn), lane: self, _permit: permit });
+                return Ok(Some(LaneConn { conn: Some(conn), lane: self, _permit: permit }));
             };
             if since.elapsed() < STALE || conn.ping().await.is_ok() {
-                return Ok(LaneConn { conn: Some(conn), lane: self, _permit: permit });
+                return Ok(Some(LaneConn { conn: Some(conn), lane: self, _permit: permit }));
             }
             // The server ended it while it was idle: dropped, and the next one tried.
         }
@@ -86,16 +93,19 @@ pub(crate) enum Hot<'a> {
 
 impl<'a> Hot<'a> {
     pub(crate) async fn get(lane: Option<&'a Lane>, pool: &AnyPool) -> Result<Self> {
-        match lane {
-            Some(lane) => Ok(Self::Lane(lane.get(pool).await?)),
-            None => Ok(Self::Pool(pool.acquire().await?)),
+        if let Some(lane) = lane {
+            if let Some(conn) = lane.get(pool).await? {
+                return Ok(Self::Lane(conn));
+            }
         }
+        Ok(Self::Pool(pool.acquire().await?))
     }
 
-    /// The read succeeded: the connection serves the next one.
+    /// The read succeeded: the connection serves the next one (unless the store has
+    /// been closed meanwhile: then it is dropped).
     pub(crate) fn release(self) {
         if let Self::Lane(mut c) = self {
-            if let Some(conn) = c.conn.take() {
+            if let Some(conn) = c.conn.take().filter(|_| !c.lane.permits.is_closed()) {
                 c.lane.idle.lock().unwrap_or_else(PoisonError::into_inner).push((conn, Instant::now()));
             }
         }

@@ -273,15 +273,31 @@ impl Store {
                 let mut ids: Vec<AssessmentId> = assessments.to_vec();
                 ids.sort_unstable();
                 ids.dedup();
-                // One round trip: the statements that begin the transaction take the
-                // locks, in order (a simple query, so no parameters: its numbers are the
-                // two constants below and the assessments' ids, never text).
-                let mut begin = format!("BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})");
-                for id in ids {
-                    let key = i32::try_from(id.0).unwrap_or(i32::MAX);
-                    begin.push_str(&format!("; SELECT pg_advisory_xact_lock({VALUE_LOCK_CLASS}, {key})"));
+                // The store's lock and the first assessment's in one statement, inside the
+                // transaction (not in the statement that begins it: a wait cancelled or
+                // failed there would leave no transaction for sqlx to roll back, and the
+                // connection would go back to the pool holding the locks). The order of
+                // the two does not matter (writers that take the store's lock exclusively
+                // take no other); the assessments' own locks are taken in id order.
+                let mut tx = self.pool.begin().await?;
+                let mut keys = ids.into_iter().map(|id| i32::try_from(id.0).unwrap_or(i32::MAX));
+                match keys.next() {
+                    Some(first) => {
+                        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock_shared($1), pg_advisory_xact_lock($2, $3)")
+                            .bind(WRITE_LOCK)
+                            .bind(VALUE_LOCK_CLASS)
+                            .bind(first)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => {
+                        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock_shared($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+                    }
                 }
-                Ok(self.pool.begin_with(begin).await?)
+                for key in keys {
+                    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1, $2)").bind(VALUE_LOCK_CLASS).bind(key).execute(&mut *tx).await?;
+                }
+                Ok(tx)
             }
         }
     }
@@ -291,11 +307,15 @@ impl Store {
     /// another writer commits in between. SQLite: `BEGIN IMMEDIATE`. PostgreSQL: a
     /// transaction-scoped advisory lock that every writer takes, so that what a writer
     /// reads inside (READ COMMITTED: each statement sees every commit before it) is what
-    /// is committed, and nobody commits a write in between. Either way one round trip.
+    /// is committed, and nobody commits a write in between.
     pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         match self.dialect {
             Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Dialect::Postgres => Ok(self.pool.begin_with(format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")).await?),
+            Dialect::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+                Ok(tx)
+            }
         }
     }
 

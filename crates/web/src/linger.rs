@@ -48,7 +48,10 @@ impl HttpBody for Shared {
 /// The middleware: `most` is the largest declared body it reads to the end.
 pub async fn linger(most: u64, request: Request, next: Next) -> Response {
     let declared = request.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if !declared.is_some_and(|n| n > 0 && n <= most) {
+    // A client that waits for "100 Continue" before it sends the body never sends it
+    // once the answer is out: there is nothing to read.
+    let expects = request.headers().contains_key(axum::http::header::EXPECT);
+    if expects || !declared.is_some_and(|n| n > 0 && n <= most) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
