@@ -177,8 +177,8 @@ async fn a_write_given_up_while_it_waits_for_its_locks_holds_none_of_them() {
     assert_eq!(store.value_history(assessment, "s7.cases_closed").await.map(|h| h.len()).ok(), Some(2), "a write given up was stored");
 }
 
-/// While every connection of the lane is busy (long reads of other requests), a
-/// request's own short read goes on a pool connection instead of waiting.
+/// While every connection of the lane stays busy (long reads of other requests), a
+/// request's own short read goes on a pool connection instead of waiting for one.
 #[tokio::test]
 async fn a_read_never_waits_for_a_busy_lane() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

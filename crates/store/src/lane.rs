@@ -6,8 +6,8 @@
 //! that doubles the round trips, and on a busy server the empty statements cost the
 //! database as much CPU as the reads themselves. The lane holds connections taken out of
 //! the pool (`PoolConnection::detach`, so the pool may open others in their place) and
-//! hands them out without a test (when all are busy, a read takes a pool connection
-//! rather than wait): a connection goes back to the lane only when its read
+//! hands them out without a test (when all stay busy for 100 ms, a read takes a pool
+//! connection rather than wait longer): a connection goes back to the lane only when its read
 //! succeeded, and one idle for a second or more is tested before use, as the pool does
 //! (see `pool_options`). A read that fails, or a request cancelled mid-read, closes its
 //! connection: whatever state it was left in is never reused.
@@ -26,6 +26,10 @@ use crate::{Result, StoreError};
 
 /// The connections of the lane, at most (beside the pool's).
 const SIZE: usize = 8;
+/// How long a read waits for a busy lane before it takes a pool connection instead.
+/// Under load a lane connection frees within a millisecond or so; falling back at once
+/// would spend the pool's round trip on most reads.
+const WAIT: Duration = Duration::from_millis(100);
 /// A connection idle this long is tested before use.
 const STALE: Duration = Duration::from_secs(1);
 
@@ -46,13 +50,13 @@ impl Lane {
     }
 
     /// A connection of the lane (the most recently used one, or one from the pool), or
-    /// none when all of them are busy: the caller then reads on the pool, never waiting
-    /// behind the lane's longer reads.
+    /// none when all of them stay busy for [`WAIT`]: the caller then reads on the pool
+    /// rather than wait longer behind the lane's longer reads.
     async fn get<'a>(&'a self, pool: &AnyPool) -> Result<Option<LaneConn<'a>>> {
-        let permit = match self.permits.try_acquire() {
-            Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Ok(None),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(StoreError::Db(sqlx::Error::PoolClosed)),
+        let permit = match tokio::time::timeout(WAIT, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_closed)) => return Err(StoreError::Db(sqlx::Error::PoolClosed)),
+            Err(_waited) => return Ok(None),
         };
         loop {
             let popped = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
