@@ -96,7 +96,6 @@ impl Store {
         // With the city's assessment comes its version (see `version_of`), and the
         // store's (see `version`): one round trip a request for who is asking, where,
         // and whether caches still hold.
-        let mut conn = self.hot().await?;
         let row: Option<Row> = sqlx::query_as(
             // Each step materialized (both dialects know `AS MATERIALIZED`): inlined,
             // PostgreSQL's plan repeats the assessment's subquery, with the city's,
@@ -125,9 +124,8 @@ impl Store {
         .bind(token_hash)
         .bind(now())
         .bind(edition)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&self.pool)
         .await?;
-        conn.release();
         Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id, va, vn, vs)| SessionRow {
             user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id },
             csrf,

@@ -177,30 +177,6 @@ async fn a_write_given_up_while_it_waits_for_its_locks_holds_none_of_them() {
     assert_eq!(store.value_history(assessment, "s7.cases_closed").await.map(|h| h.len()).ok(), Some(2), "a write given up was stored");
 }
 
-/// While every connection of the lane stays busy (long reads of other requests), a
-/// request's own short read goes on a pool connection instead of waiting for one.
-#[tokio::test]
-async fn a_read_never_waits_for_a_busy_lane() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = open(&crate::testing::postgres_location(dir.path(), "t")).await;
-    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
-    let limit = std::time::Duration::from_secs(20);
-    let mut busy = Vec::new();
-    for _ in 0..64 {
-        let conn = tokio::time::timeout(limit, store.hot()).await.unwrap_or_else(|_| panic!("a read waited for the busy lane"));
-        let conn = conn.unwrap_or_else(|e| panic!("{e}"));
-        let lane = matches!(conn, crate::lane::Hot::Lane(_));
-        busy.push(conn);
-        if !lane {
-            break;
-        }
-    }
-    assert!(busy.len() > 1 && busy.len() < 64, "the lane holds {} connections", busy.len() - 1);
-    let read = tokio::time::timeout(limit, store.version_of(assessment)).await;
-    assert!(read.is_ok_and(|v| v.is_ok()), "a read waited for the busy lane");
-    drop(busy);
-}
-
 /// A connection the server ended while it sat in the pool (a restart, a failover, an
 /// administrator's `pg_terminate_backend`) is replaced before a request draws it.
 #[tokio::test]
@@ -209,8 +185,7 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
     let location = crate::testing::postgres_location(dir.path(), "t");
     let store = open(&location).await;
     let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
-    // Hold several connections at once, so that the pool keeps more than one, and the
-    // lane of the reads every request makes too.
+    // Hold several connections at once, so that the pool keeps more than one.
     let (a, b, c) = tokio::join!(store.assessments(), store.assessments(), store.assessments());
     for r in [a, b, c] {
         r.unwrap_or_else(|e| panic!("{e}"));

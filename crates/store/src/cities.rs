@@ -106,15 +106,13 @@ impl Store {
     /// of anything outside every assessment (accounts, cities): the newest audit entry
     /// among them. Caches of one city stay valid while other cities change.
     pub async fn version_of(&self, assessment: AssessmentId) -> Result<i64> {
-        let mut conn = self.hot().await?;
         let (a, none): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1), 0) AS a, \
                     COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id IS NULL), 0) AS n",
         )
         .bind(assessment)
-        .fetch_one(&mut *conn)
+        .fetch_one(&self.pool)
         .await?;
-        conn.release();
         Ok(a.max(none))
     }
 
@@ -123,7 +121,6 @@ impl Store {
     /// adds units to the city), and of this assessment's tasks. Each maximum is one
     /// step of `audit_by_assessment_kind`.
     pub async fn plan_version_of(&self, assessment: AssessmentId) -> Result<i64> {
-        let mut conn = self.hot().await?;
         let (u, t): (i64, i64) = sqlx::query_as(
             "SELECT COALESCE((SELECT MAX(m) FROM ( \
                       SELECT (SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = o.id AND l.entity = 'unit') AS m \
@@ -131,9 +128,8 @@ impl Store {
                     COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1 AND entity = 'task'), 0) AS t",
         )
         .bind(assessment)
-        .fetch_one(&mut *conn)
+        .fetch_one(&self.pool)
         .await?;
-        conn.release();
         Ok(u.max(t))
     }
 

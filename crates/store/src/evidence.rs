@@ -50,13 +50,10 @@ impl Store {
     }
 
     pub async fn evidence(&self, assessment_id: AssessmentId) -> Result<Vec<EvidenceRow>> {
-        let mut conn = self.hot().await?;
-        let rows = sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
+        Ok(sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
             .bind(assessment_id)
-            .fetch_all(&mut *conn)
-            .await?;
-        conn.release();
-        Ok(rows)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
 }

@@ -21,7 +21,6 @@ mod backends;
 mod cities;
 mod datasets;
 mod evidence;
-mod lane;
 mod plan;
 mod reviews;
 mod rows;
@@ -191,8 +190,6 @@ impl Location {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
-    /// PostgreSQL: connections for the reads of every request (see `lane`).
-    lane: Option<std::sync::Arc<lane::Lane>>,
     pub(crate) dialect: Dialect,
     pub(crate) blobs: Blobs,
     pub(crate) location: Location,
@@ -247,8 +244,7 @@ impl Store {
             }
         };
         std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
-        let lane = (dialect == Dialect::Postgres).then(|| std::sync::Arc::new(lane::Lane::new()));
-        Ok(Self { pool, lane, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
+        Ok(Self { pool, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
     }
 
     /// Opens an existing store; an error naming the store if there is none.
@@ -332,15 +328,7 @@ impl Store {
     }
 
     pub async fn close(self) {
-        if let Some(lane) = &self.lane {
-            lane.close().await;
-        }
         self.pool.close().await;
-    }
-
-    /// A connection for a short read that every request makes (see `lane`).
-    pub(crate) async fn hot(&self) -> Result<lane::Hot<'_>> {
-        lane::Hot::get(self.lane.as_deref(), &self.pool).await
     }
 
 }

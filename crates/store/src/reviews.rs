@@ -22,15 +22,12 @@ impl Store {
     }
 
     pub async fn reviews(&self, assessment_id: AssessmentId) -> Result<Vec<ReviewRow>> {
-        let mut conn = self.hot().await?;
-        let rows = sqlx::query_as::<_, ReviewRow>(
+        Ok(sqlx::query_as::<_, ReviewRow>(
             "SELECT id, target_kind, target_id, decision, comment, reviewer, at FROM reviews WHERE assessment_id = $1 ORDER BY id",
         )
         .bind(assessment_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        conn.release();
-        Ok(rows)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
 }

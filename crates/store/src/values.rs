@@ -47,8 +47,7 @@ impl Store {
     /// unit's name and their evidence count (the superseded ones: none and 0), which
     /// spares two lookups per row of a long history.
     pub async fn all_values_current_detailed(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
-        let mut conn = self.hot().await?;
-        let rows = sqlx::query_as::<_, ValueRow>(
+        Ok(sqlx::query_as::<_, ValueRow>(
             "SELECT v.id, v.input_key, v.value_json, v.unit_id, \
              CASE WHEN v.superseded_at IS NULL THEN (SELECT u.name FROM units u WHERE u.id = v.unit_id) END AS unit, \
              v.source_kind, v.source_ref, v.note, v.set_by, v.set_at, v.superseded_at, v.review_state, \
@@ -56,10 +55,8 @@ impl Store {
              FROM input_values v WHERE v.assessment_id = $1 ORDER BY v.id",
         )
         .bind(assessment_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        conn.release();
-        Ok(rows)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Every value an input has had, oldest first.
