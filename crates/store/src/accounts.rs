@@ -91,8 +91,26 @@ impl Store {
     /// see it, else the first the account may see: a credit office's or viewer's city,
     /// a unit member's unit's city, an evaluator's assigned cities, a province office's
     /// province's cities. With it comes that city's newest assessment on `edition`.
+    ///
+    /// PostgreSQL: a session read is kept under the fence's epoch (`fence.rs`) and
+    /// served from the process while the fence shows no commit since, by any process;
+    /// its expiry is checked against the clock each time. The store's version is then
+    /// the epoch: audit ids are drawn before commit, so with cities written in parallel
+    /// the newest id can stay the same across a commit, an epoch cannot.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, i64, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64, i64);
+        let now = now();
+        let epoch = match &self.fence {
+            Some(f) => {
+                let epoch = f.epoch().await?;
+                if let Some(row) = f.session(token_hash, edition, epoch, &now) {
+                    return Ok(Some(row));
+                }
+                Some(epoch)
+            }
+            None => None,
+        };
+        // `active` is 1 by the query's condition; its place carries the expiry.
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64, i64);
         // With the city's assessment comes its version (see `version_of`), and the
         // store's (see `version`): one round trip a request for who is asking, where,
         // and whether caches still hold.
@@ -101,7 +119,7 @@ impl Store {
             // PostgreSQL's plan repeats the assessment's subquery, with the city's,
             // wherever its result is used, and costs twice as much a request.
             "WITH x AS MATERIALIZED ( \
-               SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, u.active, \
+               SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, s.expires_at, \
                       COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
                       CASE u.role \
                         WHEN 'unit' THEN n.city_id \
@@ -122,18 +140,23 @@ impl Store {
                COALESCE((SELECT MAX(l.id) FROM audit_log l), 0) AS vs FROM y",
         )
         .bind(token_hash)
-        .bind(now())
+        .bind(&now)
         .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id, csrf, seen, assessment_id, va, vn, vs)| SessionRow {
-            user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active, city_id, province_id },
+        let Some((id, username, display_name, password_hash, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn, vs)) = row else { return Ok(None) };
+        let session = SessionRow {
+            user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active: 1, city_id, province_id },
             csrf,
             city_id: seen,
             assessment_id,
             version: va.max(vn),
-            store_version: vs,
-        }))
+            store_version: epoch.unwrap_or(vs),
+        };
+        if let (Some(f), Some(epoch)) = (&self.fence, epoch) {
+            f.keep_session(token_hash, edition, epoch, expires_at, &session);
+        }
+        Ok(Some(session))
     }
 
     /// The session looks at this city from now on (whether it may is checked on every

@@ -37,6 +37,7 @@ on_both_backends!(
     the_copy_knows_every_table_and_column,
     two_stores_on_one_database_never_both_pass_a_check,
     a_snapshot_reads_the_history_with_only_the_current_values_detailed,
+    what_another_process_commits_reaches_every_session_read_after_it,
 );
 
 async fn the_audit_log_is_append_only(location: Location) {
@@ -135,6 +136,99 @@ async fn a_snapshot_reads_the_history_with_only_the_current_values_detailed(loca
     }
 }
 
+/// A session read by one server after another server committed a change sees the
+/// change, whatever this server kept (on PostgreSQL sessions are kept in the process
+/// while nothing is committed): the city's and the store's versions move with a value,
+/// the session's city moves with its choice, a session signed out elsewhere or of an
+/// account disabled elsewhere is gone, an expired one too.
+async fn what_another_process_commits_reaches_every_session_read_after_it(location: Location) {
+    let here = open(&location).await;
+    let there = open(&location).await;
+    let a = here.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let b = here.create_assessment("绵州市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let user = |name: &str, evaluates: Vec<crate::CityId>| crate::NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        password_hash: "h".into(),
+        role: "evaluator".into(),
+        unit_id: None,
+        city_id: None,
+        province_id: None,
+        evaluates,
+    };
+    for name in ["pingshen", "other"] {
+        there.create_user(&user(name, vec![a.city_id, b.city_id]), "t").await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let id = |name: &str| {
+        let (here, name) = (&here, name.to_owned());
+        async move { here.user_by_name(&name).await.unwrap_or_else(|e| panic!("{e}")).map(|u| u.id).unwrap_or_else(|| panic!("no {name}")) }
+    };
+    let later = "2999-01-01T00:00:00.000Z";
+    there.create_session("s1", id("pingshen").await, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s2", id("other").await, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
+    let read = |token: &'static str| {
+        let here = &here;
+        async move { here.session(token, "2019").await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let first = read("s1").await.unwrap_or_else(|| panic!("the session was not found"));
+    assert_eq!((first.city_id, first.assessment_id), (Some(a.city_id), Some(a.id)), "an evaluator looks at the first city assigned");
+    assert_eq!(read("s1").await.map(|s| (s.version, s.store_version)), Some((first.version, first.store_version)), "nothing changed");
+
+    there.set_values(&[value(a.id, "s7.cases_closed", "700")], "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let now = read("s1").await.unwrap_or_else(|| panic!("the session was lost"));
+    assert!(now.version > first.version, "the city's version did not move with a value written elsewhere");
+    assert_ne!(now.store_version, first.store_version, "the store's version did not move with a value written elsewhere");
+
+    there.set_session_city("s1", b.city_id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read("s1").await.and_then(|s| s.assessment_id), Some(b.id), "the city chosen elsewhere was not seen");
+
+    there.delete_session("s1").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s1").await.is_none(), "a session signed out elsewhere was still served");
+    assert!(read("s2").await.is_some());
+    there.update_user("other", &crate::UserChange { password_hash: None, active: Some(false) }, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s2").await.is_none(), "a session of an account disabled elsewhere was still served");
+
+    there.create_session("s3", id("pingshen").await, "c3", &crate::now()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s3").await.is_none(), "an expired session was served");
+}
+
+/// PostgreSQL draws audit ids before commit: a write to one city can commit after a
+/// later id of another city's write, so the newest id does not move with it. The
+/// store's version read with a session does.
+#[tokio::test]
+async fn the_store_version_moves_with_a_commit_that_drew_an_older_audit_id() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = crate::testing::postgres_location(dir.path(), "t");
+    let store = open(&location).await;
+    let other = open(&location).await;
+    let a = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let b = store.create_assessment("绵州市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let account = crate::NewUser {
+        username: "sheng".into(),
+        display_name: "sheng".into(),
+        password_hash: "h".into(),
+        role: "evaluator".into(),
+        unit_id: None,
+        city_id: None,
+        province_id: None,
+        evaluates: vec![a.city_id, b.city_id],
+    };
+    let user = store.create_user(&account, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    store.create_session("s", user.id, "c", "2999-01-01T00:00:00.000Z").await.unwrap_or_else(|e| panic!("{e}"));
+    // Another process's write of city a draws its audit id and waits before committing.
+    let mut slow = other.value_write_tx(&[a.id]).await.unwrap_or_else(|e| panic!("{e}"));
+    crate::write_audit(&mut slow, "t", "set", Some(a.id), "input", "s7.cases_closed", None, Some("1")).await.unwrap_or_else(|e| panic!("{e}"));
+    // Meanwhile city b's write draws a later id and commits.
+    store.set_values(&[value(b.id, "s7.cases_closed", "700")], "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let before = store.session("s", "2019").await.unwrap_or_else(|e| panic!("{e}")).map(|s| s.store_version);
+    let newest = store.version().await.unwrap_or_else(|e| panic!("{e}"));
+    slow.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.version().await.ok(), Some(newest), "the case this test is about: the newest audit id stayed");
+    let after = store.session("s", "2019").await.unwrap_or_else(|e| panic!("{e}")).map(|s| s.store_version);
+    assert!(before.is_some() && after.is_some());
+    assert_ne!(before, after, "a commit was not seen: what the comparison of cities kept would be stale");
+}
+
 fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
     NewValue {
         assessment_id,
@@ -185,6 +279,7 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
     let location = crate::testing::postgres_location(dir.path(), "t");
     let store = open(&location).await;
     let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    assert!(store.session("none", "2019").await.unwrap_or_else(|e| panic!("{e}")).is_none());
     // Hold several connections at once, so that the pool keeps more than one.
     let (a, b, c) = tokio::join!(store.assessments(), store.assessments(), store.assessments());
     for r in [a, b, c] {
@@ -205,6 +300,9 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
     assert!(ended >= 1, "no connection of the store was ended");
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     for _ in 0..4 {
+        // The session read's own connection (the fence's) was ended too.
+        let session = store.session("none", "2019").await.unwrap_or_else(|e| panic!("a session read failed on a connection the server had ended: {e}"));
+        assert!(session.is_none());
         let rows = store.assessments().await.unwrap_or_else(|e| panic!("a request drew a connection the server had ended: {e}"));
         assert_eq!(rows.len(), 1);
         let v = store.version_of(assessment).await.unwrap_or_else(|e| panic!("a request's first read drew a connection the server had ended: {e}"));

@@ -21,6 +21,7 @@ mod backends;
 mod cities;
 mod datasets;
 mod evidence;
+mod fence;
 mod plan;
 mod reviews;
 mod rows;
@@ -193,6 +194,9 @@ pub struct Store {
     pub(crate) dialect: Dialect,
     pub(crate) blobs: Blobs,
     pub(crate) location: Location,
+    /// PostgreSQL: whether anything was committed since (see `fence.rs`), and the
+    /// sessions kept under it.
+    pub(crate) fence: Option<std::sync::Arc<fence::Fence>>,
 }
 
 /// Now, as stored: RFC 3339 in UTC with milliseconds, so text order is time order.
@@ -214,7 +218,7 @@ impl Store {
 
     async fn open_inner(location: &Location) -> Result<Self> {
         install_drivers();
-        let (pool, dialect) = match &location.db {
+        let (pool, dialect, fence) = match &location.db {
             Db::File(path) => {
                 let options = SqliteConnectOptions::from_str("sqlite:")?.filename(path).create_if_missing(true);
                 migrate_sqlite(&options).await?;
@@ -231,7 +235,7 @@ impl Store {
                     })
                     .connect_with(any)
                     .await?;
-                (pool, Dialect::Sqlite)
+                (pool, Dialect::Sqlite, None)
             }
             Db::Postgres(url) => {
                 let url = &connection_url(url);
@@ -240,11 +244,11 @@ impl Store {
                     .acquire_timeout(std::time::Duration::from_secs(60))
                     .connect_with(AnyConnectOptions::from_str(url)?)
                     .await?;
-                (pool, Dialect::Postgres)
+                (pool, Dialect::Postgres, Some(std::sync::Arc::new(fence::Fence::new(url))))
             }
         };
         std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
-        Ok(Self { pool, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone() })
+        Ok(Self { pool, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone(), fence })
     }
 
     /// Opens an existing store; an error naming the store if there is none.
@@ -328,6 +332,9 @@ impl Store {
     }
 
     pub async fn close(self) {
+        if let Some(f) = &self.fence {
+            f.close();
+        }
         self.pool.close().await;
     }
 

@@ -135,7 +135,10 @@ pub struct SessionRow {
     pub assessment_id: Option<AssessmentId>,
     /// That assessment's version now ([`crate::Store::version_of`]).
     pub version: i64,
-    /// The store's version now ([`crate::Store::version`]): every city's changes.
+    /// The store's version now: every city's changes. SQLite: the newest audit id
+    /// ([`crate::Store::version`]); PostgreSQL: the epoch of the database's snapshot,
+    /// which any commit moves (see [`crate::Store::session`]). Compared only with
+    /// versions of the same process.
     pub store_version: i64,
 }
 

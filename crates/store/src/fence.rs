@@ -1,0 +1,158 @@
+//! PostgreSQL: whether anything at all was committed since a moment, for the price of a
+//! share of one small query, so that what a request reads every time (its session) can
+//! be kept in the process and still never be stale after another process writes.
+//!
+//! The fence is the database server's current snapshot (`pg_current_snapshot()`: the
+//! transactions finished and those still running). Two snapshots written alike see
+//! exactly the same commits, so while the fence reads alike nothing was committed, by
+//! this process or any other. A request asks for the fence after it arrived; every
+//! request that asked while a round was on its way shares the next round, on a
+//! connection of the fence's own (no pool round trips): under load one small query
+//! answers many requests. Each different snapshot the fence reads is a new *epoch* of
+//! the process (a number that only grows), which is what cached entries are kept under.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sqlx::{AnyConnection, Connection};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Result, SessionRow, StoreError};
+
+type Waiter = oneshot::Sender<std::result::Result<i64, String>>;
+
+/// The fence of one store (shared by its clones) and what is kept under its epochs.
+pub(crate) struct Fence {
+    url: String,
+    /// The round task's queue; a new task is started when there is none (first use, or
+    /// its runtime ended).
+    queue: Mutex<Option<mpsc::UnboundedSender<Waiter>>>,
+    seen: Arc<Mutex<Seen>>,
+    sessions: Mutex<HashMap<String, CachedSession>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    snapshot: String,
+    epoch: i64,
+}
+
+struct CachedSession {
+    epoch: i64,
+    edition: String,
+    expires_at: String,
+    row: SessionRow,
+}
+
+/// At most this many sessions are kept (a few hundred bytes each).
+const MAX_SESSIONS: usize = 16_384;
+
+impl std::fmt::Debug for Fence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fence").field("epoch", &self.seen.lock().unwrap_or_else(PoisonError::into_inner).epoch).finish_non_exhaustive()
+    }
+}
+
+impl Fence {
+    pub(crate) fn new(url: &str) -> Self {
+        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()) }
+    }
+
+    /// The epoch of a snapshot taken after this call began: equal to an earlier answer
+    /// only if nothing was committed in between.
+    pub(crate) async fn epoch(&self) -> Result<i64> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let unsent = match queue.as_ref() {
+                Some(q) => q.send(tx).err().map(|mpsc::error::SendError(tx)| tx),
+                None => Some(tx),
+            };
+            if let Some(tx) = unsent {
+                let (q, rounds) = mpsc::unbounded_channel();
+                tokio::spawn(run(self.url.clone(), rounds, self.seen.clone()));
+                // The receiver lives in the task just spawned: this send cannot fail.
+                let _ = q.send(tx);
+                *queue = Some(q);
+            }
+        }
+        match rx.await {
+            Ok(Ok(epoch)) => Ok(epoch),
+            Ok(Err(e)) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!("无法读取数据库的当前快照:{e}"))))),
+            // The task ended with its runtime before it answered: the next call starts another.
+            Err(_) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other("数据库快照的读取任务已结束")))),
+        }
+    }
+
+    /// The session kept under this epoch, if it is still live at `now`.
+    pub(crate) fn session(&self, token_hash: &str, edition: &str, epoch: i64, now: &str) -> Option<SessionRow> {
+        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = sessions.get(token_hash)?;
+        (s.epoch == epoch && s.edition == edition && s.expires_at.as_str() > now).then(|| s.row.clone())
+    }
+
+    /// Keeps a session read at `epoch` or later.
+    pub(crate) fn keep_session(&self, token_hash: &str, edition: &str, epoch: i64, expires_at: String, row: &SessionRow) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, s| s.epoch >= epoch);
+            if sessions.len() >= MAX_SESSIONS {
+                sessions.clear();
+            }
+        }
+        sessions.insert(token_hash.to_owned(), CachedSession { epoch, edition: edition.to_owned(), expires_at, row: row.clone() });
+    }
+
+    /// Ends the round task (and closes its connection) once the queued rounds are done.
+    pub(crate) fn close(&self) {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+}
+
+/// Answers every waiter queued before a round's query is sent with that round's epoch,
+/// one round at a time, until the store is closed or dropped.
+async fn run(url: String, mut rounds: mpsc::UnboundedReceiver<Waiter>, seen: Arc<Mutex<Seen>>) {
+    let mut conn: Option<AnyConnection> = None;
+    while let Some(first) = rounds.recv().await {
+        let mut waiters = vec![first];
+        while let Ok(w) = rounds.try_recv() {
+            waiters.push(w);
+        }
+        let answer = round(&url, &mut conn, &seen).await;
+        for w in waiters {
+            let _ = w.send(answer.clone());
+        }
+    }
+    if let Some(c) = conn {
+        let _ = c.close().await;
+    }
+}
+
+/// One snapshot read; a connection the server ended is replaced once.
+async fn round(url: &str, conn: &mut Option<AnyConnection>, seen: &Mutex<Seen>) -> std::result::Result<i64, String> {
+    const SNAPSHOT: &str = "SELECT pg_current_snapshot()::text";
+    let kept = match conn.as_mut() {
+        Some(c) => sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await.ok(),
+        None => None,
+    };
+    let snapshot = match kept {
+        Some(s) => s,
+        None => {
+            *conn = None;
+            let c = conn.insert(AnyConnection::connect(url).await.map_err(|e| e.to_string())?);
+            match sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await {
+                Ok(s) => s,
+                Err(e) => {
+                    *conn = None;
+                    return Err(e.to_string());
+                }
+            }
+        }
+    };
+    let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+    if seen.snapshot != snapshot {
+        seen.snapshot = snapshot;
+        seen.epoch += 1;
+    }
+    Ok(seen.epoch)
+}
