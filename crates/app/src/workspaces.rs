@@ -23,8 +23,6 @@ pub struct SignedIn {
     /// The workspace's version, read with the session (for `Workspace::snapshot_at`);
     /// `None` when it must be read apart (a pinned assessment).
     pub version: Option<i64>,
-    /// The store's version, read with the session ([`Workspaces::version`]).
-    pub store_version: i64,
 }
 
 /// The workspaces of a store's cities, each opened once, on the served rubric.
@@ -138,7 +136,7 @@ impl Workspaces {
                 None => (None, None),
             },
         };
-        Ok(Some(SignedIn { user, csrf: row.csrf, workspace, version, store_version: row.store_version }))
+        Ok(Some(SignedIn { user, csrf: row.csrf, workspace, version }))
     }
 
     /// The cities an account may see, in order.
@@ -165,7 +163,8 @@ impl Workspaces {
         crate::compare::compare_cities(&self.store, &self.rubric, &cities, today).await
     }
 
-    /// A number that grows with every change of any city.
+    /// A number that grows with every change of any city, in commit order, whichever
+    /// process wrote it.
     pub async fn version(&self) -> Result<i64> {
         Ok(self.store.version().await?)
     }

@@ -94,10 +94,10 @@ impl Store {
     ///
     /// PostgreSQL: a session read is kept under the fence's epoch (`fence.rs`) and
     /// served from the process while the fence shows no commit since, by any process;
-    /// its expiry is checked against the clock each time. The store's version is then
-    /// the epoch: audit ids are drawn before commit, so with cities written in parallel
-    /// the newest id can stay the same across a commit, an epoch cannot.
+    /// its expiry is checked against the clock each time.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
+        // `active` is 1 by the query's condition; its place carries the expiry.
+        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
         let now = now();
         let epoch = match &self.fence {
             Some(f) => {
@@ -109,11 +109,8 @@ impl Store {
             }
             None => None,
         };
-        // `active` is 1 by the query's condition; its place carries the expiry.
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64, i64);
-        // With the city's assessment comes its version (see `version_of`), and the
-        // store's (see `version`): one round trip a request for who is asking, where,
-        // and whether caches still hold.
+        // With the city's assessment comes its version (see `version_of`): one round
+        // trip for who is asking, where, and whether the city's caches still hold.
         let row: Option<Row> = sqlx::query_as(
             // Each step materialized (both dialects know `AS MATERIALIZED`): inlined,
             // PostgreSQL's plan repeats the assessment's subquery, with the city's,
@@ -136,22 +133,20 @@ impl Store {
                SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM x) \
              SELECT y.*, \
                COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l), 0) AS vs FROM y",
+               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn FROM y",
         )
         .bind(token_hash)
         .bind(&now)
         .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, username, display_name, password_hash, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn, vs)) = row else { return Ok(None) };
+        let Some((id, username, display_name, password_hash, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn)) = row else { return Ok(None) };
         let session = SessionRow {
             user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active: 1, city_id, province_id },
             csrf,
             city_id: seen,
             assessment_id,
             version: va.max(vn),
-            store_version: epoch.unwrap_or(vs),
         };
         if let (Some(f), Some(epoch)) = (&self.fence, epoch) {
             f.keep_session(token_hash, edition, epoch, expires_at, &session);
@@ -166,10 +161,32 @@ impl Store {
         Ok(())
     }
 
-    /// A number that grows with every change of the workspace: the newest audit entry
-    /// (every change writes one in its own transaction).
+    /// A number that grows with every change of any city (every change writes an audit
+    /// entry in its own transaction), in the order the changes were committed.
+    ///
+    /// SQLite writers commit one at a time: the newest audit id. PostgreSQL draws audit
+    /// ids before commit and writes different cities' values in parallel, so the newest id
+    /// can stay the same across a commit (an older id committed after it); each city's
+    /// newest id cannot (one writer at a time per city, and every other writer excludes
+    /// them all), so the number is the sum of every assessment's newest id and the newest
+    /// store-wide one. It is read again only when the fence shows a commit since.
     pub async fn version(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(&self.pool).await?)
+        let Some(fence) = &self.fence else {
+            return Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(&self.pool).await?);
+        };
+        let epoch = fence.epoch().await?;
+        if let Some(v) = fence.version(epoch) {
+            return Ok(v);
+        }
+        let v: i64 = sqlx::query_scalar(
+            // PostgreSQL's SUM of BIGINT is NUMERIC.
+            "SELECT CAST(COALESCE((SELECT SUM((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = a.id)) FROM assessments a), 0) \
+                       + COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS BIGINT)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        fence.keep_version(epoch, v);
+        Ok(v)
     }
 
     /// A number that grows with every change of units or tasks (the plan).

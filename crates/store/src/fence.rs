@@ -29,6 +29,8 @@ pub(crate) struct Fence {
     queue: Mutex<Option<mpsc::UnboundedSender<Waiter>>>,
     seen: Arc<Mutex<Seen>>,
     sessions: Mutex<HashMap<String, CachedSession>>,
+    /// The store's version (`Store::version`) read at an epoch or later.
+    version: Mutex<Option<(i64, i64)>>,
 }
 
 #[derive(Default)]
@@ -55,7 +57,7 @@ impl std::fmt::Debug for Fence {
 
 impl Fence {
     pub(crate) fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()) }
+        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()), version: Mutex::new(None) }
     }
 
     /// The epoch of a snapshot taken after this call began: equal to an earlier answer
@@ -103,6 +105,19 @@ impl Fence {
         sessions.insert(token_hash.to_owned(), CachedSession { epoch, edition: edition.to_owned(), expires_at, row: row.clone() });
     }
 
+    /// The store's version kept under this epoch.
+    pub(crate) fn version(&self, epoch: i64) -> Option<i64> {
+        self.version.lock().unwrap_or_else(PoisonError::into_inner).filter(|(e, _)| *e == epoch).map(|(_, v)| v)
+    }
+
+    /// Keeps the store's version read at `epoch` or later.
+    pub(crate) fn keep_version(&self, epoch: i64, version: i64) {
+        let mut kept = self.version.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.is_none_or(|(e, _)| e <= epoch) {
+            *kept = Some((epoch, version));
+        }
+    }
+
     /// Ends the round task (and closes its connection) once the queued rounds are done.
     pub(crate) fn close(&self) {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -135,17 +150,16 @@ async fn round(url: &str, conn: &mut Option<AnyConnection>, seen: &Mutex<Seen>) 
         Some(c) => sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await.ok(),
         None => None,
     };
-    let snapshot = match kept {
-        Some(s) => s,
-        None => {
-            *conn = None;
-            let c = conn.insert(AnyConnection::connect(url).await.map_err(|e| e.to_string())?);
-            match sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await {
-                Ok(s) => s,
-                Err(e) => {
-                    *conn = None;
-                    return Err(e.to_string());
-                }
+    let snapshot = if let Some(s) = kept {
+        s
+    } else {
+        *conn = None;
+        let c = conn.insert(AnyConnection::connect(url).await.map_err(|e| e.to_string())?);
+        match sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await {
+            Ok(s) => s,
+            Err(e) => {
+                *conn = None;
+                return Err(e.to_string());
             }
         }
     };

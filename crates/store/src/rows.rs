@@ -135,11 +135,6 @@ pub struct SessionRow {
     pub assessment_id: Option<AssessmentId>,
     /// That assessment's version now ([`crate::Store::version_of`]).
     pub version: i64,
-    /// The store's version now: every city's changes. SQLite: the newest audit id
-    /// ([`crate::Store::version`]); PostgreSQL: the epoch of the database's snapshot,
-    /// which any commit moves (see [`crate::Store::session`]). Compared only with
-    /// versions of the same process.
-    pub store_version: i64,
 }
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]

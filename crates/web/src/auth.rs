@@ -30,8 +30,6 @@ pub struct Auth {
     pub ws: Arc<Workspace>,
     /// The workspace's version, read with the session.
     pub version: Option<i64>,
-    /// The store's version, read with the session: any city's change moves it.
-    pub store_version: i64,
     /// The request takes a gzip body (`Accept-Encoding`).
     pub gzip: bool,
 }
@@ -83,8 +81,8 @@ pub async fn require(state: &AppState, headers: &HeaderMap) -> Result<Auth, WebE
         return Err(WebError::Unauthenticated);
     };
     match state.workspaces.session(token).await? {
-        Some(SignedIn { user, csrf, workspace: Some(ws), version, store_version }) => {
-            Ok(Auth { user, csrf, token: token.to_owned(), ws, version, store_version, gzip: crate::gzip::accepted(headers) })
+        Some(SignedIn { user, csrf, workspace: Some(ws), version }) => {
+            Ok(Auth { user, csrf, token: token.to_owned(), ws, version, gzip: crate::gzip::accepted(headers) })
         }
         Some(SignedIn { workspace: None, .. }) => Err(WebError::NoCity),
         None => Err(WebError::Unauthenticated),

@@ -266,13 +266,14 @@ fn compare_view(s: &AppState, c: &Comparison, current: CityId, current_name: &st
     }
 }
 
-/// The comparison of the cities this account may see, at the store's version read with
-/// the session (any city's change moves it, and so does any change of who may see
-/// which city: those are audited too) and today, computed once per set of cities (off
-/// the async runtime) and shared by the page and the workbook. A request whose entries
-/// hold asks the store nothing more.
+/// The comparison of the cities this account may see, at the store's version (any
+/// city's change moves it, and so does any change of who may see which city: those are
+/// audited too) and today, computed once per set of cities (off the async runtime) and
+/// shared by the page and the workbook. A request whose entries hold asks the store
+/// only for its version (on PostgreSQL, the fence's round unless something was
+/// committed since: see `Store::version`).
 async fn comparison(s: &Arc<AppState>, auth: &Auth) -> Result<(String, Arc<Comparison>), WebError> {
-    let version = auth.store_version;
+    let version = s.workspaces.version().await?;
     let today = creditcity_app::today();
     let user = auth.user.id;
     let cities = cached_at(s, format!("cities-of:{user}"), version, &today, async { Ok(s.workspaces.cities_of_account(user).await?) }).await?;
