@@ -178,6 +178,10 @@ impl Store {
         if let Some(v) = fence.version(epoch) {
             return Ok(v);
         }
+        let _reading = fence.reading_version.lock().await;
+        if let Some(v) = fence.version(epoch) {
+            return Ok(v);
+        }
         let v: i64 = sqlx::query_scalar(
             // PostgreSQL's SUM of BIGINT is NUMERIC.
             "SELECT CAST(COALESCE((SELECT SUM((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = a.id)) FROM assessments a), 0) \

@@ -31,6 +31,9 @@ pub(crate) struct Fence {
     sessions: Mutex<HashMap<String, CachedSession>>,
     /// The store's version (`Store::version`) read at an epoch or later.
     version: Mutex<Option<(i64, i64)>>,
+    /// Held while the store's version is read, so that the requests that find a new
+    /// epoch wait for one read instead of each making it.
+    pub(crate) reading_version: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -57,7 +60,7 @@ impl std::fmt::Debug for Fence {
 
 impl Fence {
     pub(crate) fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()), version: Mutex::new(None) }
+        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()), version: Mutex::new(None), reading_version: tokio::sync::Mutex::new(()) }
     }
 
     /// The epoch of a snapshot taken after this call began: equal to an earlier answer
@@ -86,16 +89,20 @@ impl Fence {
         }
     }
 
-    /// The session kept under this epoch, if it is still live at `now`.
+    /// The session kept under this epoch (or a later one: read later still), if it is
+    /// still live at `now`.
     pub(crate) fn session(&self, token_hash: &str, edition: &str, epoch: i64, now: &str) -> Option<SessionRow> {
         let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         let s = sessions.get(token_hash)?;
-        (s.epoch == epoch && s.edition == edition && s.expires_at.as_str() > now).then(|| s.row.clone())
+        (s.epoch >= epoch && s.edition == edition && s.expires_at.as_str() > now).then(|| s.row.clone())
     }
 
-    /// Keeps a session read at `epoch` or later.
+    /// Keeps a session read at `epoch` or later (unless one read later is kept).
     pub(crate) fn keep_session(&self, token_hash: &str, edition: &str, epoch: i64, expires_at: String, row: &SessionRow) {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if sessions.get(token_hash).is_some_and(|s| s.epoch > epoch) {
+            return;
+        }
         if sessions.len() >= MAX_SESSIONS {
             sessions.retain(|_, s| s.epoch >= epoch);
             if sessions.len() >= MAX_SESSIONS {
@@ -105,9 +112,9 @@ impl Fence {
         sessions.insert(token_hash.to_owned(), CachedSession { epoch, edition: edition.to_owned(), expires_at, row: row.clone() });
     }
 
-    /// The store's version kept under this epoch.
+    /// The store's version kept under this epoch or a later one.
     pub(crate) fn version(&self, epoch: i64) -> Option<i64> {
-        self.version.lock().unwrap_or_else(PoisonError::into_inner).filter(|(e, _)| *e == epoch).map(|(_, v)| v)
+        self.version.lock().unwrap_or_else(PoisonError::into_inner).filter(|(e, _)| *e >= epoch).map(|(_, v)| v)
     }
 
     /// Keeps the store's version read at `epoch` or later.
