@@ -97,18 +97,20 @@ impl Store {
     /// its expiry is checked against the clock each time.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
         // `active` is 1 by the query's condition; its place carries the expiry.
-        type Row = (i64, String, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
-        let now = now();
+        type Row = (i64, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
+        // Without an epoch (the fence failed: see `fence.rs`) the session is read, not kept.
         let epoch = match &self.fence {
-            Some(f) => {
-                let epoch = f.epoch().await?;
-                if let Some(row) = f.session(token_hash, edition, epoch, &now) {
-                    return Ok(Some(row));
-                }
-                Some(epoch)
-            }
+            Some(f) => f.epoch().await.ok(),
             None => None,
         };
+        // The clock is read after the fence's round: a session that expired while the
+        // request waited for it is not served.
+        let now = now();
+        if let (Some(f), Some(epoch)) = (&self.fence, epoch) {
+            if let Some(row) = f.session(token_hash, edition, epoch, &now) {
+                return Ok(Some(row));
+            }
+        }
         // With the city's assessment comes its version (see `version_of`): one round
         // trip for who is asking, where, and whether the city's caches still hold.
         let row: Option<Row> = sqlx::query_as(
@@ -116,7 +118,7 @@ impl Store {
             // PostgreSQL's plan repeats the assessment's subquery, with the city's,
             // wherever its result is used, and costs twice as much a request.
             "WITH x AS MATERIALIZED ( \
-               SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.unit_id, n.name AS unit, s.expires_at, \
+               SELECT u.id, u.username, u.display_name, u.role, u.unit_id, n.name AS unit, s.expires_at, \
                       COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
                       CASE u.role \
                         WHEN 'unit' THEN n.city_id \
@@ -140,9 +142,15 @@ impl Store {
         .bind(edition)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, username, display_name, password_hash, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn)) = row else { return Ok(None) };
+        let Some((id, username, display_name, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn)) = row else {
+            if let Some(f) = &self.fence {
+                f.forget_session(token_hash);
+            }
+            return Ok(None);
+        };
         let session = SessionRow {
-            user: UserRow { id, username, display_name, password_hash, role, unit_id, unit, active: 1, city_id, province_id },
+            // A session never needs the password's hash: it is not read (nor kept).
+            user: UserRow { id, username, display_name, password_hash: String::new(), role, unit_id, unit, active: 1, city_id, province_id },
             csrf,
             city_id: seen,
             assessment_id,
@@ -174,14 +182,21 @@ impl Store {
         let Some(fence) = &self.fence else {
             return Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetch_one(&self.pool).await?);
         };
-        let epoch = fence.epoch().await?;
-        if let Some(v) = fence.version(epoch) {
-            return Ok(v);
-        }
-        let _reading = fence.reading_version.lock().await;
-        if let Some(v) = fence.version(epoch) {
-            return Ok(v);
-        }
+        // Without an epoch (the fence failed) the version is read, not kept.
+        let epoch = fence.epoch().await.ok();
+        let _reading = match epoch {
+            Some(epoch) => {
+                if let Some(v) = fence.version(epoch) {
+                    return Ok(v);
+                }
+                let reading = fence.reading_version.lock().await;
+                if let Some(v) = fence.version(epoch) {
+                    return Ok(v);
+                }
+                Some(reading)
+            }
+            None => None,
+        };
         let v: i64 = sqlx::query_scalar(
             // PostgreSQL's SUM of BIGINT is NUMERIC.
             "SELECT CAST(COALESCE((SELECT SUM((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = a.id)) FROM assessments a), 0) \
@@ -189,7 +204,9 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        fence.keep_version(epoch, v);
+        if let Some(epoch) = epoch {
+            fence.keep_version(epoch, v);
+        }
         Ok(v)
     }
 

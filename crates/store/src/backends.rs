@@ -195,6 +195,21 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
 
     there.create_session("s3", id("pingshen").await, "c3", &crate::now()).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s3").await.is_none(), "an expired session was served");
+
+    // A session read (and kept) while live is not served once it has expired, whether
+    // anything was committed since or not.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    there.create_session("s4", id("pingshen").await, "c4", &soon.format(&f).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s4").await.is_some(), "a live session was not found");
+    assert!(read("s4").await.is_some(), "a live session was not found");
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    assert!(read("s4").await.is_none(), "a session was served after it expired");
+
+    there.create_session("s5", id("pingshen").await, "c5", later).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s5").await.is_some());
+    there.update_user("pingshen", &crate::UserChange { password_hash: Some("h2".into()), active: None }, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s5").await.is_none(), "a session was served after its account's password changed elsewhere");
 }
 
 /// PostgreSQL draws audit ids before commit: a write to one city can commit after a

@@ -34,6 +34,8 @@ pub(crate) struct Fence {
     /// Held while the store's version is read, so that the requests that find a new
     /// epoch wait for one read instead of each making it.
     pub(crate) reading_version: tokio::sync::Mutex<()>,
+    /// Set by `close`: no round task is started again.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -60,12 +62,15 @@ impl std::fmt::Debug for Fence {
 
 impl Fence {
     pub(crate) fn new(url: &str) -> Self {
-        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()), version: Mutex::new(None), reading_version: tokio::sync::Mutex::new(()) }
+        Self { url: url.to_owned(), queue: Mutex::new(None), seen: Arc::default(), sessions: Mutex::new(HashMap::new()), version: Mutex::new(None), reading_version: tokio::sync::Mutex::new(()), closed: std::sync::atomic::AtomicBool::new(false) }
     }
 
     /// The epoch of a snapshot taken after this call began: equal to an earlier answer
     /// only if nothing was committed in between.
     pub(crate) async fn epoch(&self) -> Result<i64> {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(StoreError::Db(sqlx::Error::PoolClosed));
+        }
         let (tx, rx) = oneshot::channel();
         {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -125,9 +130,17 @@ impl Fence {
         }
     }
 
-    /// Ends the round task (and closes its connection) once the queued rounds are done.
+    /// Forgets a session the database no longer has (signed out, expired, disabled).
+    pub(crate) fn forget_session(&self, token_hash: &str) {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(token_hash);
+    }
+
+    /// Ends the round task (and closes its connection) once the queued rounds are done;
+    /// none is started again.
     pub(crate) fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::Release);
         self.queue.lock().unwrap_or_else(PoisonError::into_inner).take();
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 }
 
@@ -150,28 +163,46 @@ async fn run(url: String, mut rounds: mpsc::UnboundedReceiver<Waiter>, seen: Arc
     }
 }
 
-/// One snapshot read; a connection the server ended is replaced once.
+/// How long a round may take to connect or to read the snapshot: a connection the
+/// network dropped without a word (a firewall's idle timeout, a host gone) fails the
+/// round instead of holding every request that waits for it.
+const ROUND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One snapshot read; a connection the server ended is replaced once. A new connection
+/// always starts a new epoch: the server behind it may be another (a failover, a
+/// restore) whose snapshots read alike over other data.
 async fn round(url: &str, conn: &mut Option<AnyConnection>, seen: &Mutex<Seen>) -> std::result::Result<i64, String> {
-    const SNAPSHOT: &str = "SELECT pg_current_snapshot()::text";
+    async fn read(c: &mut AnyConnection) -> std::result::Result<String, String> {
+        match tokio::time::timeout(ROUND_TIMEOUT, sqlx::query_scalar::<_, String>("SELECT pg_current_snapshot()::text").fetch_one(c)).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer in {} s", ROUND_TIMEOUT.as_secs())),
+        }
+    }
     let kept = match conn.as_mut() {
-        Some(c) => sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await.ok(),
+        Some(c) => read(c).await.ok(),
         None => None,
     };
+    let mut fresh = false;
     let snapshot = if let Some(s) = kept {
         s
     } else {
         *conn = None;
-        let c = conn.insert(AnyConnection::connect(url).await.map_err(|e| e.to_string())?);
-        match sqlx::query_scalar::<_, String>(SNAPSHOT).fetch_one(c).await {
+        let connected = tokio::time::timeout(ROUND_TIMEOUT, AnyConnection::connect(url)).await;
+        let c = match connected {
+            Ok(c) => conn.insert(c.map_err(|e| e.to_string())?),
+            Err(_) => return Err(format!("no connection in {} s", ROUND_TIMEOUT.as_secs())),
+        };
+        fresh = true;
+        match read(c).await {
             Ok(s) => s,
             Err(e) => {
                 *conn = None;
-                return Err(e.to_string());
+                return Err(e);
             }
         }
     };
     let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
-    if seen.snapshot != snapshot {
+    if fresh || seen.snapshot != snapshot {
         seen.snapshot = snapshot;
         seen.epoch += 1;
     }

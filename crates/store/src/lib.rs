@@ -344,6 +344,11 @@ pub(crate) fn unit_id(ids: &std::collections::HashMap<String, i64>, name: &str, 
     ids.get(name).copied().ok_or_else(|| StoreError::NotFound(format!("任务 {task} 的责任单位“{name}”不在计划的单位列表中")))
 }
 
+/// Writes an audit entry in `tx`, which must hold the store's write locks: an entry of
+/// an assessment under `write_tx` or that assessment's `value_write_tx`, an entry of no
+/// assessment (`assessment_id` `None`) under `write_tx` only. `Store::version` counts on
+/// it: each assessment's newest audit id, and the newest of no assessment, then grow in
+/// commit order on PostgreSQL too.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn write_audit(
     tx: &mut Transaction<'_, Any>,

@@ -126,7 +126,8 @@ pub struct ProvinceRow {
 }
 
 /// A live session: its account, CSRF token, and the city it looks at (one the account
-/// may see) with that city's assessment on the served edition, if it has one.
+/// may see) with that city's assessment on the served edition, if it has one. Its
+/// user's `password_hash` is empty: a session never reads it.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub user: UserRow,
