@@ -31,6 +31,11 @@
 //! bash .ci/pg-stop
 //! ```
 //!
+//! `.ci/pg-start`'s server is a test server: it runs with `fsync=off` and
+//! `synchronous_commit=off`, so a commit waits for no disk and part c's writes are
+//! faster than on a durable server (docs/deploy.md's settings); point
+//! `CREDITCITY_TEST_PG` at a durable server to time them as deployed.
+//!
 //! `CREDITCITY_BIN` names the `creditcity` binary the servers run (`creditcity --store …
 //! --files … serve --listen …`); without it the bench runs its servers as processes of
 //! its own executable (the same `Workspaces::open` + `creditcity_web::state` + `serve`,
