@@ -25,6 +25,14 @@ impl Store {
             Dialect::Postgres => {
                 let snapshot = Store::open(&at).await?;
                 self.copy_into(&snapshot).await?;
+                // Everything into the database file itself: a backup is that one file (a
+                // write-ahead log left beside it, were a connection still open when the
+                // pool closed, would not be copied with it).
+                let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&snapshot.pool).await?;
+                if busy != 0 {
+                    snapshot.pool.close().await;
+                    return Err(StoreError::Io(format!("{}:备份数据库未能写入完整(检查点被占用),请重试", db.display())));
+                }
                 snapshot
             }
         };
@@ -70,6 +78,13 @@ impl Store {
             Db::Postgres(_) => scratch.path().join("creditcity.db"),
         };
         std::fs::copy(&backed_up, &copy).map_err(|e| blobs::io_error(&copy, e))?;
+        // A backup made before its log was folded into the file has it beside: it is part
+        // of the database.
+        let log = backup.join("creditcity.db-wal");
+        if log.exists() {
+            let to = format!("{}-wal", copy.display());
+            std::fs::copy(&log, &to).map_err(|e| blobs::io_error(&log, e))?;
+        }
         let source = Location { db: Db::File(copy.clone()), evidence: backup.join("evidence") };
         let snapshot = Store::open(&source).await?;
         let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs").fetch_all(&snapshot.pool).await?;
