@@ -281,6 +281,9 @@ async fn backup_while_in_use_restores_the_same_scores_history_and_files() {
     let (summary, ()) = tokio::join!(ws.backup(&backup_dir), writer);
     let summary = summary.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(summary.files, 1);
+    // The backup's database is its one file: no log beside it holds any of it.
+    let log = backup_dir.join("creditcity.db-wal");
+    assert!(std::fs::metadata(&log).map_or(true, |m| m.len() == 0), "the backup left part of its database in {}", log.display());
     let restored_at = location(dir.path(), "restored");
     restore(&backup_dir, &restored_at).await.unwrap_or_else(|e| panic!("{e}"));
     let back = Workspace::open(&restored_at, rubric(), None).await.unwrap_or_else(|e| panic!("{e}"));
