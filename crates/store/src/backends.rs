@@ -217,16 +217,13 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
 /// store's version does.
 #[tokio::test]
 async fn the_store_version_moves_with_a_commit_that_drew_an_older_audit_id() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = crate::testing::postgres_location(dir.path(), "t");
-    let store = open(&location).await;
+    let (_dir, location, store, a) = postgres_city().await;
     let other = open(&location).await;
-    let a = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
     let b = store.create_assessment("绵州市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
     let newest = || async { sqlx::query_scalar::<_, i64>("SELECT MAX(id) FROM audit_log").fetch_one(&store.pool).await.unwrap_or_else(|e| panic!("{e}")) };
     // Another process's write of city a draws its audit id and waits before committing.
-    let mut slow = other.value_write_tx(&[a.id]).await.unwrap_or_else(|e| panic!("{e}"));
-    crate::write_audit(&mut slow, "t", "set", Some(a.id), "input", "s7.cases_closed", None, Some("1")).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut slow = other.value_write_tx(&[a]).await.unwrap_or_else(|e| panic!("{e}"));
+    crate::write_audit(&mut slow, "t", "set", Some(a), "input", "s7.cases_closed", None, Some("1")).await.unwrap_or_else(|e| panic!("{e}"));
     // Meanwhile city b's write draws a later id and commits.
     store.set_values(&[value(b.id, "s7.cases_closed", "700")], "t").await.unwrap_or_else(|e| panic!("{e}"));
     let before = store.version().await.unwrap_or_else(|e| panic!("{e}"));
@@ -235,6 +232,16 @@ async fn the_store_version_moves_with_a_commit_that_drew_an_older_audit_id() {
     assert_eq!(newest().await, id, "the case this test is about: the newest audit id stayed");
     let after = store.version().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(after > before, "a commit was not seen: what the comparison of cities kept would be stale");
+}
+
+/// A new PostgreSQL store (its files in a temporary directory kept alive with it) with
+/// one city's assessment, for the cases that run on PostgreSQL only.
+async fn postgres_city() -> (tempfile::TempDir, Location, Store, AssessmentId) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let location = crate::testing::postgres_location(dir.path(), "t");
+    let store = open(&location).await;
+    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    (dir, location, store, assessment)
 }
 
 fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
@@ -255,10 +262,7 @@ fn value(assessment_id: AssessmentId, key: &str, json: &str) -> NewValue {
 /// its transaction rolled back, and other writers, in this process or another, go on.
 #[tokio::test]
 async fn a_write_given_up_while_it_waits_for_its_locks_holds_none_of_them() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = crate::testing::postgres_location(dir.path(), "t");
-    let store = open(&location).await;
-    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    let (_dir, location, store, assessment) = postgres_city().await;
     let other = open(&location).await;
     // Another process holds the store's write lock (a plan import, say).
     let holder = other.write_tx().await.unwrap_or_else(|e| panic!("{e}"));
@@ -283,10 +287,7 @@ async fn a_write_given_up_while_it_waits_for_its_locks_holds_none_of_them() {
 /// administrator's `pg_terminate_backend`) is replaced before a request draws it.
 #[tokio::test]
 async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = crate::testing::postgres_location(dir.path(), "t");
-    let store = open(&location).await;
-    let assessment = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id;
+    let (_dir, location, store, assessment) = postgres_city().await;
     assert!(store.session("none", "2019").await.unwrap_or_else(|e| panic!("{e}")).is_none());
     // Hold several connections at once, so that the pool keeps more than one.
     let (a, b, c) = tokio::join!(store.assessments(), store.assessments(), store.assessments());
