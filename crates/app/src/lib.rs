@@ -187,12 +187,7 @@ impl Workspace {
     }
 
     pub(crate) async fn unit_id(&self, name: &str) -> Result<UnitId> {
-        let plan = self.plan().await?;
-        let units = &plan.units;
-        units.iter().find(|u| u.name == name).map(|u| u.id).ok_or_else(|| {
-            let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).take(8).collect();
-            invalid("unit", format!("没有单位“{name}”(现有:{}{})", names.join("、"), if units.len() > 8 { "…" } else { "" }))
-        })
+        unit_id_in(&*self.plan().await?, name)
     }
 
     /// Imports a plan file (units and tasks); all or nothing.
@@ -326,4 +321,13 @@ pub fn provenance(kind: SourceKind, reference: &str) -> String {
 
 fn describe(all: &[AssessmentRow]) -> String {
     all.iter().map(|a| format!("{} {} {}", a.id, a.city, a.period)).collect::<Vec<_>>().join(";")
+}
+
+/// The id of the unit of `plan` named `name`; an error listing some that exist if none is.
+pub(crate) fn unit_id_in(plan: &snapshot::Plan, name: &str) -> Result<UnitId> {
+    let units = &plan.units;
+    units.iter().find(|u| u.name == name).map(|u| u.id).ok_or_else(|| {
+        let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).take(8).collect();
+        invalid("unit", format!("没有单位“{name}”(现有:{}{})", names.join("、"), if units.len() > 8 { "…" } else { "" }))
+    })
 }

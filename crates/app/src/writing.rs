@@ -4,7 +4,7 @@ use creditcity_rubric::{Entry, InputErrors, InputKind, Meta, RawValue, Rubric};
 use creditcity_store::{CurrentValue, JobError, NewValue, SourceKind, StoreError, ValueJob, ValueRow};
 
 use crate::validation::entries_of;
-use crate::{Actor, AppError, Result, SetValue, Workspace, invalid, sanitize_name, values};
+use crate::{Actor, AppError, Plan, Result, SetValue, Workspace, invalid, sanitize_name, values};
 
 impl Workspace {
     /// The current values as validated entries (what the store holds now).
@@ -16,17 +16,21 @@ impl Workspace {
     /// Sets values, each validated with the others (parts within wholes…); all or
     /// nothing. A judged (酌情) score needs a justification in `note`.
     pub async fn set_values(&self, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
-        self.set_values_with(items, actor, false).await
+        self.set_values_with(items, actor, false, None).await
     }
 
     /// A form's save: like `set_values`, but a value equal to the committed one (as
     /// stored, so `1,208` and `1208` are the same) is not written again. Returns the
     /// values written; none when nothing changed.
-    pub async fn save_form(&self, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
-        self.set_values_with(items, actor, true).await
+    /// The units of the items are found in `plan`, read by the caller for this request
+    /// (as [`Workspace::plan`] would read it again).
+    pub async fn save_form(&self, plan: &Plan, items: &[SetValue], actor: &Actor) -> Result<Vec<ValueRow>> {
+        self.set_values_with(items, actor, true, Some(plan)).await
     }
 
-    async fn set_values_with(&self, items: &[SetValue], actor: &Actor, skip_unchanged: bool) -> Result<Vec<ValueRow>> {
+    /// `plan`: the units the items name, if the caller has read them; else they are read
+    /// once for the batch.
+    async fn set_values_with(&self, items: &[SetValue], actor: &Actor, skip_unchanged: bool, plan: Option<&Plan>) -> Result<Vec<ValueRow>> {
         let mut errors = Vec::new();
         let mut parsed = Vec::with_capacity(items.len());
         for item in items {
@@ -54,10 +58,19 @@ impl Workspace {
         let mut rows = Vec::with_capacity(parsed.len());
         let mut typed = Vec::with_capacity(parsed.len());
         let evidence = if items.iter().any(|i| !i.evidence_ids.is_empty()) { self.store.evidence(self.assessment.id).await? } else { Vec::new() };
+        let read;
+        let plan = match plan {
+            Some(p) => Some(p),
+            None if parsed.iter().any(|(item, _)| item.unit.is_some()) => {
+                read = self.plan().await?;
+                Some(&*read)
+            }
+            None => None,
+        };
         for (item, v) in parsed {
-            let unit_id = match &item.unit {
-                Some(u) => Some(self.unit_id(u).await?),
-                None => None,
+            let unit_id = match (&item.unit, plan) {
+                (Some(u), Some(plan)) => Some(crate::unit_id_in(plan, u)?),
+                _ => None,
             };
             let source = match &item.source {
                 Some(s) => SourceKind::parse(s).ok_or_else(|| invalid("source", format!("“{s}”应为 document、platform 或 note(文件、平台、说明)")))?,

@@ -98,15 +98,20 @@ impl Store {
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
         // `active` is 1 by the query's condition; its place carries the expiry.
         type Row = (i64, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
-        // Without an epoch (the fence failed: see `fence.rs`) the session is read, not kept.
-        let epoch = match &self.fence {
-            Some(f) => f.epoch().await.ok(),
-            None => None,
+        // Without an epoch (the fence failed: see `fence.rs`) the session is read, not
+        // kept. While the database is busy committing it is read without waiting for a
+        // round, and kept under the latest round's epoch.
+        let (epoch, busy) = match &self.fence {
+            Some(f) => match f.busy_epoch() {
+                Some(e) => (Some(e), true),
+                None => (f.epoch().await.ok(), false),
+            },
+            None => (None, false),
         };
         // The clock is read after the fence's round: a session that expired while the
         // request waited for it is not served.
         let now = now();
-        if let (Some(f), Some(epoch)) = (&self.fence, epoch) {
+        if let (Some(f), Some(epoch), false) = (&self.fence, epoch, busy) {
             if let Some(row) = f.session(token_hash, edition, epoch, &now) {
                 return Ok(Some(row));
             }

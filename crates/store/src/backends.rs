@@ -234,6 +234,62 @@ async fn the_store_version_moves_with_a_commit_that_drew_an_older_audit_id() {
     assert!(after > before, "a commit was not seen: what the comparison of cities kept would be stale");
 }
 
+/// While commits come faster than the fence's rounds, a session is read at once instead
+/// of after a round (`fence.rs`): what another process changes is seen by the next
+/// read, and a session kept meanwhile is not served once something was committed after
+/// it, however calm the database is by then.
+#[tokio::test]
+async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stale() {
+    let (_dir, location, here, a) = postgres_city().await;
+    let there = open(&location).await;
+    let city = here.assessment(a).await.unwrap_or_else(|e| panic!("{e}")).city_id;
+    for name in ["pingshen", "other"] {
+        let user = crate::NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password_hash: "h".into(),
+            role: "evaluator".into(),
+            unit_id: None,
+            city_id: None,
+            province_id: None,
+            evaluates: vec![city],
+        };
+        there.create_user(&user, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let id = |name: &'static str| {
+        let here = &here;
+        async move { here.user_by_name(name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id) }
+    };
+    let later = "2999-01-01T00:00:00.000Z";
+    there.create_session("s1", id("pingshen").await, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s2", id("other").await, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
+    let read = |token: &'static str| {
+        let here = &here;
+        async move { here.session(token, "2019").await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    let fence = here.fence.as_ref().unwrap_or_else(|| panic!("a PostgreSQL store has a fence"));
+    // Commits, each seen by a round: the fence is busy (a slow machine may need a few).
+    let mut busy = false;
+    for n in 0..20 {
+        there.set_values(&[value(a, "s7.cases_closed", &(700 + n).to_string())], "t").await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(read("s1").await.is_some());
+        if fence.busy_epoch().is_some() {
+            busy = true;
+            break;
+        }
+    }
+    assert!(busy, "rounds that found commits did not make the fence busy: the case of this test was not reached");
+    assert!(read("s2").await.is_some(), "a live session was not found while busy");
+    // Signed out elsewhere: the next read, busy or not, does not find it.
+    there.delete_session("s1").await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(read("s1").await.is_none(), "a session signed out elsewhere was served");
+    // s2 was kept while busy; its account is disabled elsewhere; then all is calm.
+    there.update_user("other", &crate::UserChange { password_hash: None, active: Some(false) }, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(crate::fence::BUSY * 3).await;
+    assert!(fence.busy_epoch().is_none(), "no round was made, yet the fence stayed busy");
+    assert!(read("s2").await.is_none(), "a session kept while busy was served after its account was disabled elsewhere");
+}
+
 /// A new PostgreSQL store (its files in a temporary directory kept alive with it) with
 /// one city's assessment, for the cases that run on PostgreSQL only.
 async fn postgres_city() -> (tempfile::TempDir, Location, Store, AssessmentId) {

@@ -10,6 +10,13 @@
 //! connection of the fence's own (no pool round trips): under load one small query
 //! answers many requests. Each different snapshot the fence reads is a new *epoch* of
 //! the process (a number that only grows), which is what cached entries are kept under.
+//!
+//! While commits come faster than rounds (the latest round, ended within [`BUSY`], found a
+//! new snapshot), waiting for a round would almost always end in reading the session
+//! anyway: a request then reads it at once, and keeps it under that latest round's epoch
+//! (its snapshot was taken before the read began, so the entry is served only if a later
+//! round finds the very same snapshot: nothing committed across the read). A request
+//! after the window waits for a round again, so a calm database is found within [`BUSY`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,7 +49,13 @@ pub(crate) struct Fence {
 struct Seen {
     snapshot: String,
     epoch: i64,
+    /// When the latest round ended, and whether it started a new epoch.
+    last: Option<(std::time::Instant, bool)>,
 }
+
+/// How long after a round that found a new snapshot requests read their sessions without
+/// waiting for the next round.
+pub(crate) const BUSY: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct CachedSession {
     epoch: i64,
@@ -91,6 +104,19 @@ impl Fence {
             Ok(Err(e)) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!("无法读取数据库的当前快照:{e}"))))),
             // The task ended with its runtime before it answered: the next call starts another.
             Err(_) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other("数据库快照的读取任务已结束")))),
+        }
+    }
+
+    /// While the database is busy committing (see the module's note): the epoch of the
+    /// latest round, whose snapshot was taken before this call.
+    pub(crate) fn busy_epoch(&self) -> Option<i64> {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        match seen.last {
+            Some((at, true)) if at.elapsed() < BUSY => Some(seen.epoch),
+            _ => None,
         }
     }
 
@@ -202,9 +228,11 @@ async fn round(url: &str, conn: &mut Option<AnyConnection>, seen: &Mutex<Seen>) 
         }
     };
     let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
-    if fresh || seen.snapshot != snapshot {
+    let moved = fresh || seen.snapshot != snapshot;
+    if moved {
         seen.snapshot = snapshot;
         seen.epoch += 1;
     }
+    seen.last = Some((std::time::Instant::now(), moved));
     Ok(seen.epoch)
 }

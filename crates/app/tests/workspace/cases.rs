@@ -145,15 +145,16 @@ async fn a_form_save_writes_only_what_differs_from_the_stored_value() {
     // The stored 15820 typed as the form shows it (with a thousands separator, full-width
     // digits): the same value, nothing written, no audit entry.
     let before = audit_len(&ws).await;
+    let plan = ws.plan().await.unwrap_or_else(|e| panic!("{e}"));
     let written = ws
-        .save_form(&[set("s3.civil_servants_with_file", "15,820"), set("s3.civil_servants_total", "１６３００")], &actor("组织部"))
+        .save_form(&plan, &[set("s3.civil_servants_with_file", "15,820"), set("s3.civil_servants_total", "１６３００")], &actor("组织部"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(written.is_empty(), "unchanged values were written again: {written:?}");
     assert_eq!(audit_len(&ws).await, before);
     // One field changed: only that one gets a new version.
     let written = ws
-        .save_form(&[set("s3.civil_servants_with_file", "15,900"), set("s3.civil_servants_total", "16,300")], &actor("组织部"))
+        .save_form(&plan, &[set("s3.civil_servants_with_file", "15,900"), set("s3.civil_servants_total", "16,300")], &actor("组织部"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(written.iter().map(|v| v.input_key.as_str()).collect::<Vec<_>>(), ["s3.civil_servants_with_file"]);

@@ -304,7 +304,7 @@ pub async fn inputs(State(s): Shared, Path(id): Path<UnitId>, Posted(auth, field
         return Ok(see_other(&format!("/units/{id}?m=nochange")));
     }
     // Every filled field is sent; what equals the committed value is left as it is.
-    match auth.ws.save_form(&items, &Actor(auth.user.username.clone())).await {
+    match auth.ws.save_form(&plan, &items, &Actor(auth.user.username.clone())).await {
         Ok(written) if written.is_empty() => Ok(see_other(&format!("/units/{id}?m=nochange"))),
         Ok(_) => Ok(see_other(&format!("/units/{id}?m=saved"))),
         Err(AppError::Inputs(errors)) => {
