@@ -7,13 +7,11 @@ use crate::validation::{InvalidRule, entries_of, invalid_rules, validate_stored}
 use crate::{Result, Workspace, status, timeline};
 
 /// The units and tasks of an assessment.
-/// The units and tasks of an assessment.
 pub struct Plan {
     pub units: Vec<UnitRow>,
     pub tasks: Vec<TaskRow>,
 }
 
-/// Everything the pages of an assessment show, computed once per change of the store.
 /// Everything the pages of an assessment show, computed once per change of the store.
 pub struct Snapshot {
     /// The store's version this was computed at.
@@ -58,7 +56,6 @@ impl Snapshot {
 }
 
 /// The two scores of an assessment.
-/// The two scores of an assessment.
 pub struct Scores {
     /// All current values.
     pub working: (Assessment, Scorecard),
@@ -102,7 +99,11 @@ impl Workspace {
 
     /// Units and tasks, read again only when the plan has changed.
     pub async fn plan(&self) -> Result<std::sync::Arc<Plan>> {
-        let version = self.store.plan_version_of(self.assessment.id).await?;
+        self.plan_at(self.store.plan_version_of(self.assessment.id).await?).await
+    }
+
+    /// [`Workspace::plan`] at a plan version the caller has just read.
+    async fn plan_at(&self, version: i64) -> Result<std::sync::Arc<Plan>> {
         let mut slot = self.plan.lock().await;
         if let Some((v, plan)) = slot.as_ref() {
             if *v == version {
@@ -132,8 +133,9 @@ impl Workspace {
             return Ok(s.clone());
         }
         // Every value ever set, in one read: the current ones (not superseded), what
-        // they score, how many each input has had, and the timeline all come from it.
-        let history = self.store.all_values_current_detailed(self.assessment.id).await?;
+        // they score, how many each input has had, and the timeline all come from it;
+        // with it, on the same connection, the plan's version, evidence and reviews.
+        let creditcity_store::SnapshotReads { history, plan_version, evidence, reviews } = self.store.snapshot_reads(self.assessment.id).await?;
         let current: Vec<ValueRow> = history.iter().filter(|v| v.superseded_at.is_none()).cloned().collect();
         let mut raw: Vec<CurrentValue> =
             current.iter().map(|v| CurrentValue { key: v.input_key.clone(), value_json: v.value_json.clone(), review_state: v.review_state }).collect();
@@ -145,11 +147,9 @@ impl Workspace {
         for v in &history {
             *history_counts.entry(v.input_key.clone()).or_insert(0) += 1;
         }
-        let plan = self.plan().await?;
-        let evidence = self.store.evidence(self.assessment.id).await?;
+        let plan = self.plan_at(plan_version).await?;
         let mut progress = status::compute(&self.rubric, &scores.working.1, &scores.confirmed.1, &plan.units, &plan.tasks, &evidence, today);
         progress.invalid.clone_from(&scores.invalid);
-        let reviews = self.store.reviews(self.assessment.id).await?;
         let timeline = timeline::compute(&self.rubric, &history, &reviews, today);
         let snapshot = std::sync::Arc::new(Snapshot {
             version,

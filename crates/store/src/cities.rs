@@ -121,16 +121,7 @@ impl Store {
     /// adds units to the city), and of this assessment's tasks. Each maximum is one
     /// step of `audit_by_assessment_kind`.
     pub async fn plan_version_of(&self, assessment: AssessmentId) -> Result<i64> {
-        let (u, t): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE((SELECT MAX(m) FROM ( \
-                      SELECT (SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = o.id AND l.entity = 'unit') AS m \
-                      FROM assessments o WHERE o.city_id = (SELECT a.city_id FROM assessments a WHERE a.id = $1)) units), 0) AS u, \
-                    COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1 AND entity = 'task'), 0) AS t",
-        )
-        .bind(assessment)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u.max(t))
+        plan_version_on(&self.pool, assessment).await
     }
 
     /// Failed sign-ins under `key` since `since` (an instant as stored).
@@ -166,4 +157,18 @@ impl Store {
             }
         }
     }
+}
+
+/// [`Store::plan_version_of`] on a connection or the pool.
+pub(crate) async fn plan_version_on<'e>(e: impl sqlx::Executor<'e, Database = sqlx::Any>, assessment: AssessmentId) -> Result<i64> {
+    let (u, t): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE((SELECT MAX(m) FROM ( \
+                  SELECT (SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = o.id AND l.entity = 'unit') AS m \
+                  FROM assessments o WHERE o.city_id = (SELECT a.city_id FROM assessments a WHERE a.id = $1)) units), 0) AS u, \
+                COALESCE((SELECT MAX(id) FROM audit_log WHERE assessment_id = $1 AND entity = 'task'), 0) AS t",
+    )
+    .bind(assessment)
+    .fetch_one(e)
+    .await?;
+    Ok(u.max(t))
 }

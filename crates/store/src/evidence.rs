@@ -50,12 +50,14 @@ impl Store {
     }
 
     pub async fn evidence(&self, assessment_id: AssessmentId) -> Result<Vec<EvidenceRow>> {
-        Ok(sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id"))
-            .bind(assessment_id)
-            .fetch_all(&self.pool)
-            .await?)
+        evidence_on(&self.pool, assessment_id).await
     }
 
+}
+
+/// [`Store::evidence`] on a connection or the pool.
+pub(crate) async fn evidence_on<'e>(e: impl sqlx::Executor<'e, Database = Any>, assessment_id: AssessmentId) -> Result<Vec<EvidenceRow>> {
+    Ok(sqlx::query_as::<_, EvidenceRow>(&format!("{EVIDENCE_SELECT} WHERE e.assessment_id = $1 ORDER BY e.id")).bind(assessment_id).fetch_all(e).await?)
 }
 
 /// Records a stored file (once per hash): evidence and datasets alike.

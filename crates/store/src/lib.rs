@@ -39,7 +39,7 @@ pub use blobs::{BlobInfo, Blobs};
 pub use rows::*;
 pub use accounts::ApiTokenRow;
 pub use datasets::{DatasetRow, ImportJobRow, NewDataset, NewImportJob, NewProblem, ProblemFilter, ProblemRow};
-pub use values::{CurrentValue, JobError, ValueJob};
+pub use values::{CurrentValue, JobError, SnapshotReads, ValueJob};
 pub use copy::CopySummary;
 
 /// What can go wrong in the store.

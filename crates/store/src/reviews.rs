@@ -22,14 +22,17 @@ impl Store {
     }
 
     pub async fn reviews(&self, assessment_id: AssessmentId) -> Result<Vec<ReviewRow>> {
-        Ok(sqlx::query_as::<_, ReviewRow>(
-            "SELECT id, target_kind, target_id, decision, comment, reviewer, at FROM reviews WHERE assessment_id = $1 ORDER BY id",
-        )
-        .bind(assessment_id)
-        .fetch_all(&self.pool)
-        .await?)
+        reviews_on(&self.pool, assessment_id).await
     }
 
+}
+
+/// [`Store::reviews`] on a connection or the pool.
+pub(crate) async fn reviews_on<'e>(e: impl sqlx::Executor<'e, Database = Any>, assessment_id: AssessmentId) -> Result<Vec<ReviewRow>> {
+    Ok(sqlx::query_as::<_, ReviewRow>("SELECT id, target_kind, target_id, decision, comment, reviewer, at FROM reviews WHERE assessment_id = $1 ORDER BY id")
+        .bind(assessment_id)
+        .fetch_all(e)
+        .await?)
 }
 
 /// Records one review inside a transaction: the object's state, the review, the audit entry.

@@ -47,16 +47,19 @@ impl Store {
     /// unit's name and their evidence count (the superseded ones: none and 0), which
     /// spares two lookups per row of a long history.
     pub async fn all_values_current_detailed(&self, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
-        Ok(sqlx::query_as::<_, ValueRow>(
-            "SELECT v.id, v.input_key, v.value_json, v.unit_id, \
-             CASE WHEN v.superseded_at IS NULL THEN (SELECT u.name FROM units u WHERE u.id = v.unit_id) END AS unit, \
-             v.source_kind, v.source_ref, v.note, v.set_by, v.set_at, v.superseded_at, v.review_state, \
-             CASE WHEN v.superseded_at IS NULL THEN (SELECT COUNT(*) FROM input_evidence ie WHERE ie.input_value_id = v.id) ELSE 0 END AS evidence_count \
-             FROM input_values v WHERE v.assessment_id = $1 ORDER BY v.id",
-        )
-        .bind(assessment_id)
-        .fetch_all(&self.pool)
-        .await?)
+        history_on(&self.pool, assessment_id).await
+    }
+
+    /// What a snapshot of an assessment is computed from (`all_values_current_detailed`,
+    /// `plan_version_of`, `evidence`, `reviews`), read on one connection: taken from the
+    /// pool once, and tested once as it goes back (a round trip), not once a read.
+    pub async fn snapshot_reads(&self, assessment_id: AssessmentId) -> Result<SnapshotReads> {
+        let mut c = self.pool.acquire().await?;
+        let history = history_on(&mut *c, assessment_id).await?;
+        let plan_version = crate::cities::plan_version_on(&mut *c, assessment_id).await?;
+        let evidence = crate::evidence::evidence_on(&mut *c, assessment_id).await?;
+        let reviews = crate::reviews::reviews_on(&mut *c, assessment_id).await?;
+        Ok(SnapshotReads { history, plan_version, evidence, reviews })
     }
 
     /// Every value an input has had, oldest first.
@@ -177,6 +180,31 @@ impl Store {
         }
         Ok(results)
     }
+}
+
+/// What [`Store::snapshot_reads`] returns.
+#[derive(Debug, Clone)]
+pub struct SnapshotReads {
+    /// Every value ever set, oldest first (see [`Store::all_values_current_detailed`]).
+    pub history: Vec<ValueRow>,
+    /// See [`Store::plan_version_of`].
+    pub plan_version: i64,
+    pub evidence: Vec<crate::EvidenceRow>,
+    pub reviews: Vec<crate::ReviewRow>,
+}
+
+/// [`Store::all_values_current_detailed`] on a connection or the pool.
+async fn history_on<'e>(e: impl sqlx::Executor<'e, Database = Any>, assessment_id: AssessmentId) -> Result<Vec<ValueRow>> {
+    Ok(sqlx::query_as::<_, ValueRow>(
+        "SELECT v.id, v.input_key, v.value_json, v.unit_id, \
+         CASE WHEN v.superseded_at IS NULL THEN (SELECT u.name FROM units u WHERE u.id = v.unit_id) END AS unit, \
+         v.source_kind, v.source_ref, v.note, v.set_by, v.set_at, v.superseded_at, v.review_state, \
+         CASE WHEN v.superseded_at IS NULL THEN (SELECT COUNT(*) FROM input_evidence ie WHERE ie.input_value_id = v.id) ELSE 0 END AS evidence_count \
+         FROM input_values v WHERE v.assessment_id = $1 ORDER BY v.id",
+    )
+    .bind(assessment_id)
+    .fetch_all(e)
+    .await?)
 }
 
 /// One change of values: a unit's form, a file, a command.
