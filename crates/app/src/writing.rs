@@ -70,7 +70,8 @@ impl Workspace {
         for (item, v) in parsed {
             let unit_id = match (&item.unit, plan) {
                 (Some(u), Some(plan)) => Some(crate::unit_id_in(plan, u)?),
-                _ => None,
+                (Some(u), None) => Some(self.unit_id(u).await?),
+                (None, _) => None,
             };
             let source = match &item.source {
                 Some(s) => SourceKind::parse(s).ok_or_else(|| invalid("source", format!("“{s}”应为 document、platform 或 note(文件、平台、说明)")))?,

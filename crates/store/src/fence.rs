@@ -180,6 +180,11 @@ async fn run(url: String, mut rounds: mpsc::UnboundedReceiver<Waiter>, seen: Arc
             waiters.push(w);
         }
         let answer = round(&url, &mut conn, &seen).await;
+        if answer.is_err() {
+            // A failing fence is not a busy database: requests wait for the next round
+            // (and read their sessions without keeping them while rounds fail).
+            seen.lock().unwrap_or_else(PoisonError::into_inner).last = None;
+        }
         for w in waiters {
             let _ = w.send(answer.clone());
         }
