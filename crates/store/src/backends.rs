@@ -146,30 +146,11 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
     let there = open(&location).await;
     let a = here.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
     let b = here.create_assessment("绵州市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
-    let user = |name: &str, evaluates: Vec<crate::CityId>| crate::NewUser {
-        username: name.into(),
-        display_name: name.into(),
-        password_hash: "h".into(),
-        role: "evaluator".into(),
-        unit_id: None,
-        city_id: None,
-        province_id: None,
-        evaluates,
-    };
-    for name in ["pingshen", "other"] {
-        there.create_user(&user(name, vec![a.city_id, b.city_id]), "t").await.unwrap_or_else(|e| panic!("{e}"));
-    }
-    let id = |name: &str| {
-        let (here, name) = (&here, name.to_owned());
-        async move { here.user_by_name(&name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id) }
-    };
+    let (pingshen, other) = two_evaluators(&there, &[a.city_id, b.city_id]).await;
     let later = "2999-01-01T00:00:00.000Z";
-    there.create_session("s1", id("pingshen").await, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
-    there.create_session("s2", id("other").await, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
-    let read = |token: &'static str| {
-        let here = &here;
-        async move { here.session(token, "2019").await.unwrap_or_else(|e| panic!("{e}")) }
-    };
+    there.create_session("s1", pingshen, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s2", other, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
+    let read = |token: &'static str| session_of(&here, token);
     let version = || async { here.version().await.unwrap_or_else(|e| panic!("{e}")) };
     // PostgreSQL: until the fence is calm again, sessions are read, not served kept
     // (`fence.rs`); the reads after this wait may be served from the process.
@@ -186,7 +167,7 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
     calm().await;
     assert_eq!(read("s1").await.map(|s| s.version), Some(first.version), "nothing changed");
     // A sign-in elsewhere changes no city: what the comparison of cities keeps holds.
-    there.create_session("s0", id("other").await, "c0", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s0", other, "c0", later).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(version().await, store_version, "a sign-in moved the store's version");
 
     there.set_values(&[value(a.id, "s7.cases_closed", "700")], "t").await.unwrap_or_else(|e| panic!("{e}"));
@@ -203,21 +184,21 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
     there.update_user("other", &crate::UserChange { password_hash: None, active: Some(false) }, "t").await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s2").await.is_none(), "a session of an account disabled elsewhere was still served");
 
-    there.create_session("s3", id("pingshen").await, "c3", &crate::now()).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s3", pingshen, "c3", &crate::now()).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s3").await.is_none(), "an expired session was served");
 
     // A session read (and kept) while live is not served once it has expired, whether
     // anything was committed since or not.
     let soon = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    there.create_session("s4", id("pingshen").await, "c4", &soon.format(&f).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s4", pingshen, "c4", &soon.format(&f).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s4").await.is_some(), "a live session was not found");
     calm().await;
     assert!(read("s4").await.is_some(), "a live session was not found");
     tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
     assert!(read("s4").await.is_none(), "a session was served after it expired");
 
-    there.create_session("s5", id("pingshen").await, "c5", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s5", pingshen, "c5", later).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s5").await.is_some());
     there.update_user("pingshen", &crate::UserChange { password_hash: Some("h2".into()), active: None }, "t").await.unwrap_or_else(|e| panic!("{e}"));
     assert!(read("s5").await.is_none(), "a session was served after its account's password changed elsewhere");
@@ -254,30 +235,11 @@ async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stal
     let (_dir, location, here, a) = postgres_city().await;
     let there = open(&location).await;
     let city = here.assessment(a).await.unwrap_or_else(|e| panic!("{e}")).city_id;
-    for name in ["pingshen", "other"] {
-        let user = crate::NewUser {
-            username: name.into(),
-            display_name: name.into(),
-            password_hash: "h".into(),
-            role: "evaluator".into(),
-            unit_id: None,
-            city_id: None,
-            province_id: None,
-            evaluates: vec![city],
-        };
-        there.create_user(&user, "t").await.unwrap_or_else(|e| panic!("{e}"));
-    }
-    let id = |name: &'static str| {
-        let here = &here;
-        async move { here.user_by_name(name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id) }
-    };
+    let (pingshen, other) = two_evaluators(&there, &[city]).await;
     let later = "2999-01-01T00:00:00.000Z";
-    there.create_session("s1", id("pingshen").await, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
-    there.create_session("s2", id("other").await, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
-    let read = |token: &'static str| {
-        let here = &here;
-        async move { here.session(token, "2019").await.unwrap_or_else(|e| panic!("{e}")) }
-    };
+    there.create_session("s1", pingshen, "c1", later).await.unwrap_or_else(|e| panic!("{e}"));
+    there.create_session("s2", other, "c2", later).await.unwrap_or_else(|e| panic!("{e}"));
+    let read = |token: &'static str| session_of(&here, token);
     let fence = here.fence.as_ref().unwrap_or_else(|| panic!("a PostgreSQL store has a fence"));
     // Rounds that find a new snapshot (a commit; the first round, on a new connection,
     // does too) make the fence busy for a while (a slow machine may need a few tries).
@@ -300,6 +262,31 @@ async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stal
     tokio::time::sleep(crate::fence::BUSY * 3).await;
     assert!(fence.busy_epoch().is_none(), "no round was made, yet the fence stayed busy");
     assert!(read("s2").await.is_none(), "a session kept while busy was served after its account was disabled elsewhere");
+}
+
+/// Creates the evaluators `pingshen` and `other` of `cities`: their ids.
+async fn two_evaluators(store: &Store, cities: &[crate::CityId]) -> (i64, i64) {
+    let mut ids = Vec::new();
+    for name in ["pingshen", "other"] {
+        let user = crate::NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password_hash: "h".into(),
+            role: "evaluator".into(),
+            unit_id: None,
+            city_id: None,
+            province_id: None,
+            evaluates: cities.to_vec(),
+        };
+        store.create_user(&user, "t").await.unwrap_or_else(|e| panic!("{e}"));
+        ids.push(store.user_by_name(name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id));
+    }
+    (ids[0], ids[1])
+}
+
+/// The session of `token` on the 2019 edition, as a request resolves it.
+async fn session_of(store: &Store, token: &str) -> Option<crate::SessionRow> {
+    store.session(token, "2019").await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A new PostgreSQL store (its files in a temporary directory kept alive with it) with
