@@ -41,7 +41,22 @@ pub fn parse_typed(kind: InputKind, text: &str) -> Result<RawValue, String> {
         }
         _ => {}
     }
-    RawValue::parse_toml(&t).map_err(|e| format!("“{text}”不是有效的值:{e}"))
+    // The parser's own words are for a TOML file, not a form: say what the field takes.
+    RawValue::parse_toml(&t).map_err(|_| format!("“{text}”不是有效的值:{}", expected(kind)))
+}
+
+/// What a field of this kind takes, with an example, as a form's error says it.
+fn expected(kind: InputKind) -> &'static str {
+    match kind {
+        InputKind::Bool => "应填“是”或“否”",
+        InputKind::Count => "应为非负整数,如 1200",
+        InputKind::Ratio => "应为比例,如 0.85 或 85%",
+        InputKind::Amount => "应为金额(元),如 1500000",
+        InputKind::Number => "应为数字,如 12.5",
+        InputKind::Judged { .. } => "应为分数,如 1.5",
+        InputKind::List { .. } => "应为数字列表,如 [1, 2, 3]",
+        InputKind::Table => "应为名称与数目的表,如 {信易贷 = 5}",
+    }
 }
 
 /// The JSON the store keeps for a value.
@@ -120,6 +135,14 @@ mod tests {
             Ok(RawValue::Array(vec![RawValue::Integer(1), RawValue::Integer(2), RawValue::Integer(3)]))
         );
         assert!(parse_typed(InputKind::Ratio, "abc%").is_err());
+    }
+
+    #[test]
+    fn a_value_that_is_not_one_says_what_the_field_takes_in_chinese() {
+        let e = parse_typed(InputKind::Count, "abc").err().unwrap_or_default();
+        assert_eq!(e, "“abc”不是有效的值:应为非负整数,如 1200");
+        let e = parse_typed(InputKind::Bool, "也许").err().unwrap_or_default();
+        assert!(e.contains("应填“是”或“否”"), "{e}");
     }
 
     #[test]
