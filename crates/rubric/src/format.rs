@@ -31,8 +31,27 @@ pub fn fixed(x: f64, decimals: u32) -> String {
         return infinite(x);
     }
     let r = round_half_up(x, decimals);
-    let body = format!("{:.prec$}", r.abs(), prec = decimals as usize);
+    let body = match units_of(r.abs(), decimals) {
+        // The digits of a whole number of units, the point put in: what `{:.N}` writes,
+        // without its slow path for decimals that have no short binary form.
+        Some(units) => {
+            let digits = format!("{units:0>width$}", width = decimals as usize + 1);
+            let (int, frac) = digits.split_at(digits.len() - decimals as usize);
+            if frac.is_empty() { int.to_owned() } else { format!("{int}.{frac}") }
+        }
+        None => format!("{:.prec$}", r.abs(), prec = decimals as usize),
+    };
     if r < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') { format!("−{body}") } else { body }
+}
+
+/// `r` (already rounded to `decimals` places, not negative) as a whole number of
+/// 10^−decimals, when that number is exact in an `f64` and an `u64`.
+fn units_of(r: f64, decimals: u32) -> Option<u64> {
+    if decimals > 9 {
+        return None;
+    }
+    let units = (r * 10f64.powi(decimals as i32)).round();
+    (units < 9.0e15).then_some(units as u64)
 }
 
 /// [`fixed`] with thousands separators, as scores and results are shown.
@@ -248,6 +267,28 @@ pub fn section_heading(id: &str, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The whole-number path writes what `{:.N}` writes of the rounded value.
+        #[test]
+        fn fixed_writes_what_the_formatter_writes(x in -1.0e9_f64..1.0e9, decimals in 0_u32..6) {
+            let r = round_half_up(x, decimals);
+            let expected = format!("{:.prec$}", r.abs(), prec = decimals as usize);
+            let written = fixed(x, decimals);
+            proptest::prop_assert_eq!(written.trim_start_matches('−'), expected.as_str());
+            proptest::prop_assert_eq!(written.starts_with('−'), r < 0.0 && expected.chars().any(|c| c.is_ascii_digit() && c != '0'));
+        }
+    }
+
+    #[test]
+    fn fixed_rounds_half_up_and_pads() {
+        assert_eq!(fixed(2.675, 2), "2.68");
+        assert_eq!(fixed(0.05, 1), "0.1");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(-1.5, 0), "−2");
+        assert_eq!(fixed(7.0, 3), "7.000");
+        assert_eq!(fixed(0.001, 3), "0.001");
+    }
 
     #[test]
     fn percent_shows_enough_decimals() {

@@ -38,6 +38,7 @@ on_both_backends!(
     two_stores_on_one_database_never_both_pass_a_check,
     a_snapshot_reads_the_history_with_only_the_current_values_detailed,
     what_another_process_commits_reaches_every_session_read_after_it,
+    a_batch_answers_the_rows_a_read_after_it_shows,
 );
 
 async fn the_audit_log_is_append_only(location: Location) {
@@ -262,6 +263,61 @@ async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stal
     tokio::time::sleep(crate::fence::BUSY * 3).await;
     assert!(fence.busy_epoch().is_none(), "no round was made, yet the fence stayed busy");
     assert!(read("s2").await.is_none(), "a session kept while busy was served after its account was disabled elsewhere");
+}
+
+/// What a batch of changes answers for each change is what a read after the batch
+/// shows of those rows: the unit's name, the review state of an accepted value, and a
+/// row a later change of the same batch superseded, in the same job or another.
+async fn a_batch_answers_the_rows_a_read_after_it_shows(location: Location) {
+    let store = open(&location).await;
+    let a = store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let unit = crate::PlanUnit { name: "市人民银行".to_owned(), kind: "department".to_owned(), parent: None, contact: String::new(), aliases: Vec::new() };
+    store.add_unit(&a, &unit, "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let unit_id = store.units(a.city_id).await.unwrap_or_else(|e| panic!("{e}")).first().map(|u| u.id);
+    let job = |values: Vec<NewValue>, accept: bool| ValueJob {
+        assessment_id: a.id,
+        values,
+        actor: "t".to_owned(),
+        accept_with: accept.then(|| "评估专家酌情计分".to_owned()),
+        skip_unchanged: false,
+    };
+    let of_unit = NewValue { unit_id, source_ref: "2025年报".to_owned(), note: "n".to_owned(), ..value(a.id, "s7.cases_received", "900") };
+    let jobs = vec![
+        job(vec![value(a.id, "s7.cases_closed", "700"), value(a.id, "s7.cases_closed", "710"), of_unit], false),
+        job(vec![value(a.id, "s7.cases_closed", "720")], true),
+        job(vec![value(a.id, "s7.cases_received", "950")], false),
+    ];
+    let answered = store.set_values_checked(jobs, |_, _| Ok::<(), std::convert::Infallible>(())).await.unwrap_or_else(|e| panic!("{e}"));
+    let answered: Vec<crate::ValueRow> = answered.into_iter().flat_map(|o| o.unwrap_or_else(|e| panic!("{e:?}"))).collect();
+    assert_eq!(answered.len(), 5);
+    let read = store.all_values(a.id).await.unwrap_or_else(|e| panic!("{e}"));
+    for row in &answered {
+        let stored = read.iter().find(|r| r.id == row.id).unwrap_or_else(|| panic!("row {} was not stored", row.id));
+        assert_eq!(row, stored, "answered differs from stored");
+    }
+    assert_eq!(answered.iter().filter(|r| r.superseded_at.is_none()).count(), 2, "one current row per input");
+    assert_eq!(answered[2].unit.as_deref(), Some("市人民银行"));
+    assert_eq!(answered[3].review_state, crate::ReviewState::Accepted);
+}
+
+/// A store copied into PostgreSQL (`migrate --to`, `restore`) has the planner's
+/// statistics at once: its first reads are planned for the rows it holds.
+#[tokio::test]
+async fn a_store_copied_into_postgres_is_analyzed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let from = open(&Location::at(&dir.path().join("t.db"))).await;
+    let a = from.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    for n in 0..20 {
+        from.set_values(&[value(a.id, "s7.cases_closed", &(700 + n).to_string())], "t").await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let to = open(&crate::testing::postgres_location(dir.path(), "t")).await;
+    from.copy_into(&to).await.unwrap_or_else(|e| panic!("{e}"));
+    let analyzed: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema() AND tablename IN ('input_values', 'audit_log') ORDER BY 1")
+            .fetch_all(&to.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(analyzed, ["audit_log", "input_values"], "the copied tables have no statistics");
 }
 
 /// Creates the evaluators `pingshen` and `other` of `cities`: their ids.

@@ -269,6 +269,12 @@ impl Store {
             target.blobs.verify(hash)?;
         }
         write.commit().await?;
+        if target.dialect == Dialect::Postgres {
+            // Statistics for the planner now, not when autovacuum gets round to the new
+            // rows: without them the first minutes of a migrated or restored store plan
+            // its reads as if every table were empty (hash joins over whole tables).
+            sqlx::query("ANALYZE").execute(&target.pool).await?;
+        }
         summary.files = hashes.len();
         Ok(summary)
     }

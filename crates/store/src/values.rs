@@ -104,7 +104,9 @@ impl Store {
         let single = jobs.len() == 1;
         let mut tx = self.value_write_tx(&assessments).await?;
         let mut current: std::collections::HashMap<AssessmentId, Vec<CurrentValue>> = std::collections::HashMap::new();
-        let mut outcomes = Vec::with_capacity(jobs.len());
+        let mut outcomes: Vec<std::result::Result<Vec<ValueRow>, JobError<E>>> = Vec::with_capacity(jobs.len());
+        // Where the newest row of each input written by this batch is in `outcomes`.
+        let mut newest: std::collections::HashMap<(AssessmentId, String), (usize, usize)> = std::collections::HashMap::new();
         for job in &jobs {
             let state = match current.entry(job.assessment_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -138,13 +140,26 @@ impl Store {
                 written
             };
             match written {
-                Ok(ids) => {
-                    for v in &job.values {
-                        state.retain(|c| c.key != v.key);
-                        let review_state = if job.accept_with.is_some() { ReviewState::Accepted } else { ReviewState::Pending };
-                        state.push(CurrentValue { key: v.key.clone(), value_json: v.value_json.clone(), review_state });
+                Ok(mut rows) => {
+                    for i in 0..rows.len() {
+                        let (key, set_at) = (rows[i].input_key.clone(), rows[i].set_at.clone());
+                        state.retain(|c| c.key != key);
+                        state.push(CurrentValue { key: key.clone(), value_json: rows[i].value_json.clone(), review_state: rows[i].review_state });
+                        // A row written before in this batch, for the same input, is
+                        // superseded by this one (as a read after the batch shows it).
+                        let earlier = match newest.insert((job.assessment_id, key), (outcomes.len(), i)) {
+                            Some((o, r)) if o == outcomes.len() => rows.get_mut(r),
+                            Some((o, r)) => match outcomes.get_mut(o) {
+                                Some(Ok(before)) => before.get_mut(r),
+                                _ => None,
+                            },
+                            None => None,
+                        };
+                        if let Some(row) = earlier {
+                            row.superseded_at = Some(set_at);
+                        }
                     }
-                    outcomes.push(Ok(ids));
+                    outcomes.push(Ok(rows));
                 }
                 Err(e) => outcomes.push(Err(JobError::Store(e))),
             }
@@ -153,32 +168,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(outcomes.into_iter().map(|o| o.map(|_| Vec::new())).collect());
         }
-        // The new rows of the whole batch in one read, not one a value, inside the
-        // transaction (on its connection).
-        let all: Vec<i64> = outcomes.iter().filter_map(|o| o.as_ref().ok()).flatten().copied().collect();
-        let mut by_id: std::collections::HashMap<i64, ValueRow> = std::collections::HashMap::with_capacity(all.len());
-        for chunk in all.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("{VALUE_SELECT} WHERE v.id IN ({})", placeholders.join(", "));
-            let mut q = sqlx::query_as::<_, ValueRow>(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            by_id.extend(q.fetch_all(&mut *tx).await?.into_iter().map(|r| (r.id, r)));
-        }
         tx.commit().await?;
-        let mut results = Vec::with_capacity(outcomes.len());
-        for outcome in outcomes {
-            results.push(match outcome {
-                Ok(ids) => ids
-                    .iter()
-                    .map(|id| by_id.remove(id).ok_or_else(|| StoreError::NotFound(format!("填报记录 {id}"))))
-                    .collect::<Result<Vec<_>>>()
-                    .map_err(JobError::Store),
-                Err(e) => Err(e),
-            });
-        }
-        Ok(results)
+        Ok(outcomes)
     }
 }
 
@@ -252,26 +243,29 @@ pub(crate) async fn current_raw_on(conn: &mut sqlx::AnyConnection, assessment_id
     Ok(current)
 }
 
-pub(crate) async fn write_job(tx: &mut Transaction<'_, Any>, job: &ValueJob) -> Result<Vec<i64>> {
-    let ids = write_values(tx, &job.values, &job.actor).await?;
+/// Writes a job's values (and, with `accept_with`, their acceptance): the new rows, as
+/// a read after the job would return them.
+pub(crate) async fn write_job(tx: &mut Transaction<'_, Any>, job: &ValueJob) -> Result<Vec<ValueRow>> {
+    let mut rows = write_values(tx, &job.values, &job.actor).await?;
     if let Some(comment) = &job.accept_with {
-        for id in &ids {
+        for row in &mut rows {
             let review = NewReview {
                 assessment_id: job.assessment_id,
                 target: ReviewTarget::Input,
-                target_id: *id,
+                target_id: row.id,
                 decision: Decision::Accept,
                 comment: comment.clone(),
             };
             crate::reviews::write_review(tx, &review, &job.actor).await?;
+            row.review_state = Decision::Accept.state();
         }
     }
-    Ok(ids)
+    Ok(rows)
 }
 
-async fn write_values(tx: &mut Transaction<'_, Any>, values: &[NewValue], actor: &str) -> Result<Vec<i64>> {
+async fn write_values(tx: &mut Transaction<'_, Any>, values: &[NewValue], actor: &str) -> Result<Vec<ValueRow>> {
     let at = now();
-    let mut ids = Vec::with_capacity(values.len());
+    let mut rows = Vec::with_capacity(values.len());
     for v in values {
         // Supersede the current value (if any) and learn what it was, in one statement.
         let before: Option<(i64, String)> = sqlx::query_as(
@@ -282,9 +276,10 @@ async fn write_values(tx: &mut Transaction<'_, Any>, values: &[NewValue], actor:
         .bind(&v.key)
         .fetch_optional(&mut **tx)
         .await?;
-        let id: i64 = sqlx::query_scalar(
+        // With the unit's name: the new row whole, without reading it again.
+        let (id, unit): (i64, Option<String>) = sqlx::query_as(
             "INSERT INTO input_values (assessment_id, input_key, value_json, unit_id, source_kind, source_ref, note, set_by, set_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, (SELECT u.name FROM units u WHERE u.id = unit_id) AS unit",
         )
         .bind(v.assessment_id)
         .bind(&v.key)
@@ -313,7 +308,21 @@ async fn write_values(tx: &mut Transaction<'_, Any>, values: &[NewValue], actor:
         );
         let before_json = before.map(|(_, value)| format!("{{\"value\":{value}}}"));
         write_audit(tx, actor, "set", Some(v.assessment_id), "input", &v.key, before_json.as_deref(), Some(&after)).await?;
-        ids.push(id);
+        rows.push(ValueRow {
+            id,
+            input_key: v.key.clone(),
+            value_json: v.value_json.clone(),
+            unit_id: v.unit_id,
+            unit,
+            source_kind: v.source_kind,
+            source_ref: v.source_ref.clone(),
+            note: v.note.clone(),
+            set_by: actor.to_owned(),
+            set_at: at.clone(),
+            superseded_at: None,
+            review_state: ReviewState::Pending,
+            evidence_count: v.evidence_ids.len() as i64,
+        });
     }
-    Ok(ids)
+    Ok(rows)
 }

@@ -8,8 +8,7 @@ use std::process::Command;
 
 use creditcity_app::{ReviewState, Snapshot, Workspace};
 use creditcity_rubric::{GateStatus, format};
-use minijinja::Value;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::error::WebError;
 
@@ -24,24 +23,25 @@ pub async fn html(ws: &Workspace) -> Result<String, WebError> {
 
 /// Renders the report of a snapshot of the workspace (the one a page request holds).
 pub async fn html_of(ws: &Workspace, snap: &Snapshot) -> Result<String, WebError> {
-    let today = snap.today.clone();
     let r = ws.rubric();
     let (a, card) = &snap.scores.working;
     let gap_plan = ws.stored_gap_plan(snap).await?;
     let explained = snap.explanations(r);
-    let sections: Vec<_> = r
+    // Borrowed from the snapshot and the rubric wherever it can be: the report is
+    // rendered again after every change of the city.
+    let sections: Vec<SectionView<'_>> = r
         .sections
         .iter()
         .enumerate()
         .map(|(i, sec)| {
             let score = card.sections.get(i).copied().unwrap_or(0.0);
             let heading = format::section_heading(&sec.id, &sec.title);
-            let rules: Vec<_> = r.rules[sec.rules.clone()]
+            let rules = r.rules[sec.rules.clone()]
                 .iter()
                 .zip(&card.rules[sec.rules.clone()])
                 .zip(&explained[sec.rules.clone()])
                 .map(|((rule, res), e)| {
-                    let evidence: Vec<_> = rule
+                    let evidence = rule
                         .evidence
                         .iter()
                         .enumerate()
@@ -52,36 +52,119 @@ pub async fn html_of(ws: &Workspace, snap: &Snapshot) -> Result<String, WebError
                                 .filter(|x| x.rule_id == rule.id && x.item == Some(n as i64 + 1) && x.review_state != ReviewState::Returned)
                                 .map(|x| x.original_name.as_str())
                                 .collect();
-                            json!({ "text": text, "files": files.join("、") })
+                            EvidenceView { text, files: files.join("、") }
                         })
                         .collect();
-                    json!({ "id": rule.id, "title": rule.title, "score": format::points(res.score), "max": format::plain(rule.max),
-                            "explanation": e.text, "target": e.target, "evidence": evidence })
+                    RuleView { id: &rule.id, title: &rule.title, score: format::points(res.score), max: format::plain(rule.max), explanation: &e.text, target: e.target.as_deref(), evidence }
                 })
                 .collect();
-            json!({ "heading": heading, "short": heading.chars().take(14).collect::<String>(), "score": format::points(score), "max": format::plain(sec.max),
-                    "max_width": (sec.max * 16.0).round(), "score_width": (score * 16.0).round(), "rules": rules })
+            SectionView {
+                short: heading.chars().take(14).collect(),
+                heading,
+                score: format::points(score),
+                max: format::plain(sec.max),
+                max_width: (sec.max * 16.0).round(),
+                score_width: (score * 16.0).round(),
+                rules,
+            }
         })
         .collect();
-    let gates = crate::pages::gates_json(r, a, card);
     let failed: Vec<&str> = r.gates.iter().zip(&card.gates).filter(|(_, x)| x.status == GateStatus::Failed).map(|(g, _)| g.id.as_str()).collect();
-    let gaps: Vec<_> = gap_plan
+    let gaps = gap_plan
         .gaps
         .iter()
-        .map(|g| json!({ "rule": g.rule, "title": g.title, "lost": format::points(g.lost), "target": g.target, "units": g.units.join("、"), "deadline": g.deadline }))
+        .map(|g| GapView { rule: &g.rule, title: &g.title, lost: format::points(g.lost), target: g.target.as_deref(), units: g.units.join("、"), deadline: g.deadline.as_deref() })
         .collect();
-    let by_unit: Vec<_> = gap_plan.by_unit.iter().map(|u| json!({ "unit": u.unit, "recoverable": format::points(u.recoverable), "rules": u.rules.join("、") })).collect();
+    let by_unit = gap_plan.by_unit.iter().map(|u| UnitGapView { unit: &u.unit, recoverable: format::points(u.recoverable), rules: u.rules.join("、") }).collect();
     let count = |st: GateStatus| card.gates.iter().filter(|g| g.status == st).count();
-    let ctx = Value::from_serialize(json!({
-        "city": ws.assessment().city, "edition": ws.assessment().rubric_edition, "period": ws.assessment().period, "today": today,
-        "total": format::points(card.total), "confirmed_total": format::points(snap.scores.confirmed.1.total), "bonus": format::points(card.bonus),
-        "grand_total": format::points(card.grand_total), "veto": card.veto, "failed_gates": failed.join("、"),
-        "gates_passed": count(GateStatus::Passed), "gates_incomplete": count(GateStatus::Incomplete),
-        "sections": sections, "gates": gates, "gaps": gaps, "by_unit": by_unit,
-        "recoverable": format::points(gap_plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
-    }));
+    let assessment = ws.assessment();
+    let ctx = ReportView {
+        city: &assessment.city,
+        edition: &assessment.rubric_edition,
+        period: &assessment.period,
+        today: &snap.today,
+        total: format::points(card.total),
+        confirmed_total: format::points(snap.scores.confirmed.1.total),
+        bonus: format::points(card.bonus),
+        grand_total: format::points(card.grand_total),
+        veto: card.veto,
+        failed_gates: failed.join("、"),
+        gates_passed: count(GateStatus::Passed),
+        gates_incomplete: count(GateStatus::Incomplete),
+        sections,
+        gates: crate::pages::gates_json(r, a, card),
+        gaps,
+        by_unit,
+        recoverable: format::points(gap_plan.gaps.iter().map(|g| g.lost).sum::<f64>()),
+    };
     let views = VIEWS.get_or_init(crate::views::Views::new).as_ref().map_err(|e| WebError::Internal(e.clone()))?;
     Ok(views.render("report.html", ctx)?.0)
+}
+
+#[derive(Serialize)]
+struct ReportView<'a> {
+    city: &'a str,
+    edition: &'a str,
+    period: &'a str,
+    today: &'a str,
+    total: String,
+    confirmed_total: String,
+    bonus: String,
+    grand_total: String,
+    veto: bool,
+    failed_gates: String,
+    gates_passed: usize,
+    gates_incomplete: usize,
+    sections: Vec<SectionView<'a>>,
+    gates: Vec<crate::pages::dashboard::GateView>,
+    gaps: Vec<GapView<'a>>,
+    by_unit: Vec<UnitGapView<'a>>,
+    recoverable: String,
+}
+
+#[derive(Serialize)]
+struct SectionView<'a> {
+    heading: String,
+    short: String,
+    score: String,
+    max: String,
+    max_width: f64,
+    score_width: f64,
+    rules: Vec<RuleView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    id: &'a str,
+    title: &'a str,
+    score: String,
+    max: String,
+    explanation: &'a str,
+    target: Option<&'a str>,
+    evidence: Vec<EvidenceView<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceView<'a> {
+    text: &'a str,
+    files: String,
+}
+
+#[derive(Serialize)]
+struct GapView<'a> {
+    rule: &'a str,
+    title: &'a str,
+    lost: String,
+    target: Option<&'a str>,
+    units: String,
+    deadline: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct UnitGapView<'a> {
+    unit: &'a str,
+    recoverable: String,
+    rules: String,
 }
 
 /// Prints an HTML file to PDF with headless Chromium (`CHROME` names another binary).
