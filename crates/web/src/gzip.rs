@@ -21,8 +21,9 @@ use flate2::{Compress, Compression, FlushCompress};
 /// writes, nearly every page a credit office opens), so time counts as much as size.
 /// Measured with this build's deflate (zlib-rs) on the ten pages of a city (7–52 KB,
 /// 311 KB in all): level 1 takes 0.64 ms for all ten and writes 70 KB, level 2 1.15 ms
-/// and 60 KB, level 4 1.8 ms and 56 KB. Level 1's 18% more bytes cost a LAN nothing.
-pub const CACHED: u32 = 1;
+/// and 60 KB, level 4 1.8 ms and 56 KB. Level 1 is not taken: it codes with fixed
+/// Huffman tables, which suit Chinese text badly (a short rule page is not even halved).
+pub const CACHED: u32 = 2;
 
 /// A piece of a body, compressed.
 #[derive(Clone)]

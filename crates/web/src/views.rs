@@ -68,7 +68,10 @@ impl Views {
     /// the frame), to be cached and framed per request by [`Views::frame`].
     pub fn render_content<C: Serialize>(&self, name: &str, ctx: C) -> Result<Content, WebError> {
         let t = self.env.get_template(name)?;
-        // Evaluated once (into nothing) for its state, then only the block rendered.
+        // Evaluated once (into nothing) for its state, then only the block rendered;
+        // `content_only` tells `base.html` not to call the block in the first pass (the
+        // page's content would be evaluated twice, once for nothing).
+        let ctx = minijinja::context! { content_only => true, ..minijinja::Value::from_serialize(ctx) };
         let mut captured = t.render_captured_to(ctx, std::io::sink())?;
         Ok(Content::new(captured.with_state_mut(|state| state.render_block("content"))?))
     }
@@ -150,7 +153,7 @@ impl Views {
         if frames.len() >= MAX_FRAMES {
             frames.clear();
         }
-        let c = Arc::new(Content::new(text.to_owned()));
+        let c = Arc::new(Content::at_level(text.to_owned(), FRAME_LEVEL));
         frames.insert(text.to_owned(), c.clone());
         c
     }
@@ -164,12 +167,21 @@ pub struct Content {
 }
 
 impl Content {
+    /// A page's content, compressed again at each version ([`gzip::CACHED`]).
     pub fn new(html: String) -> Self {
+        Self::at_level(html, gzip::CACHED)
+    }
+
+    fn at_level(html: String, level: u32) -> Self {
         let parts: Vec<&[u8]> = html.split(CSRF_SLOT).map(str::as_bytes).collect();
-        let deflated = gzip::deflate_around_gaps(&parts, gzip::CACHED, TOKEN_LEN);
+        let deflated = gzip::deflate_around_gaps(&parts, level, TOKEN_LEN);
         Self { html, deflated }
     }
 }
+
+/// Level for the parts of the frame (the style sheet, the end of the page): compressed
+/// once, served with every page.
+const FRAME_LEVEL: u32 = 9;
 
 /// Where the part of the frame that is the same for every account ends.
 const STYLE_END: &str = "</style>";
