@@ -45,13 +45,14 @@ pub fn fixed(x: f64, decimals: u32) -> String {
 }
 
 /// `r` (already rounded to `decimals` places, not negative) as a whole number of
-/// 10^−decimals, when that number is exact in an `f64` and an `u64`.
+/// 10^−decimals, when that number is below 2^51: there `r × 10^decimals` lands within
+/// a quarter of a unit of it, so rounding finds the digits `{:.N}` writes.
 fn units_of(r: f64, decimals: u32) -> Option<u64> {
     if decimals > 9 {
         return None;
     }
     let units = (r * 10f64.powi(decimals as i32)).round();
-    (units < 9.0e15).then_some(units as u64)
+    (units < 2f64.powi(51)).then_some(units as u64)
 }
 
 /// [`fixed`] with thousands separators, as scores and results are shown.
@@ -288,6 +289,9 @@ mod tests {
         assert_eq!(fixed(-1.5, 0), "−2");
         assert_eq!(fixed(7.0, 3), "7.000");
         assert_eq!(fixed(0.001, 3), "0.001");
+        // Beyond 2^51 units the formatter writes them (its own rounding of the exact value).
+        let big = 36_000_000_000_000.016_f64;
+        assert_eq!(fixed(big, 2), format!("{:.2}", round_half_up(big, 2)));
     }
 
     #[test]

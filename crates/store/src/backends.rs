@@ -320,6 +320,38 @@ async fn a_store_copied_into_postgres_is_analyzed() {
     assert_eq!(analyzed, ["audit_log", "input_values"], "the copied tables have no statistics");
 }
 
+/// Writers queued behind a long write of another process (an import holds the store's
+/// lock) wait on connections of their own: however many, reads go on.
+#[tokio::test]
+async fn writers_waiting_for_the_store_lock_leave_the_reads_their_connections() {
+    let (_dir, location, _first, _) = postgres_city().await;
+    let small = Location { pool_size: 2, ..location.clone() };
+    let store = open(&small).await;
+    let other = open(&location).await;
+    let mut cities = Vec::new();
+    for n in 0..6 {
+        cities.push(store.create_assessment(&format!("城市{n}"), "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}")).id);
+    }
+    let holder = other.write_tx().await.unwrap_or_else(|e| panic!("{e}"));
+    let waiting: Vec<_> = cities
+        .iter()
+        .map(|a| {
+            let (store, a) = (store.clone(), *a);
+            tokio::spawn(async move { store.set_values(&[value(a, "s7.cases_closed", "1")], "u").await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(waiting.iter().all(|w| !w.is_finished()), "a write went through while another process held the write lock");
+    for a in &cities {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), store.assessment(*a)).await;
+        assert!(read.is_ok_and(|r| r.is_ok()), "a read waited for a connection the queued writers held");
+    }
+    holder.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    for w in waiting {
+        assert_eq!(w.await.unwrap_or_else(|e| panic!("{e}")).map(|rows| rows.len()).ok(), Some(1), "a queued write was lost");
+    }
+}
+
 /// Creates the evaluators `pingshen` and `other` of `cities`: their ids.
 async fn two_evaluators(store: &Store, cities: &[crate::CityId]) -> (i64, i64) {
     let mut ids = Vec::new();
@@ -437,7 +469,8 @@ async fn a_pooled_connection_the_postgres_server_ended_is_replaced_unseen() {
 async fn a_postgres_store_is_reached_over_tls_when_the_url_asks() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for (mode, encrypted) in [("require", true), ("disable", false)] {
-        let url = format!("{}?sslmode={mode}", crate::testing::fresh_database_url());
+        let base = crate::testing::fresh_database_url();
+        let url = format!("{base}{}sslmode={mode}", if base.contains('?') { '&' } else { '?' });
         let store = open(&Location::postgres(&url, &dir.path().join(mode))).await;
         assert_eq!(store.encrypted().await.ok(), Some(encrypted), "sslmode={mode}");
         store.create_assessment("青川市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("sslmode={mode}: {e}"));

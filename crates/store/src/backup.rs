@@ -15,7 +15,7 @@ impl Store {
         }
         std::fs::create_dir_all(dir).map_err(|e| blobs::io_error(dir, e))?;
         let db = dir.join("creditcity.db");
-        let at = Location { db: Db::File(db.clone()), evidence: dir.join("evidence") };
+        let at = Location { db: Db::File(db.clone()), evidence: dir.join("evidence"), pool_size: crate::DEFAULT_POOL_SIZE };
         let snapshot = match self.dialect {
             Dialect::Sqlite => {
                 sqlx::query("VACUUM INTO $1").bind(db.to_string_lossy().as_ref()).execute(&self.pool).await?;
@@ -85,7 +85,7 @@ impl Store {
             let to = format!("{}-wal", copy.display());
             std::fs::copy(&log, &to).map_err(|e| blobs::io_error(&log, e))?;
         }
-        let source = Location { db: Db::File(copy.clone()), evidence: backup.join("evidence") };
+        let source = Location { db: Db::File(copy.clone()), evidence: backup.join("evidence"), pool_size: crate::DEFAULT_POOL_SIZE };
         let snapshot = Store::open(&source).await?;
         let hashes: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs").fetch_all(&snapshot.pool).await?;
         for hash in &hashes {

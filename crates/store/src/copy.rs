@@ -268,13 +268,16 @@ impl Store {
             }
             target.blobs.verify(hash)?;
         }
-        write.commit().await?;
         if target.dialect == Dialect::Postgres {
             // Statistics for the planner now, not when autovacuum gets round to the new
             // rows: without them the first minutes of a migrated or restored store plan
             // its reads as if every table were empty (hash joins over whole tables).
-            sqlx::query("ANALYZE").execute(&target.pool).await?;
+            // Only the copied tables, in the copy's transaction: the statistics commit
+            // with the rows, and a failure leaves the target empty, to be tried again.
+            let tables: Vec<&str> = TABLES.iter().map(|(table, _, _)| *table).collect();
+            sqlx::query(&format!("ANALYZE {}", tables.join(", "))).execute(&mut *write).await?;
         }
+        write.commit().await?;
         summary.files = hashes.len();
         Ok(summary)
     }

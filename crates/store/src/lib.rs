@@ -137,26 +137,37 @@ pub enum Dialect {
 pub struct Location {
     pub db: Db,
     pub evidence: PathBuf,
+    /// PostgreSQL: the connections of this process's pool ([`DEFAULT_POOL_SIZE`] unless
+    /// configured: `CREDITCITY_POOL_SIZE`).
+    pub pool_size: u32,
 }
 
 impl Location {
     /// `name.db` with `name.evidence/` beside it.
     pub fn at(db: &Path) -> Self {
         let evidence = db.with_extension("evidence");
-        Self { db: Db::File(db.to_path_buf()), evidence }
+        Self { db: Db::File(db.to_path_buf()), evidence, pool_size: DEFAULT_POOL_SIZE }
     }
 
     /// A PostgreSQL database with its files in `files`.
     pub fn postgres(url: &str, files: &Path) -> Self {
-        Self { db: Db::Postgres(url.to_owned()), evidence: files.to_path_buf() }
+        Self { db: Db::Postgres(url.to_owned()), evidence: files.to_path_buf(), pool_size: DEFAULT_POOL_SIZE }
     }
 
     /// A store named by configuration: a `postgres://…` URL (which needs `files`, the
     /// directory of its files) or a SQLite file (its files beside it unless `files`
     /// names another directory).
+    /// `CREDITCITY_POOL_SIZE`, when set, sizes a PostgreSQL store's pool (1–200).
     pub fn parse(store: &str, files: Option<&Path>) -> Result<Self> {
+        let pool_size = match std::env::var("CREDITCITY_POOL_SIZE") {
+            Ok(v) => pool_size(&v)?,
+            Err(_) => DEFAULT_POOL_SIZE,
+        };
+        Ok(Self { pool_size, ..Self::parse_place(store, files)? })
+    }
+
+    fn parse_place(store: &str, files: Option<&Path>) -> Result<Self> {
         if Db::is_url(store) {
-            pool_size(store)?;
             let Some(files) = files else {
                 return Err(StoreError::Config(
                     "PostgreSQL 存储须指定存放佐证材料和数据集文件的目录(--files 目录 或 CREDITCITY_FILES)".to_owned(),
@@ -192,6 +203,11 @@ impl Location {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// PostgreSQL: the connections write transactions begin on (`write_tx`,
+    /// `value_write_tx`), apart from `pool`: a writer waits for its locks on its
+    /// connection, and writers queued behind a long write (an import holds the store's
+    /// lock) must not take every connection the reads need.
+    pub(crate) writers: Option<AnyPool>,
     pub(crate) dialect: Dialect,
     pub(crate) blobs: Blobs,
     pub(crate) location: Location,
@@ -219,7 +235,7 @@ impl Store {
 
     async fn open_inner(location: &Location) -> Result<Self> {
         install_drivers();
-        let (pool, dialect, fence) = match &location.db {
+        let (pool, writers, dialect, fence) = match &location.db {
             Db::File(path) => {
                 let options = SqliteConnectOptions::from_str("sqlite:")?.filename(path).create_if_missing(true);
                 migrate_sqlite(&options).await?;
@@ -236,21 +252,20 @@ impl Store {
                     })
                     .connect_with(any)
                     .await?;
-                (pool, Dialect::Sqlite, None)
+                (pool, None, Dialect::Sqlite, None)
             }
             Db::Postgres(url) => {
-                let size = pool_size(url)?;
                 let url = &connection_url(url);
                 migrate_postgres(url).await?;
-                let pool = pool_options(size)
-                    .acquire_timeout(std::time::Duration::from_secs(60))
-                    .connect_with(AnyConnectOptions::from_str(url)?)
-                    .await?;
-                (pool, Dialect::Postgres, Some(std::sync::Arc::new(fence::Fence::new(url))))
+                let size = location.pool_size.clamp(1, MAX_POOL_SIZE);
+                let options = AnyConnectOptions::from_str(url)?;
+                let pool = pool_options(size).acquire_timeout(std::time::Duration::from_secs(60)).connect_with(options.clone()).await?;
+                let writers = pool_options(writer_pool_size(size)).acquire_timeout(std::time::Duration::from_secs(60)).connect_with(options).await?;
+                (pool, Some(writers), Dialect::Postgres, Some(std::sync::Arc::new(fence::Fence::new(url))))
             }
         };
         std::fs::create_dir_all(&location.evidence).map_err(|e| blobs::io_error(&location.evidence, e))?;
-        Ok(Self { pool, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone(), fence })
+        Ok(Self { pool, writers, dialect, blobs: Blobs::new(location.evidence.clone()), location: location.clone(), fence })
     }
 
     /// Opens an existing store; an error naming the store if there is none.
@@ -281,7 +296,7 @@ impl Store {
                 // connection would go back to the pool holding the locks). The order of
                 // the two does not matter (writers that take the store's lock exclusively
                 // take no other); the assessments' own locks are taken in id order.
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer_pool().begin().await?;
                 let mut keys = ids.into_iter().map(|id| i32::try_from(id.0).unwrap_or(i32::MAX));
                 match keys.next() {
                     Some(first) => {
@@ -314,7 +329,7 @@ impl Store {
         match self.dialect {
             Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Dialect::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writer_pool().begin().await?;
                 sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
                 Ok(tx)
             }
@@ -337,7 +352,15 @@ impl Store {
         if let Some(f) = &self.fence {
             f.close();
         }
+        if let Some(w) = &self.writers {
+            w.close().await;
+        }
         self.pool.close().await;
+    }
+
+    /// Where write transactions begin (see `writers`).
+    fn writer_pool(&self) -> &AnyPool {
+        self.writers.as_ref().unwrap_or(&self.pool)
     }
 
 }
@@ -409,15 +432,7 @@ pub(crate) fn json_obj(fields: &[(&str, &str)]) -> String {
 /// every request a share of the CPU for nothing. Another host keeps the driver's
 /// default (`prefer`: encrypted when the server offers it).
 fn connection_url(url: &str) -> String {
-    // `pool_size` is creditcity's, not the driver's.
-    let url = &match url.split_once('?') {
-        Some((main, query)) => {
-            let kept: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("pool_size=") && !kv.is_empty()).collect();
-            if kept.is_empty() { main.to_owned() } else { format!("{main}?{}", kept.join("&")) }
-        }
-        None => url.to_owned(),
-    };
-    let (main, query) = url.split_once('?').map_or((url.as_str(), ""), |(m, q)| (m, q));
+    let (main, query) = url.split_once('?').map_or((url, ""), |(m, q)| (m, q));
     if query.split('&').any(|kv| kv.starts_with("sslmode=")) {
         return url.to_owned();
     }
@@ -441,8 +456,8 @@ const WRITE_LOCK: i64 = 0x6372_6564_6369_7479;
 /// "cc" in ASCII. Two-key advisory locks never collide with one-key ones.
 const VALUE_LOCK_CLASS: i32 = 0x6363;
 
-/// Connections a server process keeps to a PostgreSQL store unless its URL says
-/// otherwise (`?pool_size=N`). A few per core of the database server: more only queue
+/// Connections a process keeps to a PostgreSQL store unless configured otherwise
+/// (`CREDITCITY_POOL_SIZE`). A few per core of the database server: more only queue
 /// inside it, each backend taking turns on the cores with the others. Measured with
 /// part c of the province benchmark (two server processes and PostgreSQL on one 2-core
 /// machine, 200 clients with think time, 15-second runs): reads p99 108–319 ms with 16
@@ -450,20 +465,25 @@ const VALUE_LOCK_CLASS: i32 = 0x6363;
 /// throughput.
 pub const DEFAULT_POOL_SIZE: u32 = 6;
 
+/// The largest pool a process may ask for.
+const MAX_POOL_SIZE: u32 = 200;
+
+/// PostgreSQL: the write transactions of a process at once, beside a pool of `size`:
+/// half as many, at least two (writes of different cities go on in parallel).
+fn writer_pool_size(size: u32) -> u32 {
+    (size / 2).max(2)
+}
+
 /// SQLite: readers at once (one writer at a time whatever the pool).
 const SQLITE_POOL: u32 = 16;
 
-/// The pool size a PostgreSQL URL asks for (`pool_size=N`, 1–200), else the default.
-fn pool_size(url: &str) -> Result<u32> {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    match query.split('&').find_map(|kv| kv.strip_prefix("pool_size=")) {
-        None => Ok(DEFAULT_POOL_SIZE),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| StoreError::Config(format!("存储地址的 pool_size=“{v}”无效:应为 1 到 200 的整数(每个服务进程的数据库连接数)"))),
-    }
+/// A configured pool size (`CREDITCITY_POOL_SIZE`): 1–200.
+fn pool_size(text: &str) -> Result<u32> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_POOL_SIZE).contains(n))
+        .ok_or_else(|| StoreError::Config(format!("CREDITCITY_POOL_SIZE=“{text}”无效:应为 1 到 {MAX_POOL_SIZE} 的整数(每个进程与 PostgreSQL 的连接数)")))
 }
 
 /// The pool of either backend, of at most `max` connections.
@@ -551,21 +571,16 @@ mod tests {
         assert_eq!(connection_url("postgres://u@127.0.0.1/db?sslmode=require"), "postgres://u@127.0.0.1/db?sslmode=require");
         assert_eq!(connection_url("postgres://u:p@db.example/db"), "postgres://u:p@db.example/db");
         assert_eq!(connection_url("postgres://u:p@10.0.0.5:5432/db"), "postgres://u:p@10.0.0.5:5432/db");
-        assert_eq!(connection_url("postgres://u:p@10.0.0.5/db?pool_size=4"), "postgres://u:p@10.0.0.5/db");
-        assert_eq!(connection_url("postgres://u@10.0.0.5/db?pool_size=4&sslmode=require"), "postgres://u@10.0.0.5/db?sslmode=require");
-        assert_eq!(connection_url("postgres://u@127.0.0.1/db?pool_size=4"), "postgres://u@127.0.0.1/db?sslmode=disable");
     }
 
     #[test]
-    fn a_pool_size_in_the_url_is_checked() {
-        assert_eq!(pool_size("postgres://u@h/db").ok(), Some(DEFAULT_POOL_SIZE));
-        assert_eq!(pool_size("postgres://u@h/db?sslmode=require&pool_size=3").ok(), Some(3));
-        for bad in ["0", "x", "201", ""] {
-            let e = pool_size(&format!("postgres://u@h/db?pool_size={bad}")).err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(e.contains("pool_size") && e.contains("1 到 200"), "{bad}: {e}");
+    fn a_configured_pool_size_is_checked() {
+        assert_eq!(pool_size("3").ok(), Some(3));
+        assert_eq!(pool_size(" 12 ").ok(), Some(12));
+        for bad in ["0", "x", "201", "", "-4"] {
+            let e = pool_size(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains("CREDITCITY_POOL_SIZE") && e.contains("1 到 200"), "{bad}: {e}");
         }
-        let files = std::path::Path::new("/tmp");
-        assert!(Location::parse("postgres://u@h/db?pool_size=abc", Some(files)).is_err(), "a bad pool size is refused before anything opens");
     }
 
     async fn pool(db: &Path) -> sqlx::SqlitePool {

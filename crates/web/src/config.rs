@@ -67,6 +67,8 @@ listen = "127.0.0.1:8080"
 # The store: a SQLite file, created if absent; evidence files go in NAME.evidence/ beside it.
 # Or a PostgreSQL database, created if absent, which several servers may share:
 # store = "postgres://creditcity:secret@db.example/creditcity"
+# (a process keeps 6 connections for reads and 3 for writes to it; the environment
+# variable CREDITCITY_POOL_SIZE, 1–200, sets the first, the second is half of it)
 store = "creditcity.db"
 # The directory of evidence and dataset files (by content hash). Required with
 # PostgreSQL: every server of the database must see the same directory.
