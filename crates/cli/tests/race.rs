@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use super::workspace::{cc, example, ok};
 
-const PASSWORD: &str = "race-password-1";
+pub(super) const PASSWORD: &str = "race-password-1";
 
 /// `creditcity user add` with the password on standard input, as a script would.
 pub(super) fn add_user(dir: &Path, args: &[&str]) {
@@ -88,6 +88,11 @@ pub(super) struct Browser {
 impl Browser {
     pub(super) fn new(base: &str) -> Self {
         Self { base: base.to_owned(), agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: HashMap::new(), csrf: String::new() }
+    }
+
+    /// The same browser (its cookies, its session) asking another server.
+    pub(super) fn at(&self, base: &str) -> Self {
+        Self { base: base.to_owned(), agent: ureq::AgentBuilder::new().redirects(0).build(), cookies: self.cookies.clone(), csrf: self.csrf.clone() }
     }
 
     fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> (u16, String, Option<String>) {

@@ -122,6 +122,67 @@ fn two_servers_and_the_cli_on_one_postgres_store_never_store_a_broken_relation_n
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
 }
 
+/// Two server processes and the CLI on one PostgreSQL store share what a browser meets:
+/// a session signed in on one server is served by the other and ends on both when it
+/// signs out there; failed sign-ins on one throttle the account on the other; a page one
+/// server has cached shows, at once, what the other server or the CLI wrote since.
+#[test]
+fn two_servers_share_sessions_throttling_and_never_serve_a_stale_page() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let url = creditcity_store::testing::fresh_database_url();
+    let files = d.join("files");
+    let files_arg = files.to_string_lossy().into_owned();
+    let store = ["--store", url.as_str(), "--files", files_arg.as_str()];
+    pg_ok(d, &store, &["init", "--city", "青川市"]);
+    pg_ok(d, &store, &["plan", "import", &example("qingchuan-plan.toml")]);
+    add_user(d, &[&store[..], &["wang", "--role", "admin"]].concat());
+    add_user(d, &[&store[..], &["renhang", "--role", "unit", "--unit", "人行青川市中心支行"]].concat());
+    pg_ok(d, &store, &["set", "s7.cases_received", "400"]);
+    let [one, two] = [serve_with(d, &store).unwrap_or_else(|e| panic!("{e}")), serve_with(d, &store).unwrap_or_else(|e| panic!("{e}"))];
+
+    // A session signed in on the first server is served by the second.
+    let mut first = Browser::new(&one.base);
+    first.login("renhang");
+    let (_, _, to) = first.get("/unit");
+    let page = to.unwrap_or_else(|| panic!("/unit should lead to the unit's page"));
+    assert_eq!(first.get(&page).0, 200, "the unit's page");
+    let mut second = first.at(&two.base);
+    let (status, body, _) = second.get(&page);
+    assert_eq!(status, 200, "the second server serves the first one's session: {body}");
+    assert!(body.contains("value=\"400\"") && !body.contains("value=\"987\""), "the unit's page shows the stored value");
+
+    // Each server has the page cached; a write on one shows on the other at once.
+    let (status, _, _) = first.post(&format!("{page}/inputs"), &[("v:s7.cases_received", "987"), ("source", "document"), ("source_ref", "法院统计表")]);
+    assert_eq!(status, 303, "the first server stores the value");
+    let (_, body, _) = second.get(&page);
+    assert!(body.contains("value=\"987\""), "the second server shows the first one's write at once:\n{body}");
+    pg_ok(d, &store, &["set", "s7.cases_received", "654"]);
+    for (b, name) in [(&mut first, "first"), (&mut second, "second")] {
+        let (_, body, _) = b.get(&page);
+        assert!(body.contains("value=\"654\""), "the {name} server shows the CLI's write at once:\n{body}");
+    }
+
+    // Signing out on the second server ends the session on the first too.
+    let (status, _, to) = second.post("/logout", &[]);
+    assert_eq!((status, to.as_deref()), (303, Some("/login")), "signed out");
+    let (status, _, to) = first.get(&page);
+    assert_eq!((status, to.as_deref()), (303, Some("/login")), "the first server no longer serves a session signed out on the second");
+
+    // Failed sign-ins on the first server count on the second.
+    let mut guess = Browser::new(&one.base);
+    for _ in 0..creditcity_app::accounts::LOGIN_LIMIT_ACCOUNT {
+        guess.get("/login");
+        let (status, _, _) = guess.post("/login", &[("username", "wang"), ("password", "not-the-password")]);
+        assert_eq!(status, 401, "a wrong password is refused");
+    }
+    let mut right = Browser::new(&two.base);
+    right.get("/login");
+    let (status, body, _) = right.post("/login", &[("username", "wang"), ("password", super::race::PASSWORD)]);
+    assert_eq!(status, 429, "the second server throttles an account the first one saw guessed at: {body}");
+    assert!(body.contains("登录失败次数过多"), "the page says why: {body}");
+}
+
 /// `creditcity migrate --to postgres://…` carries a SQLite store whole: values with
 /// their history, reviews, the audit log, evidence, datasets and accounts; both score
 /// the same, the copy passes `check`, and a second migration into it is refused.
