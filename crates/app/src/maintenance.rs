@@ -63,16 +63,36 @@ pub async fn restore(backup: &Path, into: &Location) -> Result<()> {
 /// table (values with their history, reviews, the audit log, evidence and dataset
 /// records, accounts, sessions, tokens) from one snapshot, and every file it names. The
 /// target must be empty. Then every assessment of this rubric edition is scored on both,
-/// working and confirmed: a difference fails the migration (the target is left for
-/// inspection; the source is never changed).
+/// working and confirmed, and its audit log compared; an assessment of another edition
+/// (which this rubric cannot score) has its every value ever set and its audit log
+/// compared instead: what it scores follows from them alone. A difference fails the
+/// migration (the target is left for inspection; the source is never changed).
 pub async fn migrate(from: &Location, to: &Location, rubric: &creditcity_rubric::Rubric) -> Result<MigrationReport> {
     let source = Store::open_existing(from).await?;
     let target = Store::open(to).await?;
     let copied = source.copy_into(&target).await;
     let assessments = source.assessments().await;
+    let mut compared = Vec::new();
+    let others = match (&copied, &assessments) {
+        (Ok(_), Ok(all)) => all.iter().filter(|a| a.rubric_edition != rubric.edition).cloned().collect(),
+        _ => Vec::new(),
+    };
+    let mut differs = None;
+    for a in others {
+        let filter = creditcity_store::AuditFilter { assessment_id: Some(a.id), ..creditcity_store::AuditFilter::default() };
+        let same = source.all_values(a.id).await? == target.all_values(a.id).await? && source.audit(&filter).await? == target.audit(&filter).await?;
+        if !same {
+            differs = Some(a);
+            break;
+        }
+        compared.push(a);
+    }
     source.close().await;
     target.close().await;
     let copied = copied?;
+    if let Some(a) = differs {
+        return Err(creditcity_store::StoreError::Corrupt(format!("评估 {}({})迁移后的填报记录或历史与原存储不同", a.id, a.city)).into());
+    }
     let mut scored = Vec::new();
     for a in assessments? {
         if a.rubric_edition != rubric.edition {
@@ -90,14 +110,16 @@ pub async fn migrate(from: &Location, to: &Location, rubric: &creditcity_rubric:
         }
         scored.push((a, t.working.1.total));
     }
-    Ok(MigrationReport { copied, scored })
+    Ok(MigrationReport { copied, scored, compared })
 }
 
-/// What `migrate` copied, and each assessment's (identical) working total.
+/// What `migrate` copied, each assessment's (identical) working total, and the
+/// assessments of other rubric editions found identical value by value.
 #[derive(Debug)]
 pub struct MigrationReport {
     pub copied: creditcity_store::CopySummary,
     pub scored: Vec<(AssessmentRow, f64)>,
+    pub compared: Vec<AssessmentRow>,
 }
 
 /// What `check` found.

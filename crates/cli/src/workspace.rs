@@ -375,6 +375,12 @@ pub async fn migrate(ctx: &Context, to: &Location) -> Result<String, Failure> {
     for (a, total) in &report.scored {
         out.push_str(&format!("评估 {}({} {}):两边得分相同,总分 {}\n", a.id, a.city, a.period, creditcity_rubric::format::points(*total)));
     }
+    for a in &report.compared {
+        out.push_str(&format!(
+            "评估 {}({} {}):规则版本 {} 未载入,未计分;每条填报记录及审计记录两边相同\n",
+            a.id, a.city, a.period, a.rubric_edition
+        ));
+    }
     Ok(out)
 }
 

@@ -185,7 +185,9 @@ fn two_servers_share_sessions_throttling_and_never_serve_a_stale_page() {
 
 /// `creditcity migrate --to postgres://…` carries a SQLite store whole: values with
 /// their history, reviews, the audit log, evidence, datasets and accounts; both score
-/// the same, the copy passes `check`, and a second migration into it is refused.
+/// the same, an assessment of a rubric edition not loaded is compared value by value,
+/// the copy passes `check`, its accounts sign in, and a second migration into it is
+/// refused.
 #[test]
 fn a_sqlite_store_migrates_whole_to_postgres_and_scores_the_same() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -195,20 +197,45 @@ fn a_sqlite_store_migrates_whole_to_postgres_and_scores_the_same() {
     ok(&["plan", "import", &example("qingchuan-plan.toml")]);
     ok(&["set", "--file", &example("qingchuan-complete.toml")]);
     ok(&["set", "s10.jrp_cases", "250"]);
+    ok(&["review", "input", "s10.jrp_cases", "accept"]);
     let file = d.join("平台截图.png");
     std::fs::write(&file, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).unwrap_or_else(|e| panic!("{e}"));
     ok(&["attach", &file.to_string_lossy(), "--rule", "8.2b", "--item", "1"]);
+    ok(&["city", "--division", "5108"]);
+    ok(&["data", "generate", "gen", "--size", "demo"]);
+    ok(&["data", "import", "licences", "gen/licences.csv"]);
     add_user(d, &["wang", "--role", "admin"]);
+    // A city on an edition this binary does not carry.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rubrics/2019.toml")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(d.join("2021.toml"), text.replacen("edition = \"2019\"", "edition = \"2021试行\"", 1)).unwrap_or_else(|e| panic!("{e}"));
+    ok(&["--rubric", "2021.toml", "init", "--city", "河口市"]);
+    ok(&["--rubric", "2021.toml", "--assessment", "河口市", "set", "s7.cases_received", "12"]);
     let url = creditcity_store::testing::fresh_database_url();
     let files = d.join("pg-files");
     let files_arg = files.to_string_lossy().into_owned();
     let out = ok(&["migrate", "--to", &url, "--to-files", &files_arg]);
-    assert!(out.contains("两边得分相同"), "{out}");
+    assert!(out.contains("青川市") && out.contains("两边得分相同"), "{out}");
+    assert!(out.contains("河口市") && out.contains("规则版本 2021试行 未载入") && out.contains("两边相同"), "the other edition's city is compared, and says how: {out}");
     let store = ["--store", url.as_str(), "--files", files_arg.as_str()];
-    for args in [&["score", "--format", "json"][..], &["export-inputs"], &["history", "s10.jrp_cases"], &["audit"], &["status"]] {
+    for args in [
+        &["--assessment", "青川市", "score", "--format", "json"][..],
+        &["--assessment", "青川市", "export-inputs"],
+        &["--assessment", "青川市", "history", "s10.jrp_cases"],
+        &["--assessment", "青川市", "audit"],
+        &["--assessment", "青川市", "status"],
+        &["--assessment", "青川市", "data", "status"],
+        &["--rubric", "2021.toml", "--assessment", "河口市", "export-inputs"],
+        &["user", "list"],
+    ] {
         assert_eq!(pg_ok(d, &store, args), ok(args), "creditcity {args:?} differs after the migration");
     }
+    let history = pg_ok(d, &store, &["--assessment", "青川市", "history", "s10.jrp_cases"]);
+    assert!(history.contains("评审 已通过"), "the review came along: {history}");
     assert!(pg_ok(d, &store, &["check"]).contains("存储完好"));
+    // The accounts came with their passwords.
+    let server = serve_with(d, &store).unwrap_or_else(|e| panic!("{e}"));
+    let mut b = Browser::new(&server.base);
+    b.login("wang");
     let again = cc(d, &["migrate", "--to", &url, "--to-files", &files_arg]);
     assert!(!again.status.success(), "a second migration into a non-empty store is refused");
 }

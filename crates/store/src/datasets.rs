@@ -235,11 +235,12 @@ impl Store {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
-    /// Problem counts of the current datasets by (dataset kind, problem kind, unit).
+    /// Problem counts of the current datasets by (dataset kind, problem kind, unit); within
+    /// a kind the unit with the most first, in the same order on either backend.
     pub async fn problem_counts(&self, assessment_id: AssessmentId) -> Result<Vec<(String, String, Option<UnitId>, i64)>> {
         Ok(sqlx::query_as(
             "SELECT d.kind, p.kind, p.unit_id, COUNT(*) FROM dataset_problems p JOIN datasets d ON d.id = p.dataset_id \
-             WHERE d.assessment_id = $1 AND d.superseded_at IS NULL GROUP BY d.kind, p.kind, p.unit_id ORDER BY d.kind, p.kind",
+             WHERE d.assessment_id = $1 AND d.superseded_at IS NULL GROUP BY d.kind, p.kind, p.unit_id ORDER BY d.kind, p.kind, COUNT(*) DESC, p.unit_id IS NULL, p.unit_id",
         )
         .bind(assessment_id)
         .fetch_all(&self.pool)
