@@ -134,3 +134,43 @@ fn exit_codes_follow_the_contract() {
     let o = cc(d, &["compare", "-o", "no/such/dir/x.xlsx"]);
     assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `serve --demo --province`, as the README and docs/deploy.md start it: twelve cities of
+/// one province at different stages of their campaigns; the province office ranks them
+/// all, a city's office sees its own, the evaluator its three.
+#[test]
+fn the_province_demo_holds_twelve_cities_at_different_stages() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let server = super::race::serve_with(d, &["--demo", "--province"]).unwrap_or_else(|e| panic!("{e}"));
+    let mut province = super::race::Browser::new(&server.base);
+    province.login_with("shengxinyongban", "demo-password");
+    let (status, page, _) = province.get("/compare");
+    assert_eq!(status, 200, "{page}");
+    let v: serde_json::Value = serde_json::from_str(&ok(d, &["compare", "--format", "json"])).unwrap_or_else(|e| panic!("{e}"));
+    let groups = v["groups"].as_array().unwrap_or_else(|| panic!("no groups: {v}"));
+    assert_eq!(groups.len(), 1, "one rubric, one period: one ranking");
+    let cities = groups[0]["cities"].as_array().unwrap_or_else(|| panic!("no cities: {v}"));
+    assert_eq!(cities.len(), 12, "{v}");
+    for c in cities {
+        let name = c["city"].as_str().unwrap_or_default();
+        assert!(page.contains(name), "the province office's comparison lists {name}");
+    }
+    let ranks: Vec<u64> = cities.iter().filter_map(|c| c["rank"].as_u64()).collect();
+    assert_eq!(ranks, (1..=12).collect::<Vec<_>>(), "ranked 1 to 12");
+    // Different stages: totals, accepted tasks and overdue tasks all vary.
+    let distinct = |f: &dyn Fn(&serde_json::Value) -> String| cities.iter().map(f).collect::<std::collections::BTreeSet<_>>().len();
+    assert!(distinct(&|c| c["working"]["total"].to_string()) >= 8, "working totals: {v}");
+    assert!(distinct(&|c| c["tasks"]["accepted"].to_string()) >= 5, "accepted tasks: {v}");
+    assert!(cities.iter().any(|c| c["tasks"]["overdue"].as_u64() > Some(0)), "some city is late: {v}");
+    assert!(cities.iter().any(|c| c["working"]["total"].as_f64() == Some(0.0)), "some city has just started: {v}");
+
+    let seen = |user: &str| {
+        let mut b = super::race::Browser::new(&server.base);
+        b.login_with(user, "demo-password");
+        let (_, page, _) = b.get("/compare");
+        cities.iter().filter_map(|c| c["city"].as_str()).filter(|n| page.contains(*n)).count()
+    };
+    assert_eq!(seen("linjiang"), 1, "a city's office sees its own city");
+    assert_eq!(seen("zhuanjia"), 3, "the evaluator sees the three cities assigned");
+}

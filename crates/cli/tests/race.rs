@@ -138,8 +138,12 @@ impl Browser {
     }
 
     pub(super) fn login(&mut self, username: &str) {
+        self.login_with(username, PASSWORD);
+    }
+
+    pub(super) fn login_with(&mut self, username: &str, password: &str) {
         self.get("/login");
-        let (status, body, _) = self.post("/login", &[("username", username), ("password", PASSWORD)]);
+        let (status, body, _) = self.post("/login", &[("username", username), ("password", password)]);
         assert_eq!(status, 303, "login of {username}: {body}");
     }
 }
