@@ -2,7 +2,7 @@
 
 use creditcity_store::{Decision, NewReview, ReviewTarget, TaskStatus};
 
-use crate::{Actor, Result, Workspace, invalid};
+use crate::{Actor, AppError, Result, Workspace, invalid};
 
 impl Workspace {
     /// An evaluator accepts or returns an input's current value, an evidence item or a task.
@@ -42,7 +42,8 @@ impl Workspace {
                         tasks = Some(self.tasks().await?);
                     }
                     let all = tasks.as_deref().unwrap_or_default();
-                    let t = all.iter().find(|t| t.code == *id).ok_or_else(|| invalid("task", format!("没有任务 {id}")))?;
+                    // A code this city does not have is not found, as another city's evidence is.
+                    let t = all.iter().find(|t| t.code == *id).ok_or_else(|| AppError::Store(creditcity_store::StoreError::NotFound(format!("没有任务 {id}"))))?;
                     (ReviewTarget::Task, t.id)
                 }
                 other => return Err(invalid("target", format!("“{other}”应为 input、evidence 或 task"))),

@@ -170,7 +170,8 @@ impl App {
                     .attach_reader("临江执结统计.pdf", &mut b"%PDF-1.4 linjiang".as_slice(), "7.2a", Some(1), Some("T7.2"), Some(&pboc.name), &who)
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
-                let other = OtherCity { unit: pboc.id.0, evidence: e.id.0, task: "LJ1.1".to_owned() };
+                let import = ws.start_import_job(creditcity_data::DatasetKind::Licences, "临江许可.csv", 64, 2, &who).await.unwrap_or_else(|e| panic!("{e}"));
+                let other = OtherCity { unit: pboc.id.0, evidence: e.id.0, task: "LJ1.1".to_owned(), import };
                 ws.close().await;
                 other
             })
@@ -186,6 +187,8 @@ pub struct OtherCity {
     pub evidence: i64,
     /// A task code that only the other assessment has.
     pub task: String,
+    /// A dataset import of the other assessment.
+    pub import: i64,
 }
 
 /// The demo store, loaded once per test process (it imports a small city's datasets)

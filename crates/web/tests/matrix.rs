@@ -246,12 +246,15 @@ fn objects_of_another_assessment_are_refused_and_change_nothing() {
             failures.push(format!("{what}: {status}, expected a refusal"));
         }
     };
-    let (unit, evidence, task) = (other.unit, other.evidence, other.task.as_str());
+    let (unit, evidence, task, import) = (other.unit, other.evidence, other.task.as_str(), other.import);
     for (who, c) in [("admin", &mut admin), ("zhuanjia", &mut expert), ("renhang", &mut renhang)] {
         check(&format!("{who} GET its unit page"), c.get(&format!("/units/{unit}")).status);
         check(&format!("{who} GET its template"), c.get(&format!("/units/{unit}/template.xlsx")).status);
         check(&format!("{who} GET its evidence"), c.get(&format!("/evidence/{evidence}")).status);
+        check(&format!("{who} GET its dataset import"), c.get(&format!("/data/imports/{import}")).status);
     }
+    check("admin reviews its task", admin.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
+    check("zhuanjia reviews its task", expert.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
     check("admin sets its unit's inputs", admin.submit(&format!("/units/{unit}/inputs"), &[("v:s7.npl_ratio", "0.01")]).status);
     check("admin uploads for its unit", admin.upload(&format!("/units/{unit}/evidence"), "7.2a:1", "x.pdf", b"%PDF-1.4 x", None).status);
     check("admin imports a template for its unit", admin.upload(&format!("/units/{unit}/template"), "", "t.xlsx", b"PK", None).status);
@@ -426,4 +429,21 @@ fn each_account_sees_exactly_its_cities() {
     assert_eq!(admin.submit("/admin/users/zhuanjia/active", &[("active", "false")]).status, 404);
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
     assert_eq!(expert.get("/").status, 200, "the evaluator is still signed in");
+
+    // A city of another province is not the province office's.
+    let location = app.location.clone();
+    let hekou = app.with_all(move |all| async move {
+        let who = Actor("test".to_owned());
+        let rubric = creditcity_rubric::Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+        creditcity_app::init(&location, &rubric, "河口市", "2019", &who).await.unwrap_or_else(|e| panic!("{e}"));
+        let id = all.cities().await.unwrap_or_else(|e| panic!("{e}")).into_iter().find(|c| c.name == "河口市").map_or_else(|| panic!("no 河口市"), |c| c.id);
+        all.set_province(id, "邻省", &who).await.unwrap_or_else(|e| panic!("{e}"));
+        (all, id)
+    });
+    let before = app.audit_len();
+    assert_eq!(sheng.get(&format!("/cities/{hekou}?next=/")).status, 404, "the province office switches to another province's city");
+    assert!(!sheng.get("/cities").body.contains("河口市"), "the province office's cities list another province's city");
+    let compare = sheng.get("/compare");
+    assert!(compare.body.contains("临江市") && !compare.body.contains("河口市"), "the province office's comparison holds another province's city");
+    assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
 }
