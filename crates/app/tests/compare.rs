@@ -1,5 +1,7 @@
-//! The comparison of cities against a real SQLite file: exact totals and ranks, editions
-//! never ranked together, a broken city scored around its broken values.
+//! The comparison of cities on a real store, each case on a SQLite file and on a
+//! PostgreSQL database (`CREDITCITY_TEST_PG`; `eval "$(bash .ci/pg-start)"` starts one,
+//! and the PostgreSQL half fails without it): exact totals and ranks, editions never
+//! ranked together, a broken city scored around its broken values.
 
 use std::path::PathBuf;
 
@@ -55,10 +57,7 @@ async fn run(location: &Location, rubrics: &[Rubric], today: &str) -> Comparison
     compare::compare(location, rubrics, today).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-#[tokio::test]
-async fn two_cities_have_the_engines_exact_totals_and_are_ranked() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = Location::at(&dir.path().join("c.db"));
+async fn two_cities_have_the_engines_exact_totals_and_are_ranked(_dir: &std::path::Path, location: Location) {
     let r = rubric();
     let qingchuan = city(&location, &r, "青川市", "qingchuan-complete.toml", true).await;
     let linjiang = city(&location, &r, "临江市", "linjiang-midway.toml", false).await;
@@ -122,10 +121,7 @@ async fn two_cities_have_the_engines_exact_totals_and_are_ranked() {
     linjiang.close().await;
 }
 
-#[tokio::test]
-async fn equal_cities_share_a_rank() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = Location::at(&dir.path().join("c.db"));
+async fn equal_cities_share_a_rank(_dir: &std::path::Path, location: Location) {
     let r = rubric();
     for name in ["甲市", "乙市", "丙市"] {
         let file = if name == "乙市" { "linjiang-midway.toml" } else { "qingchuan-complete.toml" };
@@ -137,16 +133,13 @@ async fn equal_cities_share_a_rank() {
     assert_eq!(names, [("丙市", 1), ("甲市", 1), ("乙市", 3)]);
 }
 
-#[tokio::test]
-async fn different_editions_are_never_ranked_together() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = Location::at(&dir.path().join("c.db"));
+async fn different_editions_are_never_ranked_together(dir: &std::path::Path, location: Location) {
     let (r2019, r2021) = (rubric(), other_edition());
     city(&location, &r2019, "青川市", "qingchuan-complete.toml", false).await.close().await;
     city(&location, &r2019, "临江市", "linjiang-midway.toml", false).await.close().await;
     // The best values of all, on the other edition: first of its own group, not of 青川市's.
     let text = example("qingchuan-complete.toml").replace("rubric = \"2019\"", "rubric = \"2021试行\"");
-    std::fs::write(dir.path().join("hekou.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("hekou.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
     init(&location, &r2021, "河口市", "2019", &who()).await.unwrap_or_else(|e| panic!("{e}"));
     let ws = Workspace::open(&location, r2021.clone(), Some("河口市")).await.unwrap_or_else(|e| panic!("{e}"));
     let text = text.replace("city = \"青川市\"", "city = \"河口市\"");
@@ -170,10 +163,7 @@ async fn different_editions_are_never_ranked_together() {
     assert!(c.unscored[0].reason.contains("没有 2021试行 版细则"), "{}", c.unscored[0].reason);
 }
 
-#[tokio::test]
-async fn a_city_with_broken_stored_values_is_scored_around_them() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let location = Location::at(&dir.path().join("c.db"));
+async fn a_city_with_broken_stored_values_is_scored_around_them(_dir: &std::path::Path, location: Location) {
     let r = rubric();
     city(&location, &r, "青川市", "qingchuan-complete.toml", false).await.close().await;
     city(&location, &r, "临江市", "qingchuan-complete.toml", false).await.close().await;
@@ -209,3 +199,29 @@ async fn break_city(location: &Location, name: &str) {
         .unwrap_or_else(|e| panic!("{e}"));
     store.close().await;
 }
+
+/// Each case as a test on both backends.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+                    super::$case(dir.path(), creditcity_store::Location::at(&dir.path().join("c.db"))).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+                    super::$case(dir.path(), creditcity_store::testing::postgres_location(dir.path(), "compare")).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(two_cities_have_the_engines_exact_totals_and_are_ranked, equal_cities_share_a_rank, different_editions_are_never_ranked_together, a_city_with_broken_stored_values_is_scored_around_them);
