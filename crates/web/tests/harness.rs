@@ -264,11 +264,17 @@ pub fn spawn_app_with(max_upload: u64) -> App {
     spawn_app_config(creditcity_web::Config { max_upload_bytes: max_upload, demo: true, ..creditcity_web::Config::default() })
 }
 
-/// Serves a copy of the demo store with this configuration.
-pub fn spawn_app_config(config: creditcity_web::Config) -> App {
+/// A copy of the demo store, on the backend under test, in a directory of its own.
+pub fn demo_store() -> (tempfile::TempDir, Location) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     copy_dir(demo_template(), dir.path());
     let location = on_the_backend_under_test(Location::at(&dir.path().join("creditcity.db")), dir.path());
+    (dir, location)
+}
+
+/// Serves a copy of the demo store with this configuration.
+pub fn spawn_app_config(config: creditcity_web::Config) -> App {
+    let (dir, location) = demo_store();
     let addr = serve_at(&location, config);
     App { addr, dir, location }
 }

@@ -1,19 +1,17 @@
-//! The self-assessment report: its content, and a PDF whose Chinese text survives.
+//! The self-assessment report of the demo (on the backend under test): its content, and
+//! a PDF whose Chinese text survives.
 
 use std::process::Command;
 
 use creditcity_app::Workspace;
 use creditcity_rubric::Rubric;
-use creditcity_store::Location;
 
 #[test]
 fn the_report_has_cover_summary_rules_and_gap_plan_and_prints_to_pdf_with_chinese() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (dir, location) = crate::harness::demo_store();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
     let html = rt.block_on(async {
-        let location = Location::at(&dir.path().join("creditcity.db"));
         let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
-        creditcity_web::demo::load(&location, &rubric).await.unwrap_or_else(|e| panic!("{e}"));
         let ws = Workspace::open(&location, rubric, None).await.unwrap_or_else(|e| panic!("{e}"));
         creditcity_web::report::html(&ws).await.unwrap_or_else(|e| panic!("{e:?}"))
     });
