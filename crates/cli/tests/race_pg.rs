@@ -239,3 +239,33 @@ fn a_sqlite_store_migrates_whole_to_postgres_and_scores_the_same() {
     let again = cc(d, &["migrate", "--to", &url, "--to-files", &files_arg]);
     assert!(!again.status.success(), "a second migration into a non-empty store is refused");
 }
+
+/// The store and its files named by `CREDITCITY_STORE` and `CREDITCITY_FILES` alone, as
+/// docs/deploy.md's environment file names them for every command.
+#[test]
+fn the_environment_names_a_postgres_store_for_every_command() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let url = creditcity_store::testing::fresh_database_url();
+    let files = d.join("files");
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_creditcity"));
+        c.args(args).current_dir(d).env("CREDITCITY_USER", "测试员").env_remove("CREDITCITY_STORE").env_remove("CREDITCITY_FILES").env_remove("CREDITCITY_ASSESSMENT");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let both = [("CREDITCITY_STORE", url.as_str()), ("CREDITCITY_FILES", files.to_str().unwrap_or_default())];
+    for args in [&["init", "--city", "青川市"][..], &["set", "s7.cases_received", "321"]] {
+        let o = run(&both, args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let out = run(&both, &["export-inputs"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("s7.cases_received = 321"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!d.join("creditcity.db").exists(), "nothing went to the default SQLite file");
+    // A PostgreSQL store without its files directory is refused, naming what is missing.
+    let o = run(&both[..1], &["export-inputs"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("CREDITCITY_FILES"), "{err}");
+}
