@@ -47,6 +47,35 @@ fn the_page_ranks_the_cities_links_each_served_one_and_explains_the_rest() {
     let qingchuan = body.find("<td>青川市").unwrap_or_else(|| panic!("no 青川市 row"));
     let linjiang = body.find("<td>临江市").unwrap_or_else(|| panic!("no 临江市 row"));
     assert!(qingchuan < linjiang, "ranked by score");
+    // 青川市's row holds the app's own comparison: working and confirmed totals, the
+    // gates, the tasks accepted of all and those overdue.
+    let expected = {
+        let location = app.location.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+            let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
+            let c = rt.block_on(creditcity_app::compare::compare(&location, &[rubric], &creditcity_app::today())).unwrap_or_else(|e| panic!("{e}"));
+            c.groups.into_iter().flat_map(|g| g.cities).find(|x| x.city == "青川市" && x.rank == 1).unwrap_or_else(|| panic!("no 青川市 first"))
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("the comparison failed"))
+    };
+    let row = body[qingchuan..linjiang].split("</tr>").next().unwrap_or_default();
+    let points = creditcity_rubric::format::points;
+    let passed = expected.gates.iter().filter(|g| **g == creditcity_rubric::GateStatus::Passed).count();
+    let failed = expected.gates.iter().filter(|g| **g == creditcity_rubric::GateStatus::Failed).count();
+    for cell in [
+        format!("<td class=\"num\">{}</td>", points(expected.working.total)),
+        format!("<td class=\"num\">{}<div class=\"muted\">附加 {}</div></td>", points(expected.confirmed.total), points(expected.confirmed.bonus)),
+        format!("{passed} 通过 · {failed} 未通过 · {} 待填报", expected.gates.len() - passed - failed),
+        format!("<td class=\"num\">{} / {}</td>", expected.tasks.accepted, expected.tasks.total),
+    ] {
+        assert!(row.contains(&cell), "青川市's row lacks {cell}:\n{row}");
+    }
+    assert!(expected.confirmed.total > 0.0 && expected.confirmed.total < expected.working.total, "the demo has accepted some values, not all");
+    assert!(expected.tasks.total > 0, "the demo has tasks");
+    let overdue = if expected.tasks.overdue > 0 { format!("<span class=\"err\">{}</span>", expected.tasks.overdue) } else { "0".to_owned() };
+    assert!(row.ends_with(&format!("<td class=\"num\">{overdue}</td>\n")) || row.ends_with(&format!("<td class=\"num\">{overdue}</td>")), "青川市's overdue tasks: {row}");
     // Links: each city's served (newest) assessment, its sections and rules once each:
     // 青川市 here, 临江市 in the other period (its newest); none for 临江市's older one.
     let rubric = Rubric::embedded_2019().unwrap_or_else(|e| panic!("{e}"));
