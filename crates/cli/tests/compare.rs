@@ -171,6 +171,8 @@ fn the_province_demo_holds_twelve_cities_at_different_stages() {
         let (_, page, _) = b.get("/compare");
         cities.iter().filter_map(|c| c["city"].as_str()).filter(|n| page.contains(*n)).count()
     };
+    let status = ok(d, &["--assessment", "临江市", "status"]);
+    assert!(status.contains("人行临江市中心支行") && !status.contains("青川"), "临江市's units are named for 临江市:\n{status}");
     assert_eq!(seen("linjiang"), 1, "a city's office sees its own city");
     assert_eq!(seen("zhuanjia"), 3, "the evaluator sees the three cities assigned");
 }

@@ -201,7 +201,9 @@ pub async fn load_province(location: &Location, rubric: &Rubric) -> Result<bool,
     for (name, parts, accepted_pct, late) in CITIES {
         init(location, rubric, name, period, &office).await?;
         let ws = Workspace::open(location, rubric.clone(), Some(name)).await?;
-        ws.import_plan(PLAN, &office).await?;
+        // The example plan, its units named for this city (人行临江市中心支行, 临江区…).
+        let stem = name.trim_end_matches('市');
+        ws.import_plan(&PLAN.replace("青川", stem), &office).await?;
         if parts > 0 {
             let text = first_parts(&COMPLETE.replace("city = \"青川市\"", &format!("city = \"{name}\"")), parts);
             ws.import_inputs(&text, &format!("{name}自评.toml"), Some("市信用办"), &office).await?;
