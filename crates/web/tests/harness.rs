@@ -171,7 +171,7 @@ impl App {
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
                 let import = ws.start_import_job(creditcity_data::DatasetKind::Licences, "临江许可.csv", 64, 2, &who).await.unwrap_or_else(|e| panic!("{e}"));
-                let other = OtherCity { unit: pboc.id.0, evidence: e.id.0, task: "LJ1.1".to_owned(), import };
+                let other = OtherCity { city: ws.assessment().city_id.0, unit: pboc.id.0, evidence: e.id.0, task: "LJ1.1".to_owned(), import };
                 ws.close().await;
                 other
             })
@@ -183,6 +183,7 @@ impl App {
 
 /// Objects of another assessment than the one served.
 pub struct OtherCity {
+    pub city: i64,
     pub unit: i64,
     pub evidence: i64,
     /// A task code that only the other assessment has.

@@ -235,40 +235,57 @@ fn every_post_without_the_sessions_csrf_token_is_refused() {
 fn objects_of_another_assessment_are_refused_and_change_nothing() {
     let app: App = spawn_app();
     let other = app.second_city();
+    app.with_workspace_of("临江市", |ws| async move {
+        let who = creditcity_app::Actor("test".to_owned());
+        ws.create_user("ljguest", "临江只读", "0123456789ab", creditcity_app::accounts::Role::Viewer, None, &who).await.unwrap_or_else(|e| panic!("{e}"));
+        (ws, ())
+    });
     let pboc = unit_id(&app, "人行青川市中心支行");
     let mut admin = app.as_user("xinyongban");
     let mut expert = app.as_user("zhuanjia");
     let mut renhang = app.as_user("renhang");
     let before = app.audit_len();
     let mut failures = Vec::new();
-    let mut check = |what: &str, status: u16| {
+    // Every route tried here with another city's object.
+    let mut tried: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut check = |route: (&'static str, &'static str), what: &str, status: u16| {
+        tried.insert(route);
         if !refused(status) {
-            failures.push(format!("{what}: {status}, expected a refusal"));
+            failures.push(format!("{what} ({} {}): {status}, expected a refusal", route.0, route.1));
         }
     };
-    let (unit, evidence, task, import) = (other.unit, other.evidence, other.task.as_str(), other.import);
+    let (city, unit, evidence, task, import) = (other.city, other.unit, other.evidence, other.task.as_str(), other.import);
     for (who, c) in [("admin", &mut admin), ("zhuanjia", &mut expert), ("renhang", &mut renhang)] {
-        check(&format!("{who} GET its unit page"), c.get(&format!("/units/{unit}")).status);
-        check(&format!("{who} GET its template"), c.get(&format!("/units/{unit}/template.xlsx")).status);
-        check(&format!("{who} GET its evidence"), c.get(&format!("/evidence/{evidence}")).status);
-        check(&format!("{who} GET its dataset import"), c.get(&format!("/data/imports/{import}")).status);
+        check(("GET", "/units/{id}"), &format!("{who} GET its unit page"), c.get(&format!("/units/{unit}")).status);
+        check(("GET", "/units/{id}/template.xlsx"), &format!("{who} GET its template"), c.get(&format!("/units/{unit}/template.xlsx")).status);
+        check(("GET", "/evidence/{id}"), &format!("{who} GET its evidence"), c.get(&format!("/evidence/{evidence}")).status);
+        check(("GET", "/data/imports/{id}"), &format!("{who} GET its dataset import"), c.get(&format!("/data/imports/{import}")).status);
+        check(("GET", "/units/{id}/problems.xlsx"), &format!("{who} downloads its unit's problems"), c.get(&format!("/units/{unit}/problems.xlsx")).status);
+        check(("GET", "/cities/{id}"), &format!("{who} switches to it"), c.get(&format!("/cities/{city}?next=/")).status);
     }
-    check("admin reviews its task", admin.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
-    check("zhuanjia reviews its task", expert.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
-    check("admin sets its unit's inputs", admin.submit(&format!("/units/{unit}/inputs"), &[("v:s7.npl_ratio", "0.01")]).status);
-    check("admin uploads for its unit", admin.upload(&format!("/units/{unit}/evidence"), "7.2a:1", "x.pdf", b"%PDF-1.4 x", None).status);
-    check("admin imports a template for its unit", admin.upload(&format!("/units/{unit}/template"), "", "t.xlsx", b"PK", None).status);
-    check("admin submits its unit's task", admin.submit(&format!("/units/{unit}/tasks/T7.2/submit"), &[]).status);
-    check("admin edits its task", admin.submit(&format!("/admin/tasks/{task}"), &[("lead", &pboc.to_string()), ("due", "2030-01-01")]).status);
-    check("admin makes its unit a lead", admin.submit("/admin/tasks/T7.2", &[("lead", &unit.to_string()), ("due", "2030-01-01")]).status);
-    check("admin gives an account its unit", admin.submit("/admin/users", &[("username", "lj"), ("password", "0123456789ab"), ("role", "unit"), ("unit", &unit.to_string())]).status);
-    check("zhuanjia reviews its evidence", expert.submit(&format!("/review/evidence/{evidence}"), &[("decision", "accept")]).status);
-    check("zhuanjia reviews its evidence in a group", expert.submit("/review/group", &[("decision", "accept"), ("t", &format!("evidence:{evidence}"))]).status);
-    check("admin downloads its unit's problems", admin.get(&format!("/units/{unit}/problems.xlsx")).status);
-    check("zhuanjia lists its unit's records", expert.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
-    check("renhang lists its unit's records", renhang.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
+    check(("POST", "/units/{id}/inputs"), "admin sets its unit's inputs", admin.submit(&format!("/units/{unit}/inputs"), &[("v:s7.npl_ratio", "0.01")]).status);
+    check(("POST", "/units/{id}/evidence"), "admin uploads for its unit", admin.upload(&format!("/units/{unit}/evidence"), "7.2a:1", "x.pdf", b"%PDF-1.4 x", None).status);
+    check(("POST", "/units/{id}/template"), "admin imports a template for its unit", admin.upload(&format!("/units/{unit}/template"), "", "t.xlsx", b"PK", None).status);
+    check(("POST", "/units/{id}/tasks/{code}/submit"), "admin submits its unit's task", admin.submit(&format!("/units/{unit}/tasks/T7.2/submit"), &[]).status);
+    check(("POST", "/admin/tasks/{code}"), "admin edits its task", admin.submit(&format!("/admin/tasks/{task}"), &[("lead", &pboc.to_string()), ("due", "2030-01-01")]).status);
+    check(("POST", "/admin/tasks/{code}"), "admin makes its unit a lead", admin.submit("/admin/tasks/T7.2", &[("lead", &unit.to_string()), ("due", "2030-01-01")]).status);
+    check(("POST", "/admin/users"), "admin gives an account its unit", admin.submit("/admin/users", &[("username", "lj"), ("password", "0123456789ab"), ("role", "unit"), ("unit", &unit.to_string())]).status);
+    check(("POST", "/admin/users/{name}/password"), "admin resets its account's password", admin.submit("/admin/users/ljguest/password", &[("password", "0123456789ab")]).status);
+    check(("POST", "/admin/users/{name}/active"), "admin deactivates its account", admin.submit("/admin/users/ljguest/active", &[("active", "false")]).status);
+    check(("POST", "/review/{kind}/{id}"), "zhuanjia reviews its evidence", expert.submit(&format!("/review/evidence/{evidence}"), &[("decision", "accept")]).status);
+    check(("POST", "/review/{kind}/{id}"), "admin reviews its task", admin.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
+    check(("POST", "/review/{kind}/{id}"), "zhuanjia reviews its task", expert.submit(&format!("/review/task/{task}"), &[("decision", "accept")]).status);
+    check(("POST", "/review/group"), "zhuanjia reviews its evidence in a group", expert.submit("/review/group", &[("decision", "accept"), ("t", &format!("evidence:{evidence}"))]).status);
+    check(("GET", "/data/problems"), "zhuanjia lists its unit's records", expert.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
+    check(("GET", "/data/problems"), "renhang lists its unit's records", renhang.get(&format!("/data/problems?input=s8.decisions_reported&unit={unit}")).status);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(app.audit_len(), before, "a refused request wrote to the audit log");
+    // Every route that names an object was tried, but those whose parameter names none
+    // of a city's: a rule or an input of the rubric, the same in every city, and a kind
+    // of dataset (the API's token belongs to one city: `the_api_takes_tokens_only…`).
+    let city_free = [("GET", "/rules/{id}"), ("POST", "/review/judged/{key}"), ("POST", "/api/v1/datasets/{kind}")];
+    let untried: Vec<_> = creditcity_web::ROUTES.iter().filter(|r| r.1.contains('{') && !tried.contains(*r) && !city_free.contains(*r)).collect();
+    assert!(untried.is_empty(), "routes naming an object never tried with another city's: {untried:?}");
 }
 
 #[test]
