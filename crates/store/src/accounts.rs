@@ -92,81 +92,20 @@ impl Store {
     /// a unit member's unit's city, an evaluator's assigned cities, a province office's
     /// province's cities. With it comes that city's newest assessment on `edition`.
     ///
-    /// PostgreSQL: a session read is kept under the fence's epoch (`fence.rs`) and
-    /// served from the process while the fence shows no commit since, by any process;
-    /// its expiry is checked against the clock each time.
+    /// PostgreSQL: the session is read by the fence's next round (`fence.rs`), together
+    /// with every other session asked for meanwhile and the database's snapshot, and kept
+    /// in the process while no round finds a commit since, by any process; its expiry is
+    /// checked against the clock each time. If the fence fails, the session is read here
+    /// and not kept.
     pub async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
-        // `active` is 1 by the query's condition; its place carries the expiry.
-        type Row = (i64, String, String, String, Option<UnitId>, Option<String>, String, Option<CityId>, Option<ProvinceId>, String, Option<CityId>, Option<AssessmentId>, i64, i64);
-        // Without an epoch (the fence failed: see `fence.rs`) the session is read, not
-        // kept. While the database is busy committing it is read without waiting for a
-        // round, and kept under the latest round's epoch.
-        let (epoch, busy) = match &self.fence {
-            Some(f) => match f.busy_epoch() {
-                Some(e) => (Some(e), true),
-                None => (f.epoch().await.ok(), false),
-            },
-            None => (None, false),
-        };
-        // The clock is read after the fence's round: a session that expired while the
-        // request waited for it is not served.
-        let now = now();
-        if let (Some(f), Some(epoch), false) = (&self.fence, epoch, busy) {
-            if let Some(row) = f.session(token_hash, edition, epoch, &now) {
-                return Ok(Some(row));
+        if let Some(f) = &self.fence {
+            if let Ok(answer) = f.session(token_hash, edition).await {
+                return Ok(answer);
             }
         }
-        // With the city's assessment comes its version (see `version_of`): one round
-        // trip for who is asking, where, and whether the city's caches still hold.
-        let row: Option<Row> = sqlx::query_as(
-            // Each step materialized (both dialects know `AS MATERIALIZED`): inlined,
-            // PostgreSQL's plan repeats the assessment's subquery, with the city's,
-            // wherever its result is used, and costs twice as much a request.
-            "WITH x AS MATERIALIZED ( \
-               SELECT u.id, u.username, u.display_name, u.role, u.unit_id, n.name AS unit, s.expires_at, \
-                      COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
-                      CASE u.role \
-                        WHEN 'unit' THEN n.city_id \
-                        WHEN 'evaluator' THEN COALESCE( \
-                          (SELECT e.city_id FROM evaluator_cities e WHERE e.user_id = u.id AND e.city_id = s.city_id), \
-                          (SELECT MIN(e.city_id) FROM evaluator_cities e WHERE e.user_id = u.id)) \
-                        WHEN 'province' THEN COALESCE( \
-                          (SELECT c.id FROM cities c WHERE c.id = s.city_id AND c.province_id = u.province_id), \
-                          (SELECT MIN(c.id) FROM cities c WHERE c.province_id = u.province_id)) \
-                        ELSE u.city_id END AS seen \
-               FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
-               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1), \
-             y AS MATERIALIZED ( \
-               SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM x) \
-             SELECT y.*, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
-               COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn FROM y",
-        )
-        .bind(token_hash)
-        .bind(&now)
-        .bind(edition)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((id, username, display_name, role, unit_id, unit, expires_at, city_id, province_id, csrf, seen, assessment_id, va, vn)) = row else {
-            if let Some(f) = &self.fence {
-                f.forget_session(token_hash);
-            }
-            return Ok(None);
-        };
-        let session = SessionRow {
-            // A session never needs the password's hash: it is not read (nor kept).
-            user: UserRow { id, username, display_name, password_hash: String::new(), role, unit_id, unit, active: 1, city_id, province_id },
-            csrf,
-            city_id: seen,
-            assessment_id,
-            version: va.max(vn),
-        };
-        if let (Some(f), Some(epoch)) = (&self.fence, epoch) {
-            f.keep_session(token_hash, edition, epoch, expires_at, &session);
-        }
-        Ok(Some(session))
+        let row = sqlx::query(SESSION_SELECT).bind(token_hash).bind(now()).bind(edition).fetch_optional(&self.pool).await?;
+        row.map(|r| session_at(&r, 0).map(|(session, _)| session)).transpose()
     }
-
     /// The session looks at this city from now on (whether it may is checked on every
     /// request: see [`Store::session`]).
     pub async fn set_session_city(&self, token_hash: &str, city: CityId) -> Result<()> {
@@ -345,4 +284,96 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Who a session is, from `sessions s`, `users u` and `units n` (`LEFT JOIN`): its
+/// account, unit, city, CSRF token, and the city it sees. `active` is 1 by the
+/// conditions of the queries that use it; its place carries the expiry.
+macro_rules! session_columns {
+    () => {
+        "u.id, u.username, u.display_name, u.role, u.unit_id, n.name AS unit, s.expires_at, \
+         COALESCE(u.city_id, n.city_id) AS city_id, u.province_id, s.csrf, \
+         CASE u.role \
+           WHEN 'unit' THEN n.city_id \
+           WHEN 'evaluator' THEN COALESCE( \
+             (SELECT e.city_id FROM evaluator_cities e WHERE e.user_id = u.id AND e.city_id = s.city_id), \
+             (SELECT MIN(e.city_id) FROM evaluator_cities e WHERE e.user_id = u.id)) \
+           WHEN 'province' THEN COALESCE( \
+             (SELECT c.id FROM cities c WHERE c.id = s.city_id AND c.province_id = u.province_id), \
+             (SELECT MIN(c.id) FROM cities c WHERE c.province_id = u.province_id)) \
+           ELSE u.city_id END AS seen"
+    };
+}
+
+/// With the city's assessment comes its version (see `version_of`): one round trip
+/// for who is asking, where, and whether the city's caches still hold.
+macro_rules! session_versions {
+    () => {
+        "COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id = y.assessment_id), 0) AS va, \
+         COALESCE((SELECT MAX(l.id) FROM audit_log l WHERE l.assessment_id IS NULL), 0) AS vn"
+    };
+}
+
+/// One session ($1: its token's hash, $2: now, $3: the rubric edition), its columns
+/// read by [`session_at`] from the first. Each step materialized (both dialects know
+/// `AS MATERIALIZED`): inlined, PostgreSQL's plan repeats the assessment's subquery,
+/// with the city's, wherever its result is used, and costs twice as much a request.
+const SESSION_SELECT: &str = concat!(
+    "WITH x AS MATERIALIZED (SELECT ",
+    session_columns!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
+     WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1), \
+     y AS MATERIALIZED (SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = $3) AS assessment_id FROM x) \
+     SELECT y.*, ",
+    session_versions!(),
+    " FROM y"
+);
+
+/// PostgreSQL, for the fence's round: the database's snapshot (column 0) and, in the
+/// same statement (so read at that very snapshot), the sessions of a JSON array of
+/// `{"t": token hash, "e": edition}` ($1) live at $2, each as its token's hash and
+/// edition (columns 1, 2) and the columns of [`session_at`] from 3. Always one row at
+/// least: the snapshot with NULLs when no session is found. Each token is looked up by
+/// itself (`LATERAL … LIMIT 1`: a token is unique): joined whole, the planner takes the
+/// array for 100 tokens and scans every session and every account.
+pub(crate) const SESSIONS_AT_SNAPSHOT: &str = concat!(
+    "WITH q AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json) AS q(t text, e text)), \
+     x AS MATERIALIZED (SELECT q.t AS token_hash, q.e AS edition, z.* FROM q CROSS JOIN LATERAL (SELECT ",
+    session_columns!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units n ON n.id = u.unit_id \
+     WHERE s.token_hash = q.t AND s.expires_at > $2 AND u.active = 1 LIMIT 1) z), \
+     y AS MATERIALIZED (SELECT x.*, (SELECT MAX(a.id) FROM assessments a WHERE a.city_id = x.seen AND a.rubric_edition = x.edition) AS assessment_id FROM x) \
+     SELECT pg_current_snapshot()::text AS snapshot, y.token_hash, y.edition, y.id, y.username, y.display_name, y.role, y.unit_id, y.unit, y.expires_at, \
+            y.city_id, y.province_id, y.csrf, y.seen, y.assessment_id, ",
+    session_versions!(),
+    " FROM (SELECT 1 AS one) o LEFT JOIN y ON true"
+);
+
+/// The session whose columns (as [`SESSION_SELECT`] has them) start at `at`, and when
+/// it expires.
+pub(crate) fn session_at(row: &sqlx::any::AnyRow, at: usize) -> Result<(SessionRow, String)> {
+    use sqlx::Row as _;
+    let user = UserRow {
+        id: row.try_get(at)?,
+        username: row.try_get(at + 1)?,
+        display_name: row.try_get(at + 2)?,
+        // A session never needs the password's hash: it is not read (nor kept).
+        password_hash: String::new(),
+        role: row.try_get(at + 3)?,
+        unit_id: row.try_get::<Option<UnitId>, _>(at + 4)?,
+        unit: row.try_get(at + 5)?,
+        active: 1,
+        city_id: row.try_get::<Option<CityId>, _>(at + 7)?,
+        province_id: row.try_get::<Option<ProvinceId>, _>(at + 8)?,
+    };
+    let expires_at: String = row.try_get(at + 6)?;
+    let (va, vn): (i64, i64) = (row.try_get(at + 12)?, row.try_get(at + 13)?);
+    let session = SessionRow {
+        user,
+        csrf: row.try_get(at + 9)?,
+        city_id: row.try_get::<Option<CityId>, _>(at + 10)?,
+        assessment_id: row.try_get::<Option<AssessmentId>, _>(at + 11)?,
+        version: va.max(vn),
+    };
+    Ok((session, expires_at))
 }

@@ -157,7 +157,7 @@ async fn what_another_process_commits_reaches_every_session_read_after_it(locati
     // (`fence.rs`); the reads after this wait may be served from the process.
     let calm = || async {
         if let Some(f) = &here.fence {
-            while f.busy_epoch().is_some() {
+            while f.busy() {
                 tokio::time::sleep(crate::fence::BUSY / 4).await;
             }
         }
@@ -227,10 +227,10 @@ async fn the_store_version_moves_with_a_commit_that_drew_an_older_audit_id() {
     assert!(after > before, "a commit was not seen: what the comparison of cities kept would be stale");
 }
 
-/// While commits come faster than the fence's rounds, a session is read at once instead
-/// of after a round (`fence.rs`): what another process changes is seen by the next
-/// read, and a session kept meanwhile is not served once something was committed after
-/// it, however calm the database is by then.
+/// While commits come faster than the fence's rounds, every session asked for is read
+/// with the round's snapshot, kept or not (`fence.rs`): what another process changes is
+/// seen by the next read, and a session kept meanwhile is not served once something was
+/// committed after it, however calm the database is by then.
 #[tokio::test]
 async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stale() {
     let (_dir, location, here, a) = postgres_city().await;
@@ -248,7 +248,7 @@ async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stal
     for n in 0..20 {
         there.set_values(&[value(a, "s7.cases_closed", &(700 + n).to_string())], "t").await.unwrap_or_else(|e| panic!("{e}"));
         assert!(read("s1").await.is_some());
-        if fence.busy_epoch().is_some() {
+        if fence.busy() {
             busy = true;
             break;
         }
@@ -261,8 +261,59 @@ async fn while_commits_come_fast_sessions_are_read_at_once_and_never_served_stal
     // s2 was kept while busy; its account is disabled elsewhere; then all is calm.
     there.update_user("other", &crate::UserChange { password_hash: None, active: Some(false) }, "t").await.unwrap_or_else(|e| panic!("{e}"));
     tokio::time::sleep(crate::fence::BUSY * 3).await;
-    assert!(fence.busy_epoch().is_none(), "no round was made, yet the fence stayed busy");
+    assert!(!fence.busy(), "no round was made, yet the fence stayed busy");
     assert!(read("s2").await.is_none(), "a session kept while busy was served after its account was disabled elsewhere");
+}
+
+/// Requests asking at once share the fence's rounds (`fence.rs`): each is answered with
+/// its own session — its account, its city, that city's assessment on its edition —
+/// never another's, whether its session was read with the snapshot or kept, while
+/// another process keeps committing; a session signed out meanwhile is gone for all.
+#[tokio::test]
+async fn sessions_asked_for_at_once_each_get_their_own() {
+    let (_dir, location, here, a) = postgres_city().await;
+    let there = open(&location).await;
+    let b = here.create_assessment("绵州市", "2019", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let c = here.create_assessment("绵州市", "2021", "p", "t").await.unwrap_or_else(|e| panic!("{e}"));
+    let city_a = here.assessment(a).await.unwrap_or_else(|e| panic!("{e}")).city_id;
+    let later = "2999-01-01T00:00:00.000Z";
+    let mut expected = Vec::new();
+    for i in 0..12 {
+        let city = if i % 2 == 0 { city_a } else { b.city_id };
+        let name = format!("office{i}");
+        let user = crate::NewUser { username: name.clone(), display_name: name.clone(), password_hash: "h".into(), role: "admin".into(), unit_id: None, city_id: Some(city), province_id: None, evaluates: Vec::new() };
+        there.create_user(&user, "t").await.unwrap_or_else(|e| panic!("{e}"));
+        let id = there.user_by_name(&name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id);
+        there.create_session(&format!("t{i}"), id, &format!("c{i}"), later).await.unwrap_or_else(|e| panic!("{e}"));
+        // Odd sessions look at 绵州市 on two editions: its 2019 and its 2021 assessment.
+        let (edition, assessment) = match i % 4 {
+            1 => ("2019", b.id),
+            3 => ("2021", c.id),
+            _ => ("2019", a),
+        };
+        expected.push((format!("t{i}"), edition, name, format!("c{i}"), assessment));
+    }
+    // The fence reads them itself (no fallback to a read of its own by each request).
+    let fence = here.fence.as_ref().unwrap_or_else(|| panic!("a PostgreSQL store has a fence"));
+    let first = fence.session("t0", "2019").await.unwrap_or_else(|e| panic!("the fence's round failed: {e}"));
+    assert_eq!(first.map(|s| s.user.username), Some("office0".to_owned()));
+    for round in 0..6 {
+        if round % 2 == 1 {
+            // Another process commits between the bursts: kept copies are read again.
+            there.set_values(&[value(a, "s7.cases_closed", &(700 + round).to_string())], "t").await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let burst: Vec<_> = expected.iter().cycle().take(60).map(|(token, edition, ..)| at_once(&here, token, edition)).collect();
+        for (answer, (token, _, name, csrf, assessment)) in burst.into_iter().zip(expected.iter().cycle()) {
+            let s = answer.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("round {round}: {token} was not found"));
+            assert_eq!((&s.user.username, &s.csrf, s.assessment_id), (name, csrf, Some(*assessment)), "round {round}: {token} was answered with another's session");
+        }
+    }
+    there.delete_session("t5").await.unwrap_or_else(|e| panic!("{e}"));
+    let answers: Vec<_> = (0..24).map(|i| at_once(&here, if i % 2 == 0 { "t5" } else { "t4" }, "2019")).collect();
+    for (i, answer) in answers.into_iter().enumerate() {
+        let found = answer.await.unwrap_or_else(|e| panic!("{e}")).is_some();
+        assert_eq!(found, i % 2 == 1, "a session signed out elsewhere was served, or a live one lost ({i})");
+    }
 }
 
 /// What a batch of changes answers for each change is what a read after the batch
@@ -370,6 +421,14 @@ async fn two_evaluators(store: &Store, cities: &[crate::CityId]) -> (i64, i64) {
         ids.push(store.user_by_name(name).await.unwrap_or_else(|e| panic!("{e}")).map_or_else(|| panic!("no {name}"), |u| u.id));
     }
     (ids[0], ids[1])
+}
+
+/// A request for a session, under way at once beside the others (a task of its own):
+/// its answer when awaited.
+fn at_once(store: &Store, token: &str, edition: &str) -> impl std::future::Future<Output = Result<Option<crate::SessionRow>, String>> {
+    let (store, token, edition) = (store.clone(), token.to_owned(), edition.to_owned());
+    let task = tokio::spawn(async move { store.session(&token, &edition).await.map_err(|e| e.to_string()) });
+    async move { task.await.map_err(|e| e.to_string())? }
 }
 
 /// The session of `token` on the 2019 edition, as a request resolves it.
