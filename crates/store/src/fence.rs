@@ -120,10 +120,12 @@ impl Fence {
 
     /// Queues an ask for the next round, starting the round task if there is none.
     fn ask(&self, ask: Ask) -> Result<()> {
+        // Checked under the queue's lock, which `close` takes after setting it: no task
+        // is started once the store is closed.
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(StoreError::Db(sqlx::Error::PoolClosed));
         }
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let unsent = match queue.as_ref() {
             Some(q) => q.send(ask).err().map(|mpsc::error::SendError(ask)| ask),
             None => Some(ask),
@@ -286,9 +288,18 @@ async fn round(url: &str, conn: &mut Option<AnyConnection>, kept: &Kept, asks: V
         }
     };
     kept.keep(epoch, &wanted, &read);
-    // The kept copies hold if the snapshot did not move; else they are read again, after
-    // the snapshot: kept under its epoch (see the module's note).
-    let stale: Vec<Key> = later.into_iter().filter(|(t, e)| kept.session(t, e, epoch, &now).is_none()).collect();
+    // The kept copies hold if the snapshot did not move (taken now: a later `keep` may
+    // drop entries to make room); else they are read again, after the snapshot: kept
+    // under its epoch (see the module's note).
+    let mut stale: Vec<Key> = Vec::new();
+    for key in later {
+        match kept.session(&key.0, &key.1, epoch, &now) {
+            Some(row) => {
+                read.insert(key, (row, String::new()));
+            }
+            None => stale.push(key),
+        }
+    }
     let mut failed = None;
     if !stale.is_empty() {
         match sessions_round(conn, &stale, &now).await {
@@ -304,14 +315,9 @@ async fn round(url: &str, conn: &mut Option<AnyConnection>, kept: &Kept, asks: V
             Ask::Epoch(reply) => reply.send(Ok(epoch)).is_ok(),
             Ask::Session { token_hash, edition, reply } => {
                 let key = (token_hash, edition);
-                let answer = if wanted.contains(&key) || stale.contains(&key) {
-                    match &failed {
-                        Some(e) if stale.contains(&key) => Err(e.clone()),
-                        _ => Ok(read.get(&key).map(|(row, _)| row.clone())),
-                    }
-                } else {
-                    // Kept under this very epoch, checked just above.
-                    Ok(kept.session(&key.0, &key.1, epoch, &now))
+                let answer = match &failed {
+                    Some(e) if stale.contains(&key) => Err(e.clone()),
+                    _ => Ok(read.get(&key).map(|(row, _)| row.clone())),
                 };
                 reply.send(answer).is_ok()
             }
