@@ -47,17 +47,24 @@ fn counts(location: &creditcity_store::Location) -> (usize, usize) {
     })
 }
 
+/// A new PostgreSQL store (its files in `d/files`) with 青川市 and its plan: the store's
+/// URL and files directory, for `--store` and `--files`.
+fn qingchuan_on_postgres(d: &Path) -> (String, String) {
+    let url = creditcity_store::testing::fresh_database_url();
+    let files = d.join("files").to_string_lossy().into_owned();
+    let store = ["--store", url.as_str(), "--files", files.as_str()];
+    pg_ok(d, &store, &["init", "--city", "青川市"]);
+    pg_ok(d, &store, &["plan", "import", &example("qingchuan-plan.toml")]);
+    (url, files)
+}
+
 #[test]
 fn two_servers_and_the_cli_on_one_postgres_store_never_store_a_broken_relation_nor_lose_a_write() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let d = dir.path();
-    let url = creditcity_store::testing::fresh_database_url();
-    let files = d.join("files");
-    let files_arg = files.to_string_lossy().into_owned();
+    let (url, files_arg) = qingchuan_on_postgres(d);
     let store = ["--store", url.as_str(), "--files", files_arg.as_str()];
-    let location = creditcity_store::Location::postgres(&url, &files);
-    pg_ok(d, &store, &["init", "--city", "青川市"]);
-    pg_ok(d, &store, &["plan", "import", &example("qingchuan-plan.toml")]);
+    let location = creditcity_store::Location::postgres(&url, Path::new(&files_arg));
     add_user(d, &[&store[..], &["renhang", "--role", "unit", "--unit", "人行青川市中心支行"]].concat());
     pg_ok(d, &store, &["set", "s7.cases_pending_prior", "400"]);
     pg_ok(d, &store, &["set", "s7.cases_received", "400"]);
@@ -130,12 +137,8 @@ fn two_servers_and_the_cli_on_one_postgres_store_never_store_a_broken_relation_n
 fn two_servers_share_sessions_throttling_and_never_serve_a_stale_page() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let d = dir.path();
-    let url = creditcity_store::testing::fresh_database_url();
-    let files = d.join("files");
-    let files_arg = files.to_string_lossy().into_owned();
+    let (url, files_arg) = qingchuan_on_postgres(d);
     let store = ["--store", url.as_str(), "--files", files_arg.as_str()];
-    pg_ok(d, &store, &["init", "--city", "青川市"]);
-    pg_ok(d, &store, &["plan", "import", &example("qingchuan-plan.toml")]);
     add_user(d, &[&store[..], &["wang", "--role", "admin"]].concat());
     add_user(d, &[&store[..], &["renhang", "--role", "unit", "--unit", "人行青川市中心支行"]].concat());
     pg_ok(d, &store, &["set", "s7.cases_received", "400"]);
