@@ -72,27 +72,14 @@ pub async fn migrate(from: &Location, to: &Location, rubric: &creditcity_rubric:
     let target = Store::open(to).await?;
     let copied = source.copy_into(&target).await;
     let assessments = source.assessments().await;
-    let mut compared = Vec::new();
-    let others = match (&copied, &assessments) {
-        (Ok(_), Ok(all)) => all.iter().filter(|a| a.rubric_edition != rubric.edition).cloned().collect(),
-        _ => Vec::new(),
+    let compared = match (&copied, &assessments) {
+        (Ok(_), Ok(all)) => compare_other_editions(&source, &target, all, &rubric.edition).await,
+        _ => Ok(Vec::new()),
     };
-    let mut differs = None;
-    for a in others {
-        let filter = creditcity_store::AuditFilter { assessment_id: Some(a.id), ..creditcity_store::AuditFilter::default() };
-        let same = source.all_values(a.id).await? == target.all_values(a.id).await? && source.audit(&filter).await? == target.audit(&filter).await?;
-        if !same {
-            differs = Some(a);
-            break;
-        }
-        compared.push(a);
-    }
     source.close().await;
     target.close().await;
     let copied = copied?;
-    if let Some(a) = differs {
-        return Err(creditcity_store::StoreError::Corrupt(format!("评估 {}({})迁移后的填报记录或历史与原存储不同", a.id, a.city)).into());
-    }
+    let compared = compared?;
     let mut scored = Vec::new();
     for a in assessments? {
         if a.rubric_edition != rubric.edition {
@@ -111,6 +98,21 @@ pub async fn migrate(from: &Location, to: &Location, rubric: &creditcity_rubric:
         scored.push((a, t.working.1.total));
     }
     Ok(MigrationReport { copied, scored, compared })
+}
+
+/// The assessments of another edition than `edition`, each with every value ever set
+/// and its audit log the same in both stores; the first that differs fails.
+async fn compare_other_editions(source: &Store, target: &Store, all: &[AssessmentRow], edition: &str) -> Result<Vec<AssessmentRow>> {
+    let mut compared = Vec::new();
+    for a in all.iter().filter(|a| a.rubric_edition != edition) {
+        let filter = creditcity_store::AuditFilter { assessment_id: Some(a.id), ..creditcity_store::AuditFilter::default() };
+        let same = source.all_values(a.id).await? == target.all_values(a.id).await? && source.audit(&filter).await? == target.audit(&filter).await?;
+        if !same {
+            return Err(creditcity_store::StoreError::Corrupt(format!("评估 {}({})迁移后的填报记录或历史与原存储不同", a.id, a.city)).into());
+        }
+        compared.push(a.clone());
+    }
+    Ok(compared)
 }
 
 /// What `migrate` copied, each assessment's (identical) working total, and the

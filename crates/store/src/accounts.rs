@@ -106,6 +106,7 @@ impl Store {
         let row = sqlx::query(SESSION_SELECT).bind(token_hash).bind(now()).bind(edition).fetch_optional(&self.pool).await?;
         row.map(|r| session_at(&r, 0).map(|(session, _)| session)).transpose()
     }
+
     /// The session looks at this city from now on (whether it may is checked on every
     /// request: see [`Store::session`]).
     pub async fn set_session_city(&self, token_hash: &str, city: CityId) -> Result<()> {

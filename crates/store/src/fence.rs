@@ -99,11 +99,7 @@ impl Fence {
     pub(crate) async fn epoch(&self) -> Result<i64> {
         let (tx, rx) = oneshot::channel();
         self.ask(Ask::Epoch(tx))?;
-        match rx.await {
-            Ok(Ok(epoch)) => Ok(epoch),
-            Ok(Err(e)) => Err(round_failed(&e)),
-            Err(_) => Err(round_ended()),
-        }
+        answer(rx).await
     }
 
     /// The session of a token's hash (see [`crate::Store::session`]) as of a snapshot
@@ -111,11 +107,7 @@ impl Fence {
     pub(crate) async fn session(&self, token_hash: &str, edition: &str) -> Result<Option<SessionRow>> {
         let (tx, rx) = oneshot::channel();
         self.ask(Ask::Session { token_hash: token_hash.to_owned(), edition: edition.to_owned(), reply: tx })?;
-        match rx.await {
-            Ok(Ok(session)) => Ok(session),
-            Ok(Err(e)) => Err(round_failed(&e)),
-            Err(_) => Err(round_ended()),
-        }
+        answer(rx).await
     }
 
     /// Queues an ask for the next round, starting the round task if there is none.
@@ -168,13 +160,14 @@ impl Fence {
     }
 }
 
-fn round_failed(e: &str) -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!("无法读取数据库的当前快照:{e}"))))
-}
-
-/// The task ended with its runtime before it answered: the next ask starts another.
-fn round_ended() -> StoreError {
-    StoreError::Db(sqlx::Error::Io(std::io::Error::other("数据库快照的读取任务已结束")))
+/// A round's answer to an ask.
+async fn answer<T>(rx: oneshot::Receiver<std::result::Result<T, String>>) -> Result<T> {
+    match rx.await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(e)) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(format!("无法读取数据库的当前快照:{e}"))))),
+        // The task ended with its runtime before it answered: the next ask starts another.
+        Err(_) => Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other("数据库快照的读取任务已结束")))),
+    }
 }
 
 impl Kept {
